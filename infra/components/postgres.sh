@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# PostgreSQL from Debian packages, with its own data directory under the state dir.
+
+PG_DATA="$TIDEMARK_STATE_DIR/postgres/data"
+PG_RUN="$TIDEMARK_STATE_DIR/postgres/run"
+
+pg_bindir() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/pg_ctl" ] && echo "$dir"
+  done | sort -V | tail -n 1
+}
+
+# PostgreSQL refuses to run as root: when we are root, the server runs as the `postgres` user.
+pg_as_owner() {
+  if is_root; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+postgres_install() {
+  if [ -z "$(pg_bindir)" ]; then
+    is_root || die "PostgreSQL is not installed; run as root or: apt-get install postgresql"
+    log "installing PostgreSQL from Debian packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  if is_root && ! id postgres >/dev/null 2>&1; then
+    useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+}
+
+postgres_init() {
+  mkdir -p "$PG_DATA" "$PG_RUN"
+  if is_root; then
+    chown -R postgres:postgres "$TIDEMARK_STATE_DIR/postgres"
+    # The server must reach its data directory through every parent.
+    chmod o+x "$TIDEMARK_STATE_DIR"
+  fi
+  chmod 700 "$PG_DATA"
+  if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    log "initialising the PostgreSQL cluster in $PG_DATA"
+    pg_as_owner "$(pg_bindir)/initdb" -D "$PG_DATA" -U postgres --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    # Copied, not included: the server user may not be able to read the checkout.
+    {
+      cat "$TIDEMARK_INFRA/postgres/postgresql.conf"
+      echo "listen_addresses = '$TIDEMARK_PG_HOST'"
+      echo "port = $TIDEMARK_PG_PORT"
+      echo "unix_socket_directories = '$PG_RUN'"
+    } | pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null
+    printf '%s\n' "host replication all 127.0.0.1/32 scram-sha-256" \
+      | pg_as_owner tee -a "$PG_DATA/pg_hba.conf" >/dev/null
+  fi
+}
+
+postgres_healthy() {
+  "$(pg_bindir)/pg_isready" -q -h "$TIDEMARK_PG_HOST" -p "$TIDEMARK_PG_PORT"
+}
+
+postgres_running_ours() { [ -f "$PG_DATA/postmaster.pid" ] && pg_as_owner "$(pg_bindir)/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; }
+
+postgres_psql() {
+  pg_as_owner "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$TIDEMARK_PG_PORT" -U postgres "$@"
+}
+
+postgres_up() {
+  postgres_install
+  if postgres_running_ours; then
+    log "PostgreSQL already running"
+  else
+    postgres_healthy && die "port $TIDEMARK_PG_PORT answers but not with our PostgreSQL; set TIDEMARK_PG_PORT"
+    postgres_init
+    mkdir -p "$TIDEMARK_LOG_DIR"
+    touch "$TIDEMARK_LOG_DIR/postgres.log"
+    is_root && chown postgres "$TIDEMARK_LOG_DIR/postgres.log"
+    log "starting PostgreSQL on $TIDEMARK_PG_HOST:$TIDEMARK_PG_PORT"
+    pg_as_owner "$(pg_bindir)/pg_ctl" -D "$PG_DATA" -l "$TIDEMARK_LOG_DIR/postgres.log" -w -t 60 start >/dev/null \
+      || die "PostgreSQL did not start; see $TIDEMARK_LOG_DIR/postgres.log"
+  fi
+  # init.sql is idempotent; running it each time repairs roles dropped by hand.
+  postgres_psql -d postgres <"$TIDEMARK_INFRA/postgres/init.sql" >/dev/null
+}
+
+postgres_down() {
+  if postgres_running_ours; then
+    pg_as_owner "$(pg_bindir)/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null
+    log "PostgreSQL stopped"
+  fi
+}
+
+postgres_status() {
+  if postgres_healthy && postgres_running_ours; then
+    echo "ok    postgres   $TIDEMARK_PG_HOST:$TIDEMARK_PG_PORT (wal_level=$(postgres_psql -d postgres -Atc 'show wal_level'))"
+  else
+    echo "DOWN  postgres   $TIDEMARK_PG_HOST:$TIDEMARK_PG_PORT"
+    return 1
+  fi
+}

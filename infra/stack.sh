@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The native tidemark stack: PostgreSQL, Kafka (KRaft), Kafka Connect + Debezium, Temporal.
+# Usage: infra/stack.sh up|down|status
+# Idempotent: `up` starts only what is not running; `down` stops only what `up` started.
+set -euo pipefail
+
+TIDEMARK_INFRA="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export TIDEMARK_INFRA
+# shellcheck source=infra/env.sh
+. "$TIDEMARK_INFRA/env.sh"
+# shellcheck source=infra/lib.sh
+. "$TIDEMARK_INFRA/lib.sh"
+for component in postgres kafka connect temporal; do
+  # shellcheck source=/dev/null
+  . "$TIDEMARK_INFRA/components/$component.sh"
+done
+
+up() {
+  mkdir -p "$TIDEMARK_STATE_DIR" "$TIDEMARK_CACHE_DIR" "$TIDEMARK_LOG_DIR"
+  postgres_up
+  kafka_up
+  connect_up
+  temporal_up
+  log "stack is up; logs in $TIDEMARK_LOG_DIR"
+}
+
+down() {
+  temporal_down
+  connect_down
+  kafka_down
+  postgres_down
+}
+
+# Prints one line per component; exits non-zero when any is down.
+status() {
+  local failed=0
+  postgres_status || failed=1
+  kafka_status || failed=1
+  connect_status || failed=1
+  temporal_status || failed=1
+  return "$failed"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  install)
+    postgres_install
+    connect_install
+    temporal_install
+    ;;
+  *)
+    echo "usage: $0 up|down|status|install" >&2
+    exit 2
+    ;;
+esac
