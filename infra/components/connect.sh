@@ -72,17 +72,29 @@ connect_status() {
   local version status
   version=$(curl -fsS --max-time 3 "$CONNECT_URL/" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
   echo "ok    connect    $CONNECT_URL (Kafka Connect $version)"
-  status=$(curl -sS --max-time 5 "$CONNECT_URL/connectors/$CONNECTOR_NAME/status" 2>/dev/null)
-  local connector_state task_states
-  connector_state=$(printf '%s' "$status" | sed -n 's/.*"connector":{"state":"\([A-Z]*\)".*/\1/p')
-  task_states=$(printf '%s' "$status" | grep -o '"state":"[A-Z]*","id":[0-9]*' | sed 's/"state":"\([A-Z]*\)".*/\1/' | sort -u | tr '\n' ' ')
-  if [ "$connector_state" = RUNNING ] && [ "$(echo $task_states)" = RUNNING ]; then
-    echo "ok    debezium   connector $CONNECTOR_NAME RUNNING (tasks: ${task_states% })"
-  elif [ -z "$connector_state" ]; then
-    echo "DOWN  debezium   connector $CONNECTOR_NAME not registered (run: npx tidemark connector register)"
-    return 1
-  else
-    echo "DOWN  debezium   connector $CONNECTOR_NAME ${connector_state} (tasks: ${task_states:-none})"
-    return 1
-  fi
+  status=$(curl -sS --max-time 5 "$CONNECT_URL/connectors/$CONNECTOR_NAME/status" 2>/dev/null || true)
+  # The verdict comes from node (always present: the project runs on it) parsing the JSON.
+  local verdict
+  verdict=$(printf '%s' "$status" | node -e '
+    let body = "";
+    process.stdin.on("data", (chunk) => (body += chunk)).on("end", () => {
+      let s;
+      try { s = JSON.parse(body); } catch { s = {}; }
+      if (!s.connector) return console.log("missing");
+      const tasks = s.tasks.map((t) => `${t.id}:${t.state}`).join(" ") || "none";
+      const running = s.connector.state === "RUNNING" && s.tasks.length > 0 &&
+        s.tasks.every((t) => t.state === "RUNNING");
+      console.log(`${running ? "ok" : "down"} ${s.connector.state} (tasks ${tasks})`);
+    });')
+  case "$verdict" in
+    ok\ *) echo "ok    debezium   connector $CONNECTOR_NAME ${verdict#ok }" ;;
+    down\ *)
+      echo "DOWN  debezium   connector $CONNECTOR_NAME ${verdict#down }"
+      return 1
+      ;;
+    *)
+      echo "DOWN  debezium   connector $CONNECTOR_NAME not registered (run: npx tidemark connector register)"
+      return 1
+      ;;
+  esac
 }

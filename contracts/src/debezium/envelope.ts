@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import type { EventContract } from '../events/contract';
+
+export const CHANGE_OPS = ['c', 'u', 'd', 'r', 't'] as const;
+export type ChangeOp = (typeof CHANGE_OPS)[number];
+
+export type Row = Record<string, unknown>;
+
+/** Where a change came from in the source database's log. */
+export interface ChangeSource {
+  schema: string;
+  table: string;
+  /** Log sequence number of the change; null for a truncate's absent position. */
+  lsn: number | null;
+  txId: number | null;
+  /** Commit time in the source database, epoch milliseconds. */
+  committedAtMs: number;
+  snapshot: boolean;
+}
+
+/** A decoded Debezium change event, its row images checked against an event contract. */
+export interface ChangeEvent {
+  op: ChangeOp;
+  before: Row | null;
+  after: Row | null;
+  source: ChangeSource;
+  /** When the connector processed the change, epoch milliseconds. */
+  capturedAtMs: number;
+  contractVersion: number | null;
+}
+
+export const DECODE_ERROR_CODES = [
+  'NOT_JSON',
+  'NOT_AN_ENVELOPE',
+  'NO_CONTRACT',
+  'CONTRACT_VIOLATION',
+] as const;
+export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
+
+/** Why a message could not become a change event; the raw bytes are kept for the DLQ. */
+export interface DecodeError {
+  code: DecodeErrorCode;
+  /** JSON path of the offending value, e.g. `after.currency`. */
+  path: string;
+  message: string;
+  raw: Buffer;
+}
+
+export type DecodeResult =
+  | { kind: 'change'; event: ChangeEvent }
+  | { kind: 'tombstone' }
+  | { kind: 'error'; error: DecodeError };
+
+const sourceSchema = z.object({
+  schema: z.string(),
+  table: z.string(),
+  lsn: z.number().int().nullish(),
+  txId: z.number().int().nullish(),
+  ts_ms: z.number().int(),
+  snapshot: z.union([z.string(), z.boolean()]).nullish(),
+});
+
+const envelopeSchema = z.object({
+  op: z.enum(CHANGE_OPS),
+  before: z.record(z.string(), z.unknown()).nullable(),
+  after: z.record(z.string(), z.unknown()).nullable(),
+  source: sourceSchema,
+  ts_ms: z.number().int(),
+});
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map(String).join('.') || '$';
+}
+
+/**
+ * Decodes one Debezium JSON-converter message value (with or without an embedded schema) and
+ * validates its row images against the table's contract. Never throws on bad input.
+ */
+export function decodeChange(
+  value: Buffer | null,
+  contractFor: (table: string) => EventContract | undefined,
+): DecodeResult {
+  if (value === null || value.length === 0) return { kind: 'tombstone' };
+  const fail = (code: DecodeErrorCode, path: string, message: string): DecodeResult => ({
+    kind: 'error',
+    error: { code, path, message, raw: value },
+  });
+
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return fail('NOT_JSON', '$', `not JSON: ${(error as Error).message}`);
+  }
+  const payload =
+    typeof json === 'object' && json !== null && 'payload' in json && 'schema' in json
+      ? (json as { payload: unknown }).payload
+      : json;
+  if (payload === null) return { kind: 'tombstone' };
+
+  const envelope = envelopeSchema.safeParse(payload);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return fail(
+      'NOT_AN_ENVELOPE',
+      formatPath(issue?.path ?? []),
+      issue?.message ?? 'not an envelope',
+    );
+  }
+  const { op, before, after, source, ts_ms } = envelope.data;
+  const table = `${source.schema}.${source.table}`;
+  const changeSource: ChangeSource = {
+    schema: source.schema,
+    table: source.table,
+    lsn: source.lsn ?? null,
+    txId: source.txId ?? null,
+    committedAtMs: source.ts_ms,
+    snapshot:
+      source.snapshot === true ||
+      (typeof source.snapshot === 'string' && source.snapshot !== 'false'),
+  };
+  if (op === 't') {
+    return {
+      kind: 'change',
+      event: {
+        op,
+        before: null,
+        after: null,
+        source: changeSource,
+        capturedAtMs: ts_ms,
+        contractVersion: null,
+      },
+    };
+  }
+
+  const contract = contractFor(table);
+  if (!contract) return fail('NO_CONTRACT', 'source.table', `no event contract for table ${table}`);
+  for (const [image, row] of [
+    ['before', before],
+    ['after', after],
+  ] as const) {
+    if (row === null) continue;
+    const checked = contract.row.safeParse(row);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      return fail(
+        'CONTRACT_VIOLATION',
+        formatPath([image, ...(issue?.path ?? [])]),
+        `${table} v${contract.version}: ${issue?.message ?? 'invalid row'}`,
+      );
+    }
+  }
+  return {
+    kind: 'change',
+    event: {
+      op,
+      before,
+      after,
+      source: changeSource,
+      capturedAtMs: ts_ms,
+      contractVersion: contract.version,
+    },
+  };
+}
+
+/** The primary key of a change's row image (after, or before for a delete), in key order. */
+export function primaryKeyOf(event: ChangeEvent, contract: EventContract): Row | null {
+  const row = event.after ?? event.before;
+  if (!row) return null;
+  return Object.fromEntries(contract.primaryKey.map((field) => [field, row[field]]));
+}

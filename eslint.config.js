@@ -1,0 +1,65 @@
+// Lint rules for every package. Workflow files run in Temporal's deterministic sandbox, so they
+// may not import Node built-ins or I/O libraries, and may not leave promises floating.
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'child_process',
+  'crypto',
+  'os',
+  'dns',
+  'worker_threads',
+];
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.turbo/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['workflows/src/workflows/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    languageOptions: { parserOptions: { projectService: true } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...IO_MODULES.flatMap((name) => [name, `node:${name}`]).map((name) => ({
+              name,
+              message: 'workflow code must be deterministic: do I/O in an activity',
+            })),
+            ...[
+              'pg',
+              'knex',
+              'kafkajs',
+              '@temporalio/activity',
+              '@temporalio/client',
+              '@temporalio/worker',
+            ].map((name) => ({
+              name,
+              message: 'workflow code must be deterministic: do I/O in an activity',
+            })),
+          ],
+          patterns: [
+            { group: ['@tidemark/runtime'], message: 'workflow code may not import I/O helpers' },
+          ],
+        },
+      ],
+    },
+  },
+  prettier,
+);

@@ -1,0 +1,43 @@
+import type { Knex } from 'knex';
+import * as shopSchema from './source/0001-shop-schema';
+import * as warehouseSchema from './warehouse/0001-warehouse-schema';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Migrations of the demo application's `source` database, in order. */
+export const SOURCE_MIGRATIONS: readonly Migration[] = [
+  { name: '0001-shop-schema', ...shopSchema },
+];
+
+/** Migrations of the `warehouse` database, in order. */
+export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
+  { name: '0001-warehouse-schema', ...warehouseSchema },
+];
+
+// Migrations are listed in code rather than discovered on disk, so they run the same under
+// node, tsx and vitest.
+function sourceOf(migrations: readonly Migration[]): Knex.MigrationSource<Migration> {
+  return {
+    getMigrations: async () => [...migrations],
+    getMigrationName: (migration) => migration.name,
+    getMigration: async (migration) => migration,
+  };
+}
+
+/** Applies the pending migrations; returns the names of those applied now. */
+export async function migrateLatest(db: Knex, migrations: readonly Migration[]): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource: sourceOf(migrations) })) as [
+    number,
+    string[],
+  ];
+  return applied;
+}
+
+/** Rolls every migration back (used by tests that need a clean database). */
+export async function rollbackAll(db: Knex, migrations: readonly Migration[]): Promise<void> {
+  await db.migrate.rollback({ migrationSource: sourceOf(migrations) }, true);
+}

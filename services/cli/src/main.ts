@@ -1,0 +1,103 @@
+import { ConnectClient, createLogger, loadConfig, TidemarkError } from '@tidemark/runtime';
+import { installTemporalRuntime } from '@tidemark/workflows';
+import { parseArgs } from 'node:util';
+import { describeConnector, registerShopConnector } from './commands/connector';
+import { runDemo } from './commands/demo';
+import { migrateAll } from './commands/migrate';
+import { runStream, runWorker } from './commands/run-services';
+import { runStackScript } from './commands/stack';
+import { SHOP_CONNECTOR_NAME } from './paths';
+
+const USAGE = `usage: tidemark <command>
+
+stack
+  up                     install (once) and start PostgreSQL, Kafka, Kafka Connect + Debezium, Temporal
+  status                 health of each component, the Debezium connector included (exit 1 if one is down)
+  down                   stop what \`up\` started
+  migrate                apply the knex migrations to the source and warehouse databases
+  connector register     register (or update) the Debezium connector and wait until it runs
+  connector status       the Debezium connector's state
+
+run
+  stream                 land every change from Kafka in the warehouse (until Ctrl-C)
+  worker                 run the Temporal worker (until Ctrl-C)
+  demo                   the end-to-end walk: orders -> Debezium -> Kafka -> warehouse -> workflow
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, subcommand] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === 'up' || command === 'down' || command === 'status')
+    return runStackScript(command);
+
+  const config = loadConfig();
+  const logger = createLogger({
+    level: config.logLevel,
+    fields: { service: `tidemark-${command}` },
+  });
+  installTemporalRuntime(logger);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  switch (command) {
+    case 'migrate': {
+      const applied = await migrateAll(config);
+      print(`source:    ${applied.source.length ? applied.source.join(', ') : 'up to date'}`);
+      print(`warehouse: ${applied.warehouse.length ? applied.warehouse.join(', ') : 'up to date'}`);
+      return 0;
+    }
+    case 'connector':
+      if (subcommand === 'register') {
+        print(describeConnector(await registerShopConnector(config)));
+        return 0;
+      }
+      if (subcommand === 'status') {
+        const status = await new ConnectClient(config.connect.url).status(SHOP_CONNECTOR_NAME);
+        print(describeConnector(status));
+        return status?.state === 'RUNNING' ? 0 : 1;
+      }
+      process.stderr.write(
+        `tidemark connector: expected "register" or "status", got ${JSON.stringify(subcommand ?? '')}\n`,
+      );
+      return 2;
+    case 'stream':
+      await runStream(config, logger);
+      return 0;
+    case 'worker':
+      await runWorker(config, logger);
+      return 0;
+    case 'demo':
+      await runDemo(config, logger, print);
+      print('');
+      print(
+        'The stack is still running: `npm run infra:status` shows it, `npm run infra:down` stops it.',
+      );
+      return 0;
+    default:
+      process.stderr.write(`tidemark: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof TidemarkError) {
+      process.stderr.write(`tidemark: ${error.message}\n`);
+      if (error.cause instanceof Error) process.stderr.write(`  cause: ${error.cause.message}\n`);
+    } else {
+      process.stderr.write(
+        `tidemark: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+    process.exitCode = 1;
+  },
+);

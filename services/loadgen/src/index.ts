@@ -1,0 +1,2 @@
+export { makeOrder, seededRandom, writeOrders } from './orders';
+export type { DemoOrder } from './orders';

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config';
+import { TidemarkError } from './errors';
+
+describe('loadConfig', () => {
+  it('defaults to the native stack on 127.0.0.1', () => {
+    const config = loadConfig({});
+    expect(config.source).toMatchObject({
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'source',
+      user: 'tidemark_app',
+    });
+    expect(config.warehouse.user).toBe('tidemark_platform');
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.temporal.address).toBe('127.0.0.1:7233');
+  });
+
+  it('splits a broker list and trims a trailing slash from the Connect URL', () => {
+    const config = loadConfig({
+      TIDEMARK_KAFKA_BROKERS: 'a:9092, b:9092',
+      TIDEMARK_CONNECT_URL: 'http://connect:8083/',
+    });
+    expect(config.kafka.brokers).toEqual(['a:9092', 'b:9092']);
+    expect(config.connect.url).toBe('http://connect:8083');
+  });
+
+  it('lists every invalid setting at once', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ TIDEMARK_PG_PORT: 'seventy', TIDEMARK_LOG_LEVEL: 'loud' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(TidemarkError);
+    const error = caught as TidemarkError;
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('TIDEMARK_PG_PORT');
+    expect(error.message).toContain('TIDEMARK_LOG_LEVEL');
+  });
+});

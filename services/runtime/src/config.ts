@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { TidemarkError } from './errors';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Every setting the deployables read, from TIDEMARK_* variables with the native stack's defaults. */
+const ENV_SCHEMA = z.object({
+  TIDEMARK_PG_HOST: z.string().min(1).default('127.0.0.1'),
+  TIDEMARK_PG_PORT: port.default(5432),
+  TIDEMARK_SOURCE_DB: z.string().min(1).default('source'),
+  TIDEMARK_WAREHOUSE_DB: z.string().min(1).default('warehouse'),
+  TIDEMARK_APP_USER: z.string().min(1).default('tidemark_app'),
+  TIDEMARK_APP_PASSWORD: z.string().min(1).default('tidemark_app'),
+  TIDEMARK_PLATFORM_USER: z.string().min(1).default('tidemark_platform'),
+  TIDEMARK_PLATFORM_PASSWORD: z.string().min(1).default('tidemark_platform'),
+  TIDEMARK_KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  TIDEMARK_CONNECT_URL: z.url().default('http://127.0.0.1:8083'),
+  TIDEMARK_CONNECT_DB_HOST: z.string().min(1).default('127.0.0.1'),
+  TIDEMARK_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TIDEMARK_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TIDEMARK_TEMPORAL_TASK_QUEUE: z.string().min(1).default('tidemark'),
+  TIDEMARK_TOPIC_PREFIX: z.string().min(1).default('tidemark'),
+  TIDEMARK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export interface DatabaseSettings {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}
+
+export interface Config {
+  source: DatabaseSettings;
+  warehouse: DatabaseSettings;
+  kafka: { brokers: string[]; topicPrefix: string };
+  connect: { url: string; databaseHost: string; databasePort: number };
+  temporal: { address: string; namespace: string; taskQueue: string };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Reads and validates the configuration once; fails with every invalid setting listed. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ENV_SCHEMA.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new TidemarkError(
+      'CONFIG_INVALID',
+      `invalid configuration:\n  ${problems.join('\n  ')}`,
+      {
+        context: { problems },
+      },
+    );
+  }
+  const e = parsed.data;
+  const server = { host: e.TIDEMARK_PG_HOST, port: e.TIDEMARK_PG_PORT };
+  return {
+    source: {
+      ...server,
+      database: e.TIDEMARK_SOURCE_DB,
+      user: e.TIDEMARK_APP_USER,
+      password: e.TIDEMARK_APP_PASSWORD,
+    },
+    warehouse: {
+      ...server,
+      database: e.TIDEMARK_WAREHOUSE_DB,
+      user: e.TIDEMARK_PLATFORM_USER,
+      password: e.TIDEMARK_PLATFORM_PASSWORD,
+    },
+    kafka: {
+      brokers: e.TIDEMARK_KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
+      topicPrefix: e.TIDEMARK_TOPIC_PREFIX,
+    },
+    connect: {
+      url: e.TIDEMARK_CONNECT_URL.replace(/\/$/, ''),
+      databaseHost: e.TIDEMARK_CONNECT_DB_HOST,
+      databasePort: e.TIDEMARK_PG_PORT,
+    },
+    temporal: {
+      address: e.TIDEMARK_TEMPORAL_ADDRESS,
+      namespace: e.TIDEMARK_TEMPORAL_NAMESPACE,
+      taskQueue: e.TIDEMARK_TEMPORAL_TASK_QUEUE,
+    },
+    logLevel: e.TIDEMARK_LOG_LEVEL,
+  };
+}

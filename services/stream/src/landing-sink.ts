@@ -1,0 +1,35 @@
+import type { Knex } from 'knex';
+import type { DeadLetter, LandedChange } from './landing';
+
+/** What one batch wrote: rows new to the warehouse (redeliveries are not counted). */
+export interface LandingResult {
+  landed: number;
+  deadLettered: number;
+}
+
+/** Writes a batch's changes and dead letters in one transaction, idempotently. */
+export async function writeLandingBatch(
+  warehouse: Knex,
+  changes: readonly LandedChange[],
+  deadLetters: readonly DeadLetter[],
+): Promise<LandingResult> {
+  return warehouse.transaction(async (trx) => {
+    const landed =
+      changes.length === 0
+        ? []
+        : await trx('raw.change_events')
+            .insert(changes)
+            .onConflict(['source_table', 'primary_key', 'lsn'])
+            .ignore()
+            .returning('id');
+    const dead =
+      deadLetters.length === 0
+        ? []
+        : await trx('ops.dead_letters')
+            .insert(deadLetters)
+            .onConflict(['kafka_topic', 'kafka_partition', 'kafka_offset'])
+            .ignore()
+            .returning('id');
+    return { landed: landed.length, deadLettered: dead.length };
+  });
+}
