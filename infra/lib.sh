@@ -69,5 +69,8 @@ stop_spawned() {
   log "$name stopped"
 }
 
-# Runs maven quietly, in batch mode, with the user's local repository as the cache.
-mvn_quiet() { mvn -B -q -ntp -Dstyle.color=never "$@"; }
+# Runs maven in batch mode, its output in the log, with the user's local repository as the cache.
+mvn_quiet() {
+  mkdir -p "$TIDEMARK_LOG_DIR"
+  mvn -B -ntp -Dstyle.color=never "$@" >>"$TIDEMARK_LOG_DIR/maven.log" 2>&1
+}

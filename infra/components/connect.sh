@@ -16,7 +16,7 @@ connect_install() {
   mvn_quiet -f "$TIDEMARK_INFRA/kafka/pom.xml" dependency:unpack \
     -Dartifact="io.debezium:debezium-connector-postgres:$TIDEMARK_DEBEZIUM_VERSION:tar.gz:plugin" \
     -DoutputDirectory="$CONNECT_PLUGINS" \
-    || die "could not resolve the Debezium connector plugin from Maven Central"
+    || die "could not resolve the Debezium connector plugin from Maven Central; see $TIDEMARK_LOG_DIR/maven.log"
   touch "$CONNECT_PLUGINS/.complete"
 }
 

@@ -18,7 +18,7 @@ kafka_install() {
   rm -rf "$KAFKA_LIBS"
   mvn_quiet -f "$TIDEMARK_INFRA/kafka/pom.xml" dependency:copy-dependencies \
     -Dkafka.version="$TIDEMARK_KAFKA_VERSION" -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" \
-    || die "could not resolve the Kafka jars from Maven Central"
+    || die "could not resolve the Kafka jars from Maven Central; see $TIDEMARK_LOG_DIR/maven.log"
   touch "$KAFKA_LIBS/.complete"
 }
 

@@ -9,8 +9,10 @@ temporal_install() {
   [ -x "$TEMPORAL_BIN" ] && return 0
   command -v go >/dev/null || die "go not found; install Go (apt-get install golang) to build the Temporal CLI"
   log "building the Temporal CLI $TIDEMARK_TEMPORAL_CLI_VERSION with go install (a few minutes, once)"
+  mkdir -p "$TIDEMARK_LOG_DIR"
   GOBIN="$(dirname "$TEMPORAL_BIN")" go install "github.com/temporalio/cli/cmd/temporal@$TIDEMARK_TEMPORAL_CLI_VERSION" \
-    || die "go install of the Temporal CLI failed"
+    >>"$TIDEMARK_LOG_DIR/temporal-build.log" 2>&1 \
+    || die "go install of the Temporal CLI failed; see $TIDEMARK_LOG_DIR/temporal-build.log"
 }
 
 temporal_healthy() {

@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'connector':
       if (subcommand === 'register') {
-        print(describeConnector(await registerShopConnector(config)));
+        print(describeConnector(await registerShopConnector(config, logger)));
         return 0;
       }
       if (subcommand === 'status') {

@@ -24,7 +24,28 @@ export function createKafka(config: Config, clientId: string, logger: Logger): K
   });
 }
 
-/** The Debezium topic of a source table: `<prefix>.<schema>.<table>`. */
-export function changeTopic(config: Config, table: string): string {
-  return `${config.kafka.topicPrefix}.${table}`;
+/**
+ * Creates the topics that do not exist yet and waits for their leaders, so consumers never race
+ * the broker's auto-creation (which answers "does not host this topic-partition" meanwhile).
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  topics: readonly string[],
+  partitions: number,
+): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+      });
+    }
+    return missing;
+  } finally {
+    await admin.disconnect();
+  }
 }

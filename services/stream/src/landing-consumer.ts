@@ -31,7 +31,7 @@ export async function startChangelogLanding(
   options: ChangelogLandingOptions,
 ): Promise<ChangelogLanding> {
   const { kafka, warehouse, logger, groupId, topics, fromBeginning } = options;
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   let markJoined: () => void = () => undefined;
   const joined = new Promise<void>((resolve) => {
     markJoined = resolve;

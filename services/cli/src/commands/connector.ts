@@ -1,9 +1,13 @@
 import {
   ConnectClient,
+  createKafka,
+  ensureTopics,
   renderConnectorConfig,
+  silentLogger,
   TidemarkError,
   type Config,
   type ConnectorStatus,
+  type Logger,
 } from '@tidemark/runtime';
 import { readFile } from 'node:fs/promises';
 import { SHOP_CONNECTOR_CONFIG, SHOP_CONNECTOR_NAME } from '../paths';
@@ -26,10 +30,41 @@ export async function shopConnectorConfig(config: Config): Promise<Record<string
   });
 }
 
-/** Registers (or updates) the Debezium connector and waits until it and its task run. */
-export async function registerShopConnector(config: Config): Promise<ConnectorStatus> {
+/** The change topics a connector config produces: `<topic.prefix>.<schema>.<table>` per table. */
+export function changeTopicsOf(connectorConfig: Record<string, string>): string[] {
+  const prefix = connectorConfig['topic.prefix'];
+  const tables = connectorConfig['table.include.list'];
+  if (!prefix || !tables) {
+    throw new TidemarkError(
+      'BAD_INPUT',
+      'the connector config needs topic.prefix and table.include.list',
+    );
+  }
+  return tables.split(',').map((table) => `${prefix}.${table.trim()}`);
+}
+
+/** The change topics of the shop connector, in table order. */
+export async function shopChangeTopics(config: Config): Promise<string[]> {
+  return changeTopicsOf(await shopConnectorConfig(config));
+}
+
+/**
+ * Creates the change topics (so consumers can start before the first change), registers or
+ * updates the Debezium connector, and waits until it and its task run.
+ */
+export async function registerShopConnector(
+  config: Config,
+  logger: Logger = silentLogger,
+): Promise<ConnectorStatus> {
+  const connectorConfig = await shopConnectorConfig(config);
+  const partitions = Number(connectorConfig['topic.creation.default.partitions'] ?? '1');
+  await ensureTopics(
+    createKafka(config, 'tidemark-setup', logger),
+    changeTopicsOf(connectorConfig),
+    partitions,
+  );
   const connect = new ConnectClient(config.connect.url);
-  await connect.putConnector(SHOP_CONNECTOR_NAME, await shopConnectorConfig(config));
+  await connect.putConnector(SHOP_CONNECTOR_NAME, connectorConfig);
   return connect.waitUntilRunning(SHOP_CONNECTOR_NAME, 90_000);
 }
 

@@ -15,9 +15,8 @@ import {
   type LandedChangeSummary,
 } from '@tidemark/workflows';
 import { renderTable } from '../table';
-import { describeConnector, registerShopConnector } from './connector';
+import { describeConnector, registerShopConnector, shopChangeTopics } from './connector';
 import { migrateAll } from './migrate';
-import { CHANGE_TOPICS } from './run-services';
 
 const DEMO_ORDERS = 5;
 
@@ -42,7 +41,7 @@ export async function runDemo(
   print(
     `migrations: source ${applied.source.length} applied, warehouse ${applied.warehouse.length} applied (up to date)`,
   );
-  print(`debezium:   ${describeConnector(await registerShopConnector(config))}`);
+  print(`debezium:   ${describeConnector(await registerShopConnector(config, logger))}`);
 
   const source = createDatabase(config.source);
   const warehouse = createDatabase(config.warehouse);
@@ -55,7 +54,7 @@ export async function runDemo(
     warehouse,
     logger,
     groupId: 'tidemark-landing',
-    topics: CHANGE_TOPICS(config),
+    topics: await shopChangeTopics(config),
     fromBeginning: true,
   });
   try {
@@ -83,6 +82,8 @@ export async function runDemo(
           taskQueue,
           workflowId,
           args: [{ table: 'shop.orders', primaryKey: { id: order.id } }],
+          // A demo that cannot reach its worker fails with a message instead of waiting forever.
+          workflowExecutionTimeout: '1 minute',
         });
         const landed = changes[0];
         if (!landed) throw new Error(`workflow ${workflowId} returned no change`);

@@ -1,25 +1,22 @@
 import { createDatabase, createKafka, type Config, type Logger } from '@tidemark/runtime';
 import { startChangelogLanding } from '@tidemark/stream';
 import { createTidemarkWorker } from '@tidemark/workflows';
-
-export const CHANGE_TOPICS = (config: Config) => [
-  `${config.kafka.topicPrefix}.shop.orders`,
-  `${config.kafka.topicPrefix}.shop.payments`,
-];
+import { shopChangeTopics } from './connector';
 
 /** Runs the changelog landing consumer until SIGINT/SIGTERM, then disconnects cleanly. */
 export async function runStream(config: Config, logger: Logger): Promise<void> {
   const warehouse = createDatabase(config.warehouse);
+  const topics = await shopChangeTopics(config);
   const landing = await startChangelogLanding({
     kafka: createKafka(config, 'tidemark-stream', logger),
     warehouse,
     logger,
     groupId: 'tidemark-landing',
-    topics: CHANGE_TOPICS(config),
+    topics,
     fromBeginning: true,
   });
   await landing.joined;
-  logger.info('landing changes', { topics: CHANGE_TOPICS(config) });
+  logger.info('landing changes', { topics });
   await untilSignal();
   await landing.stop();
   await warehouse.destroy();

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { currentContract } from '../events/registry';
+import { decodeChange, primaryKeyOf } from './envelope';
+import { ordersV1 } from '../events/shop-orders';
+
+const ORDER = {
+  id: '0b5c1e2a-4f7d-4a8b-9c3e-2d1f6a7b8c9d',
+  customer_id: 'customer-7',
+  amount_minor: 1250,
+  currency: 'EUR',
+  status: 'pending',
+  created_at: '2026-11-22T10:00:00.123456Z',
+  updated_at: '2026-11-22T10:00:00.123456Z',
+};
+
+const SOURCE = {
+  version: '3.2.3.Final',
+  connector: 'postgresql',
+  name: 'tidemark',
+  ts_ms: 1_795_000_000_000,
+  snapshot: 'false',
+  db: 'source',
+  schema: 'shop',
+  table: 'orders',
+  txId: 812,
+  lsn: 31_545_912,
+};
+
+function message(payload: unknown): Buffer {
+  return Buffer.from(JSON.stringify(payload));
+}
+
+describe('decodeChange', () => {
+  it('decodes an insert validated against the current contract', () => {
+    const result = decodeChange(
+      message({ before: null, after: ORDER, source: SOURCE, op: 'c', ts_ms: 1_795_000_000_400 }),
+      currentContract,
+    );
+    expect(result).toEqual({
+      kind: 'change',
+      event: {
+        op: 'c',
+        before: null,
+        after: ORDER,
+        source: {
+          schema: 'shop',
+          table: 'orders',
+          lsn: 31_545_912,
+          txId: 812,
+          committedAtMs: 1_795_000_000_000,
+          snapshot: false,
+        },
+        capturedAtMs: 1_795_000_000_400,
+        contractVersion: 1,
+      },
+    });
+  });
+
+  it('unwraps a message written with an embedded schema', () => {
+    const payload = { before: ORDER, after: null, source: SOURCE, op: 'd', ts_ms: 1 };
+    const result = decodeChange(message({ schema: { type: 'struct' }, payload }), currentContract);
+    expect(result.kind === 'change' && result.event.op).toBe('d');
+  });
+
+  it('marks snapshot reads', () => {
+    const result = decodeChange(
+      message({
+        before: null,
+        after: ORDER,
+        source: { ...SOURCE, snapshot: 'last' },
+        op: 'r',
+        ts_ms: 1,
+      }),
+      currentContract,
+    );
+    expect(result.kind === 'change' && result.event.source.snapshot).toBe(true);
+  });
+
+  it('treats an empty value and a null payload as tombstones', () => {
+    expect(decodeChange(null, currentContract)).toEqual({ kind: 'tombstone' });
+    expect(decodeChange(message({ schema: null, payload: null }), currentContract)).toEqual({
+      kind: 'tombstone',
+    });
+  });
+
+  it('decodes a truncate without row images or contract', () => {
+    const result = decodeChange(
+      message({ before: null, after: null, source: { ...SOURCE, lsn: null }, op: 't', ts_ms: 1 }),
+      () => undefined,
+    );
+    expect(result).toMatchObject({ kind: 'change', event: { op: 't', contractVersion: null } });
+  });
+
+  it('reports bytes that are not JSON, keeping them', () => {
+    const raw = Buffer.from('{"op": "c",');
+    const result = decodeChange(raw, currentContract);
+    expect(result).toMatchObject({ kind: 'error', error: { code: 'NOT_JSON', path: '$' } });
+    expect(result.kind === 'error' && result.error.raw).toBe(raw);
+  });
+
+  it('names the path of an envelope field that is wrong', () => {
+    const result = decodeChange(
+      message({ before: null, after: ORDER, source: SOURCE, op: 'x', ts_ms: 1 }),
+      currentContract,
+    );
+    expect(result).toMatchObject({ kind: 'error', error: { code: 'NOT_AN_ENVELOPE', path: 'op' } });
+  });
+
+  it('names the row field that breaks the contract', () => {
+    const result = decodeChange(
+      message({
+        before: null,
+        after: { ...ORDER, currency: 'euro' },
+        source: SOURCE,
+        op: 'c',
+        ts_ms: 1,
+      }),
+      currentContract,
+    );
+    expect(result).toMatchObject({
+      kind: 'error',
+      error: { code: 'CONTRACT_VIOLATION', path: 'after.currency' },
+    });
+    expect(result.kind === 'error' && result.error.message).toContain('shop.orders v1');
+  });
+
+  it('reports a table without a contract', () => {
+    const result = decodeChange(
+      message({
+        before: null,
+        after: ORDER,
+        source: { ...SOURCE, table: 'refunds' },
+        op: 'c',
+        ts_ms: 1,
+      }),
+      currentContract,
+    );
+    expect(result).toMatchObject({
+      kind: 'error',
+      error: { code: 'NO_CONTRACT', path: 'source.table' },
+    });
+  });
+});
+
+describe('primaryKeyOf', () => {
+  it('takes the key from the before image of a delete', () => {
+    const result = decodeChange(
+      message({ before: ORDER, after: null, source: SOURCE, op: 'd', ts_ms: 1 }),
+      currentContract,
+    );
+    if (result.kind !== 'change') throw new Error('expected a change');
+    expect(primaryKeyOf(result.event, ordersV1)).toEqual({ id: ORDER.id });
+  });
+});

@@ -1,0 +1,28 @@
+import { loadConfig } from '@tidemark/runtime';
+import { describe, expect, it } from 'vitest';
+import { changeTopicsOf, shopConnectorConfig } from './connector';
+
+describe('the shop connector config', () => {
+  it('is rendered for the configured database host and port', async () => {
+    const config = await shopConnectorConfig(
+      loadConfig({ TIDEMARK_CONNECT_DB_HOST: 'postgres', TIDEMARK_PG_PORT: '6543' }),
+    );
+    expect(config['database.hostname']).toBe('postgres');
+    expect(config['database.port']).toBe('6543');
+    expect(config['plugin.name']).toBe('pgoutput');
+    expect(config['publication.autocreate.mode']).toBe('disabled');
+  });
+
+  it('names one change topic per captured table', async () => {
+    expect(changeTopicsOf(await shopConnectorConfig(loadConfig({})))).toEqual([
+      'tidemark.shop.orders',
+      'tidemark.shop.payments',
+    ]);
+  });
+
+  it('needs a topic prefix and a table list', () => {
+    expect(() => changeTopicsOf({ 'topic.prefix': 'x' })).toThrow(
+      /topic.prefix and table.include.list/,
+    );
+  });
+});
