@@ -78,7 +78,8 @@ for (const message of captured) {
   const table = message.topic.split('.').at(-1) ?? 'unknown';
   const op =
     message.value === null ? 'tombstone' : (JSON.parse(message.value) as { op: string }).op;
-  const base = `${table}-${op}`;
+  const poison = message.value?.includes('"currency":"eur"') ? '-poison-currency' : '';
+  const base = `${table}-${op}${poison}`;
   const n = (names.get(base) ?? 0) + 1;
   names.set(base, n);
   const file = `contracts/fixtures/debezium/${base}${n > 1 ? `-${n}` : ''}.json`;
