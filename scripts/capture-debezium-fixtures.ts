@@ -38,8 +38,20 @@ await withTimeout(joined, 60_000, 'the capture consumer to join');
 
 const customer = `fixture-${randomUUID().slice(0, 8)}`;
 const [order] = await source('shop.orders')
-  .insert({ customer_id: customer, amount_minor: 4999, currency: 'EUR', status: 'pending' })
+  .insert({
+    customer_id: customer,
+    amount_minor: 4999,
+    currency: 'EUR',
+    status: 'pending',
+    channel: 'web',
+  })
   .returning('id');
+// A gateway response large enough to be TOASTed, so the update below, which leaves it
+// unchanged, shows how Debezium carries unchanged TOAST values.
+const gatewayResponse = {
+  approved: true,
+  trace: Array.from({ length: 400 }, (_, i) => `${randomUUID()}-${i}`),
+};
 const [payment] = await source('shop.payments')
   .insert({
     order_id: order.id,
@@ -47,6 +59,9 @@ const [payment] = await source('shop.payments')
     currency: 'EUR',
     method: 'card',
     status: 'authorized',
+    fee: '1.2345',
+    settled_on: '2026-11-23',
+    gateway_response: JSON.stringify(gatewayResponse),
   })
   .returning('id');
 await source('shop.orders')
@@ -79,7 +94,8 @@ for (const message of captured) {
   const op =
     message.value === null ? 'tombstone' : (JSON.parse(message.value) as { op: string }).op;
   const poison = message.value?.includes('"currency":"eur"') ? '-poison-currency' : '';
-  const base = `${table}-${op}${poison}`;
+  const version = table === 'orders' ? '-v2' : '';
+  const base = `${table}${version}-${op}${poison}`;
   const n = (names.get(base) ?? 0) + 1;
   names.set(base, n);
   const file = `contracts/fixtures/debezium/${base}${n > 1 ? `-${n}` : ''}.json`;

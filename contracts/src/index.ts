@@ -10,8 +10,21 @@ export type {
 } from './debezium/envelope';
 export { defineEventContract } from './events/contract';
 export type { CompatibilityMode, EventContract } from './events/contract';
-export { currentContract, EVENT_CONTRACTS } from './events/registry';
-export { ORDER_STATUSES, ordersV1 } from './events/shop-orders';
-export type { OrderRowV1 } from './events/shop-orders';
-export { PAYMENT_STATUSES, paymentsV1 } from './events/shop-payments';
+export { contractVersions, currentContract, EVENT_CONTRACTS } from './events/registry';
+export { ORDER_CHANNELS, ORDER_STATUSES, ordersV1, ordersV2 } from './events/shop-orders';
+export type { OrderRowV1, OrderRowV2 } from './events/shop-orders';
+export { PAYMENT_METHODS, PAYMENT_STATUSES, paymentsV1 } from './events/shop-payments';
 export type { PaymentRowV1 } from './events/shop-payments';
+export {
+  date,
+  decimal,
+  decimalFromBytes,
+  decodeWithConnectSchema,
+  fillUnavailableValues,
+  json,
+  timestamp,
+  timestamptz,
+  UNAVAILABLE_VALUE_PLACEHOLDER,
+  uuid,
+} from './debezium/encodings';
+export type { ConnectField } from './debezium/encodings';

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as shopSchema from './source/0001-shop-schema';
+import * as orderChannel from './source/0002-order-channel';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 
 export interface Migration {
@@ -11,6 +12,7 @@ export interface Migration {
 /** Migrations of the demo application's `source` database, in order. */
 export const SOURCE_MIGRATIONS: readonly Migration[] = [
   { name: '0001-shop-schema', ...shopSchema },
+  { name: '0002-order-channel', ...orderChannel },
 ];
 
 /** Migrations of the `warehouse` database, in order. */

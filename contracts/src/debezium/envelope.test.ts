@@ -11,6 +11,7 @@ const ORDER = {
   status: 'pending',
   created_at: '2026-11-22T10:00:00.123456Z',
   updated_at: '2026-11-22T10:00:00.123456Z',
+  channel: null,
 };
 
 const SOURCE = {
@@ -51,7 +52,7 @@ describe('decodeChange', () => {
           snapshot: false,
         },
         capturedAtMs: 1_795_000_000_400,
-        contractVersion: 1,
+        contractVersion: 2,
       },
     });
   });
@@ -121,7 +122,7 @@ describe('decodeChange', () => {
       kind: 'error',
       error: { code: 'CONTRACT_VIOLATION', path: 'after.currency' },
     });
-    expect(result.kind === 'error' && result.error.message).toContain('shop.orders v1');
+    expect(result.kind === 'error' && result.error.message).toContain('shop.orders v2');
   });
 
   it('reports a table without a contract', () => {

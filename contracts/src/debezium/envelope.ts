@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { EventContract } from '../events/contract';
+import { decodeWithConnectSchema, fillUnavailableValues, type ConnectField } from './encodings';
 
 export const CHANGE_OPS = ['c', 'u', 'd', 'r', 't'] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
@@ -33,6 +34,7 @@ export const DECODE_ERROR_CODES = [
   'NOT_JSON',
   'NOT_AN_ENVELOPE',
   'NO_CONTRACT',
+  'UNAVAILABLE_VALUE',
   'CONTRACT_VIOLATION',
 ] as const;
 export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
@@ -92,10 +94,7 @@ export function decodeChange(
   } catch (error) {
     return fail('NOT_JSON', '$', `not JSON: ${(error as Error).message}`);
   }
-  const payload =
-    typeof json === 'object' && json !== null && 'payload' in json && 'schema' in json
-      ? (json as { payload: unknown }).payload
-      : json;
+  const { payload, rowFields } = unwrap(json);
   if (payload === null) return { kind: 'tombstone' };
 
   const envelope = envelopeSchema.safeParse(payload);
@@ -135,32 +134,72 @@ export function decodeChange(
 
   const contract = contractFor(table);
   if (!contract) return fail('NO_CONTRACT', 'source.table', `no event contract for table ${table}`);
-  for (const [image, row] of [
-    ['before', before],
-    ['after', after],
-  ] as const) {
+  const images: Record<'before' | 'after', Row | null> = { before, after };
+  if (rowFields) {
+    for (const image of ['before', 'after'] as const) {
+      const row = images[image];
+      if (row) images[image] = decodeWithConnectSchema(row, rowFields);
+    }
+  }
+  if (images.after) {
+    const filled = fillUnavailableValues(images.before, images.after);
+    if (filled.unfilled.length > 0) {
+      return fail(
+        'UNAVAILABLE_VALUE',
+        `after.${filled.unfilled[0]}`,
+        `unchanged TOAST value without a before image: ${filled.unfilled.join(', ')} (is REPLICA IDENTITY FULL set?)`,
+      );
+    }
+    images.after = filled.row;
+  }
+  for (const image of ['before', 'after'] as const) {
+    const row = images[image];
     if (row === null) continue;
     const checked = contract.row.safeParse(row);
     if (!checked.success) {
       const issue = checked.error.issues[0];
       return fail(
         'CONTRACT_VIOLATION',
-        formatPath([image, ...(issue?.path ?? [])]),
+        formatPath([image, ...(issue?.path ?? []), ...unrecognizedKey(issue)]),
         `${table} v${contract.version}: ${issue?.message ?? 'invalid row'}`,
       );
     }
+    images[image] = checked.data as Row;
   }
   return {
     kind: 'change',
     event: {
       op,
-      before,
-      after,
+      before: images.before,
+      after: images.after,
       source: changeSource,
       capturedAtMs: ts_ms,
       contractVersion: contract.version,
     },
   };
+}
+
+/** A field the closed contract does not know is named in the path, not only in the message. */
+function unrecognizedKey(issue: z.core.$ZodIssue | undefined): string[] {
+  return issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+}
+
+/**
+ * The envelope of a message written with or without an embedded schema, and the Connect field
+ * schemas of its row images when the schema is there.
+ */
+function unwrap(json: unknown): { payload: unknown; rowFields: ConnectField[] | undefined } {
+  if (typeof json !== 'object' || json === null || !('payload' in json) || !('schema' in json)) {
+    return { payload: json, rowFields: undefined };
+  }
+  const { payload, schema } = json as {
+    payload: unknown;
+    schema: { fields?: ConnectField[] } | null;
+  };
+  const after = schema?.fields?.find(
+    (field) => field.field === 'after' || field.field === 'before',
+  );
+  return { payload, rowFields: after?.fields };
 }
 
 /** The primary key of a change's row image (after, or before for a delete), in key order. */

@@ -29,6 +29,10 @@ export async function up(knex: Knex): Promise<void> {
     table.text('currency').notNullable();
     table.text('method').notNullable();
     table.text('status').notNullable();
+    // Settlement details arrive later, from the payment gateway.
+    table.decimal('fee', 12, 4);
+    table.date('settled_on');
+    table.jsonb('gateway_response');
     table.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     table.index(['order_id']);

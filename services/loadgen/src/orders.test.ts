@@ -1,4 +1,4 @@
-import { ordersV1 } from '@tidemark/contracts';
+import { ordersV2 } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import { makeOrder, seededRandom } from './orders';
 
@@ -19,7 +19,7 @@ describe('makeOrder', () => {
         created_at: '2026-11-22T10:00:00.000000Z',
         updated_at: '2026-11-22T10:00:00.000000Z',
       };
-      expect(ordersV1.row.safeParse(row).success).toBe(true);
+      expect(ordersV2.row.safeParse(row).success).toBe(true);
       expect(order.customer_id).toMatch(/^customer-[0-4]$/);
     }
   });

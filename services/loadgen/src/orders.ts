@@ -1,4 +1,4 @@
-import { ORDER_STATUSES } from '@tidemark/contracts';
+import { ORDER_CHANNELS, ORDER_STATUSES } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
@@ -10,6 +10,7 @@ export interface DemoOrder {
   amount_minor: number;
   currency: string;
   status: string;
+  channel: string | null;
   created_at: Date;
 }
 
@@ -36,6 +37,7 @@ export function makeOrder(
     amount_minor: 500 + Math.floor(random() * 49_500),
     currency: pick(CURRENCIES),
     status: pick(ORDER_STATUSES.slice(0, 2)),
+    channel: pick(ORDER_CHANNELS),
   };
 }
 
@@ -54,7 +56,15 @@ export async function writeOrders(
     });
     const [row] = await source('shop.orders')
       .insert(order)
-      .returning(['id', 'customer_id', 'amount_minor', 'currency', 'status', 'created_at']);
+      .returning([
+        'id',
+        'customer_id',
+        'amount_minor',
+        'currency',
+        'status',
+        'channel',
+        'created_at',
+      ]);
     written.push({ ...row, amount_minor: Number(row.amount_minor) } as DemoOrder);
   }
   return written;
