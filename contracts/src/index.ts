@@ -28,3 +28,29 @@ export {
   uuid,
 } from './debezium/encodings';
 export type { ConnectField } from './debezium/encodings';
+export {
+  customerSessions,
+  defineMetric,
+  METRICS,
+  ordersPerMinute,
+  paymentFailureRate,
+  revenuePerMinute,
+} from './metrics/catalog';
+export {
+  AGGREGATE_FUNCTIONS,
+  FILTER_OPERATORS,
+  metricDefinitionSchema,
+} from './metrics/definition';
+export type {
+  Aggregate,
+  AggregateFunction,
+  Condition,
+  EmitPolicy,
+  FilterOperator,
+  Measure,
+  MetricDefinition,
+  MetricDefinitionInput,
+  WindowSpec,
+} from './metrics/definition';
+export { MetricDefinitionError, validateMetricDefinition, windowSpan } from './metrics/validate';
+export type { MetricProblem } from './metrics/validate';
