@@ -54,3 +54,6 @@ export type {
 } from './metrics/definition';
 export { MetricDefinitionError, validateMetricDefinition, windowSpan } from './metrics/validate';
 export type { MetricProblem } from './metrics/validate';
+export { canonicalJson, contractJsonSchema, snapshotPath } from './catalogue/json-schema';
+export type { JsonSchemaDocument } from './catalogue/json-schema';
+export { renderCatalogue } from './catalogue/markdown';
