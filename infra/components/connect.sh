@@ -12,7 +12,8 @@ connect_install() {
   kafka_install
   [ -f "$CONNECT_PLUGINS/.complete" ] && return 0
   log "resolving the Debezium $TIDEMARK_DEBEZIUM_VERSION PostgreSQL connector from Maven Central"
-  rm -rf "$CONNECT_PLUGINS"
+  # The unpack goal skips archives it has marked as unpacked; the marks must not outlive the cache.
+  rm -rf "$CONNECT_PLUGINS" "$TIDEMARK_INFRA/kafka/target/dependency-maven-plugin-markers"
   mvn_quiet -f "$TIDEMARK_INFRA/kafka/pom.xml" dependency:unpack \
     -Dartifact="io.debezium:debezium-connector-postgres:$TIDEMARK_DEBEZIUM_VERSION:tar.gz:plugin" \
     -DoutputDirectory="$CONNECT_PLUGINS" \
