@@ -1,0 +1,370 @@
+import {
+  customerSessions,
+  defineMetric,
+  ordersPerMinute,
+  revenuePerMinute,
+  type ChangeEvent,
+  type MetricDefinition,
+  type Row,
+} from '@tidemark/contracts';
+import { seededRandom } from '@tidemark/loadgen';
+import { describe, expect, it } from 'vitest';
+import { emptyAccumulator, mergeAccumulator, resultOf, type Accumulator } from './accumulator';
+import { contributionOf } from './contribution';
+import { planBatch, rowId, type KeyedChange, type PlannerState } from './plan';
+import { windowsFor } from './windows';
+
+const MINUTE = 60_000;
+const T0 = Date.parse('2026-11-23T10:00:00Z');
+
+// Extra definitions so every aggregate and window kind is exercised.
+const largestOrder = defineMetric({
+  name: 'largest_order',
+  description: 'Largest order per 10 minutes.',
+  owner: 'test',
+  source: { table: 'shop.orders', contractVersion: 2 },
+  eventTimeField: 'created_at',
+  keys: ['currency'],
+  aggregate: { fn: 'max', of: { field: 'amount_minor' } },
+  window: { kind: 'tumbling', sizeMs: 10 * MINUTE },
+  outOfOrdernessMs: 0,
+  allowedLatenessMs: 0,
+  emit: { kind: 'on_update' },
+});
+const smallestOrder = defineMetric({
+  ...largestOrder,
+  name: 'smallest_order',
+  aggregate: { fn: 'min', of: { field: 'amount_minor' } },
+  window: { kind: 'hopping', sizeMs: 10 * MINUTE, slideMs: 5 * MINUTE },
+});
+const distinctCustomers = defineMetric({
+  ...largestOrder,
+  name: 'distinct_customers',
+  aggregate: { fn: 'count_distinct', of: { field: 'customer_id' } },
+  window: { kind: 'hopping', sizeMs: 15 * MINUTE, slideMs: 5 * MINUTE },
+});
+const averageOrder = defineMetric({
+  ...largestOrder,
+  name: 'average_order',
+  keys: ['currency', 'status'],
+  aggregate: { fn: 'avg', of: { field: 'amount_minor' } },
+});
+const ORDER_METRICS: MetricDefinition[] = [
+  ordersPerMinute,
+  revenuePerMinute,
+  customerSessions,
+  largestOrder,
+  smallestOrder,
+  distinctCustomers,
+  averageOrder,
+];
+const metricsOf = (table: string) => (table === 'shop.orders' ? ORDER_METRICS : []);
+
+function order(id: string, fields: Partial<Row> = {}): Row {
+  return {
+    id,
+    customer_id: 'customer-1',
+    amount_minor: 1000,
+    currency: 'EUR',
+    status: 'paid',
+    channel: null,
+    created_at: new Date(T0).toISOString(),
+    updated_at: new Date(T0).toISOString(),
+    ...fields,
+  };
+}
+
+function change(
+  op: ChangeEvent['op'],
+  before: Row | null,
+  after: Row | null,
+  lsn: number,
+): KeyedChange {
+  const id = String((after ?? before)?.id);
+  return {
+    table: 'shop.orders',
+    primaryKey: JSON.stringify({ id }),
+    event: {
+      op,
+      before,
+      after,
+      source: {
+        schema: 'shop',
+        table: 'orders',
+        lsn,
+        txId: lsn,
+        committedAtMs: T0 + lsn,
+        snapshot: false,
+      },
+      capturedAtMs: T0 + lsn,
+      contractVersion: 2,
+    },
+  };
+}
+
+/** A stand-in for the warehouse sink: applies plans to maps, as the SQL does to tables. */
+class MemoryStore {
+  readonly windows = new Map<string, Accumulator>();
+  readonly sessionRows = new Map<string, Accumulator>();
+  readonly state: PlannerState = {
+    rowVersions: new Map(),
+    sessions: new Map(),
+    watermarks: new Map(),
+  };
+  readonly late: ReturnType<typeof planBatch>['late'] = [];
+
+  apply(changes: readonly KeyedChange[]): ReturnType<typeof planBatch> {
+    const plan = planBatch(changes, metricsOf, this.state);
+    for (const delta of plan.windowDeltas) {
+      const key = `${delta.metric.name}|${delta.window.startMs}|${delta.window.endMs}|${delta.groupKey}`;
+      const stored = this.windows.get(key) ?? emptyAccumulator();
+      mergeAccumulator(stored, delta.delta);
+      this.windows.set(key, stored);
+    }
+    for (const sessionChange of plan.sessionChanges) {
+      const prefix = `${sessionChange.metric.name}|`;
+      for (const session of sessionChange.removed) {
+        this.sessionRows.delete(
+          `${prefix}${session.startMs}|${session.endMs}|${sessionChange.groupKey}`,
+        );
+      }
+      for (const { session, accumulator } of sessionChange.written) {
+        this.sessionRows.set(
+          `${prefix}${session.startMs}|${session.endMs}|${sessionChange.groupKey}`,
+          accumulator,
+        );
+      }
+      this.state.sessions.set(
+        `${sessionChange.metric.name}\u0000${sessionChange.groupKey}`,
+        sessionChange.state,
+      );
+    }
+    for (const [id, version] of plan.rowVersions) this.state.rowVersions.set(id, version.lsn);
+    this.late.push(...plan.late);
+    return plan;
+  }
+
+  /** Every non-empty (metric, window, key) and its value. */
+  values(): Map<string, unknown> {
+    const values = new Map<string, unknown>();
+    for (const [key, accumulator] of [...this.windows, ...this.sessionRows]) {
+      const metric = ORDER_METRICS.find((candidate) => key.startsWith(`${candidate.name}|`));
+      if (metric && accumulator.rows > 0) values.set(key, resultOf(metric.aggregate, accumulator));
+    }
+    return values;
+  }
+}
+
+/** Aggregates the final state of the table directly, as the batch layer's SQL does. */
+function aggregateTable(rows: readonly Row[]): Map<string, unknown> {
+  const values = new Map<string, unknown>();
+  for (const metric of ORDER_METRICS) {
+    const groups = new Map<string, { eventTimeMs: number; measure: unknown }[]>();
+    const push = (key: string, item: { eventTimeMs: number; measure: unknown }) =>
+      groups.set(key, [...(groups.get(key) ?? []), item]);
+    const contributions = rows.flatMap((row) => {
+      const contribution = contributionOf(metric, row);
+      return contribution ? [contribution] : [];
+    });
+    if (metric.window.kind === 'session') {
+      const { gapMs } = metric.window;
+      const byKey = new Map<string, number[]>();
+      for (const c of contributions)
+        byKey.set(c.groupKey, [...(byKey.get(c.groupKey) ?? []), c.eventTimeMs]);
+      for (const [groupKey, times] of byKey) {
+        times.sort((a, b) => a - b);
+        let start = times[0] ?? 0;
+        let last = start;
+        let count = 0;
+        const close = () =>
+          values.set(`${metric.name}|${start}|${last + gapMs}|${groupKey}`, count);
+        for (const time of times) {
+          if (count > 0 && time - last >= gapMs) {
+            close();
+            start = time;
+            count = 0;
+          }
+          last = time;
+          count += 1;
+        }
+        close();
+      }
+      continue;
+    }
+    for (const c of contributions) {
+      for (const window of windowsFor(metric.window, c.eventTimeMs)) {
+        push(`${metric.name}|${window.startMs}|${window.endMs}|${c.groupKey}`, c);
+      }
+    }
+    for (const [key, items] of groups) {
+      const measured = items
+        .map((item) => item.measure)
+        .filter((m): m is number | string => m !== null);
+      const numbers = measured.map(Number);
+      const fn = metric.aggregate.fn;
+      const value =
+        fn === 'count'
+          ? items.length
+          : measured.length === 0
+            ? null
+            : fn === 'sum'
+              ? numbers.reduce((a, b) => a + b, 0)
+              : fn === 'avg'
+                ? numbers.reduce((a, b) => a + b, 0) / numbers.length
+                : fn === 'min'
+                  ? Math.min(...numbers)
+                  : fn === 'max'
+                    ? Math.max(...numbers)
+                    : new Set(measured).size;
+      values.set(key, value);
+    }
+  }
+  return values;
+}
+
+/** A random changelog of shop.orders with inserts, updates, deletes, key changes and redeliveries. */
+function randomChangelog(seed: number, length: number) {
+  const random = seededRandom(seed);
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  const table = new Map<string, Row>();
+  const log: KeyedChange[] = [];
+  let lsn = 1000;
+  let nextId = 0;
+  const newRow = (id: string): Row =>
+    order(id, {
+      customer_id: pick(['c1', 'c2', 'c3', 'c4']),
+      currency: pick(['EUR', 'USD', 'GBP']),
+      status: pick(['pending', 'paid', 'cancelled', 'refunded']),
+      amount_minor: 100 + Math.floor(random() * 900),
+      created_at: new Date(
+        T0 + (Math.floor(random() * 120) * MINUTE) / 2 + Math.floor(random() * 1000),
+      ).toISOString(),
+    });
+  for (let step = 0; step < length; step += 1) {
+    const roll = random();
+    const ids = [...table.keys()];
+    lsn += 1 + Math.floor(random() * 3);
+    if (roll < 0.08 && log.length > 0) {
+      log.push(pick(log)); // a redelivery of an earlier change
+    } else if (roll < 0.5 || ids.length === 0) {
+      const row = newRow(`o${nextId++}`);
+      table.set(String(row.id), row);
+      log.push(change('c', null, row, lsn));
+    } else if (roll < 0.85) {
+      const id = pick(ids);
+      const before = table.get(id) as Row;
+      const after = { ...before };
+      const what = random();
+      if (what < 0.4) after.status = pick(['pending', 'paid', 'cancelled', 'refunded']);
+      else if (what < 0.6) after.amount_minor = 100 + Math.floor(random() * 900);
+      else if (what < 0.8) after.created_at = newRow(id).created_at;
+      // else: a duplicated business operation, the same update again (before equals after)
+      table.set(id, after);
+      log.push(change('u', before, after, lsn));
+    } else if (roll < 0.95) {
+      const id = pick(ids);
+      log.push(change('d', table.get(id) as Row, null, lsn));
+      table.delete(id);
+    } else {
+      // A primary-key change: Debezium emits a delete of the old key and a create of the new one.
+      const id = pick(ids);
+      const before = table.get(id) as Row;
+      const after = { ...before, id: `o${nextId++}` };
+      table.delete(id);
+      table.set(String(after.id), after);
+      log.push(change('d', before, null, lsn), change('c', null, after, lsn + 1));
+      lsn += 1;
+    }
+  }
+  return { log, finalRows: [...table.values()] };
+}
+
+describe('planBatch', () => {
+  it("retracts an update's old contribution and adds its new one, moving windows with event time", () => {
+    const store = new MemoryStore();
+    const created = order('a', { amount_minor: 500 });
+    const moved = {
+      ...created,
+      amount_minor: 700,
+      created_at: new Date(T0 + 2 * MINUTE).toISOString(),
+    };
+    store.apply([change('c', null, created, 1)]);
+    store.apply([change('u', created, moved, 2)]);
+    const revenue = [...store.values()].filter(([key]) => key.startsWith('revenue_per_minute|'));
+    expect(revenue).toEqual([
+      [`revenue_per_minute|${T0 + 2 * MINUTE}|${T0 + 3 * MINUTE}|["EUR"]`, 700],
+    ]);
+  });
+
+  it('retracts on delete and ignores a redelivered change by its LSN', () => {
+    const store = new MemoryStore();
+    const created = order('a');
+    store.apply([change('c', null, created, 1)]);
+    const plan = store.apply([change('c', null, created, 1), change('d', created, null, 2)]);
+    expect(plan.duplicates).toBe(1);
+    expect([...store.values()].filter(([key]) => key.startsWith('orders_per_minute|'))).toEqual([]);
+  });
+
+  it('sends contributions to closed windows to the late ledger with their reason', () => {
+    const store = new MemoryStore();
+    store.state.watermarks.set('orders_per_minute', T0 + 10 * MINUTE); // lateness is 5 minutes
+    const lateOrder = order('late', { created_at: new Date(T0 + 30_000).toISOString() });
+    const onTime = order('fresh', { created_at: new Date(T0 + 9 * MINUTE).toISOString() });
+    store.apply([change('c', null, lateOrder, 1), change('c', null, onTime, 2)]);
+    const late = store.late.filter((entry) => entry.metric === 'orders_per_minute');
+    expect(late).toHaveLength(1);
+    expect(late[0]).toMatchObject({
+      reason: 'late_beyond_lateness',
+      sign: 1,
+      primaryKey: '{"id":"late"}',
+    });
+    store.apply([change('u', lateOrder, { ...lateOrder, status: 'cancelled' }, 3)]);
+    expect(store.late.filter((entry) => entry.metric === 'orders_per_minute').at(-1)).toMatchObject(
+      {
+        reason: 'changed_after_close',
+        sign: -1,
+      },
+    );
+    expect(
+      store.values().get(`orders_per_minute|${T0 + 9 * MINUTE}|${T0 + 10 * MINUTE}|["EUR"]`),
+    ).toBe(1);
+  });
+
+  it('merges sessions when an event bridges them and splits them when it is deleted', () => {
+    const store = new MemoryStore();
+    const at = (minutes: number, id: string) =>
+      order(id, { created_at: new Date(T0 + minutes * MINUTE).toISOString() });
+    store.apply([change('c', null, at(0, 'a'), 1), change('c', null, at(50, 'b'), 2)]);
+    const sessions = () =>
+      [...store.values()].filter(([key]) => key.startsWith('customer_sessions|'));
+    expect(sessions()).toHaveLength(2);
+    const bridge = at(25, 'bridge');
+    store.apply([change('c', null, bridge, 3)]);
+    expect(sessions()).toEqual([[`customer_sessions|${T0}|${T0 + 80 * MINUTE}|["customer-1"]`, 3]]);
+    store.apply([change('d', bridge, null, 4)]);
+    expect(sessions().map(([, value]) => value)).toEqual([1, 1]);
+  });
+
+  it('with infinite lateness, equals aggregating the final table, for random changelogs', () => {
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const { log, finalRows } = randomChangelog(seed, 300);
+      const store = new MemoryStore();
+      const random = seededRandom(seed * 7919);
+      for (let start = 0; start < log.length;) {
+        const size = 1 + Math.floor(random() * 40);
+        store.apply(log.slice(start, start + size));
+        start += size;
+      }
+      expect(store.late).toEqual([]);
+      expect(Object.fromEntries(store.values()), `seed ${seed}`).toEqual(
+        Object.fromEntries(aggregateTable(finalRows)),
+      );
+    }
+  });
+});
+
+describe('rowId', () => {
+  it('separates table and key', () => {
+    expect(rowId('shop.orders', '{"id":"a"}')).not.toBe(rowId('shop.order', 's{"id":"a"}'));
+  });
+});

@@ -1,0 +1,328 @@
+import type { ChangeEvent, MetricDefinition } from '@tidemark/contracts';
+import { accumulate, emptyAccumulator, isNeutral, type Accumulator } from './accumulator';
+import { contributionOf, type Contribution } from './contribution';
+import {
+  emptySessionState,
+  evictClosedSessions,
+  sessionAccumulator,
+  sessionAt,
+  sessionsOf,
+  withEntry,
+  withoutEntry,
+  type Session,
+  type SessionState,
+} from './sessions';
+import { windowsFor, type TimeWindow } from './windows';
+
+/** A decoded change with its table and primary key, as the planner takes it. */
+export interface KeyedChange {
+  table: string;
+  /** The row's primary key, JSON-encoded in key order. */
+  primaryKey: string;
+  event: ChangeEvent;
+}
+
+/** Why a contribution was not applied to its window. */
+export const LATE_REASONS = ['late_beyond_lateness', 'changed_after_close', 'truncate'] as const;
+export type LateReason = (typeof LATE_REASONS)[number];
+
+/** A contribution kept out of a closed window: the late ledger's row, never silently dropped. */
+export interface LateContribution {
+  metric: string;
+  window: TimeWindow | null;
+  groupKey: string | null;
+  keyValues: unknown[] | null;
+  table: string;
+  primaryKey: string;
+  lsn: number | null;
+  op: ChangeEvent['op'];
+  /** 1 for a row's new contribution, -1 for the retraction of its old one. */
+  sign: 1 | -1;
+  eventTimeMs: number | null;
+  measure: Contribution['measure'];
+  reason: LateReason;
+  watermarkMs: number | null;
+}
+
+/** What a batch adds to (or retracts from) one fixed window of one key. */
+export interface WindowDelta {
+  metric: MetricDefinition;
+  window: TimeWindow;
+  groupKey: string;
+  keyValues: unknown[];
+  delta: Accumulator;
+  /** The latest source commit among the contributions (for end-to-end latency). */
+  lastCommittedAtMs: number;
+}
+
+/** How one key's sessions changed in a batch: rows to delete, rows to write, the state to keep. */
+export interface SessionChange {
+  metric: MetricDefinition;
+  groupKey: string;
+  keyValues: unknown[];
+  removed: Session[];
+  written: { session: Session; accumulator: Accumulator }[];
+  state: SessionState;
+  lastCommittedAtMs: number;
+}
+
+/** What the planner needs to know beyond the batch itself, loaded by the caller. */
+export interface PlannerState {
+  /** Last applied LSN per row (`rowId(table, primaryKey)`), for the rows of the batch. */
+  rowVersions: Map<string, number>;
+  /** Session state per `sessionKey(metric, groupKey)`, for the keys the batch touches. */
+  sessions: Map<string, SessionState>;
+  /** Each metric's watermark when the batch started; null before it is known. */
+  watermarks: Map<string, number | null>;
+}
+
+export interface BatchPlan {
+  windowDeltas: WindowDelta[];
+  sessionChanges: SessionChange[];
+  late: LateContribution[];
+  /** Rows whose last applied LSN moved, to store with the batch. */
+  rowVersions: Map<string, { table: string; primaryKey: string; lsn: number }>;
+  /** Changes already applied before (redelivered by Debezium or Kafka). */
+  duplicates: number;
+  applied: number;
+}
+
+export function rowId(table: string, primaryKey: string): string {
+  return `${table}\u0000${primaryKey}`;
+}
+
+export function sessionKey(metric: string, groupKey: string): string {
+  return `${metric}\u0000${groupKey}`;
+}
+
+interface SignedContribution {
+  contribution: Contribution;
+  sign: 1 | -1;
+  change: KeyedChange;
+}
+
+/**
+ * Turns a batch of changes into what it does to every metric. CDC is a changelog: an update
+ * retracts the row's old contribution (`before`) and adds its new one (`after`), a delete
+ * retracts, and a change whose LSN is not newer than the row's last applied one is a redelivery
+ * and does nothing. Contributions to windows closed by the watermark (end plus allowed lateness)
+ * go to the late ledger instead. Pure: the caller loads `state` and writes the plan.
+ */
+export function planBatch(
+  changes: readonly KeyedChange[],
+  metricsOf: (table: string) => readonly MetricDefinition[],
+  state: PlannerState,
+): BatchPlan {
+  const plan: BatchPlan = {
+    windowDeltas: [],
+    sessionChanges: [],
+    late: [],
+    rowVersions: new Map(),
+    duplicates: 0,
+    applied: 0,
+  };
+  const versions = new Map(state.rowVersions);
+  const deltas = new Map<string, WindowDelta>();
+  const sessionInputs = new Map<string, SignedContribution[]>();
+
+  for (const change of changes) {
+    const { event, table, primaryKey } = change;
+    const lsn = event.source.lsn;
+    const id = rowId(table, primaryKey);
+    const previous = versions.get(id);
+    if (lsn !== null && previous !== undefined && lsn <= previous) {
+      plan.duplicates += 1;
+      continue;
+    }
+    plan.applied += 1;
+    if (event.op === 't') {
+      for (const metric of metricsOf(table)) plan.late.push(truncateEntry(metric, change, state));
+      continue;
+    }
+    if (lsn !== null) {
+      versions.set(id, lsn);
+      plan.rowVersions.set(id, { table, primaryKey, lsn });
+    }
+    for (const metric of metricsOf(table)) {
+      const signed: SignedContribution[] = [];
+      // A row never seen before (the stream started after it was written) has nothing to retract.
+      const retracted =
+        previous !== undefined && event.before !== null && (event.op === 'u' || event.op === 'd')
+          ? contributionOf(metric, event.before)
+          : null;
+      const added = event.after !== null ? contributionOf(metric, event.after) : null;
+      if (retracted) signed.push({ contribution: retracted, sign: -1, change });
+      if (added) signed.push({ contribution: added, sign: 1, change });
+      if (metric.window.kind === 'session') {
+        for (const item of signed) {
+          const key = sessionKey(metric.name, item.contribution.groupKey);
+          const list = sessionInputs.get(key) ?? [];
+          list.push(item);
+          sessionInputs.set(key, list);
+        }
+      } else {
+        for (const item of signed) addToWindows(metric, item, state, deltas, plan.late);
+      }
+    }
+  }
+
+  plan.windowDeltas = [...deltas.values()].filter((delta) => !isNeutral(delta.delta));
+  for (const [key, inputs] of sessionInputs) {
+    const first = inputs[0];
+    if (!first) continue;
+    const metric = metricsOf(first.change.table).find(
+      (candidate) => sessionKey(candidate.name, first.contribution.groupKey) === key,
+    );
+    if (!metric) continue;
+    const change = planSessions(metric, inputs, state.sessions.get(key), state, plan.late);
+    if (change) plan.sessionChanges.push(change);
+  }
+  return plan;
+}
+
+function lateReason(change: KeyedChange, sign: 1 | -1): LateReason {
+  const fresh = (change.event.op === 'c' || change.event.op === 'r') && sign === 1;
+  return fresh ? 'late_beyond_lateness' : 'changed_after_close';
+}
+
+function lateEntry(
+  metric: MetricDefinition,
+  item: SignedContribution,
+  window: TimeWindow | null,
+  watermarkMs: number | null,
+): LateContribution {
+  const { contribution, sign, change } = item;
+  return {
+    metric: metric.name,
+    window,
+    groupKey: contribution.groupKey,
+    keyValues: contribution.keyValues,
+    table: change.table,
+    primaryKey: change.primaryKey,
+    lsn: change.event.source.lsn,
+    op: change.event.op,
+    sign,
+    eventTimeMs: contribution.eventTimeMs,
+    measure: contribution.measure,
+    reason: lateReason(change, sign),
+    watermarkMs,
+  };
+}
+
+function truncateEntry(
+  metric: MetricDefinition,
+  change: KeyedChange,
+  state: PlannerState,
+): LateContribution {
+  return {
+    metric: metric.name,
+    window: null,
+    groupKey: null,
+    keyValues: null,
+    table: change.table,
+    primaryKey: change.primaryKey,
+    lsn: change.event.source.lsn,
+    op: 't',
+    sign: -1,
+    eventTimeMs: null,
+    measure: null,
+    reason: 'truncate',
+    watermarkMs: state.watermarks.get(metric.name) ?? null,
+  };
+}
+
+function isClosed(window: TimeWindow, allowedLatenessMs: number, watermarkMs: number | null) {
+  return watermarkMs !== null && window.endMs + allowedLatenessMs <= watermarkMs;
+}
+
+function addToWindows(
+  metric: MetricDefinition,
+  item: SignedContribution,
+  state: PlannerState,
+  deltas: Map<string, WindowDelta>,
+  late: LateContribution[],
+): void {
+  if (metric.window.kind === 'session') return;
+  const watermarkMs = state.watermarks.get(metric.name) ?? null;
+  const { contribution, sign, change } = item;
+  for (const window of windowsFor(metric.window, contribution.eventTimeMs)) {
+    if (isClosed(window, metric.allowedLatenessMs, watermarkMs)) {
+      late.push(lateEntry(metric, item, window, watermarkMs));
+      continue;
+    }
+    const key = `${metric.name}\u0000${window.startMs}\u0000${contribution.groupKey}`;
+    let delta = deltas.get(key);
+    if (!delta) {
+      delta = {
+        metric,
+        window,
+        groupKey: contribution.groupKey,
+        keyValues: contribution.keyValues,
+        delta: emptyAccumulator(),
+        lastCommittedAtMs: 0,
+      };
+      deltas.set(key, delta);
+    }
+    accumulate(delta.delta, metric.aggregate, contribution.measure, sign);
+    delta.lastCommittedAtMs = Math.max(delta.lastCommittedAtMs, change.event.source.committedAtMs);
+  }
+}
+
+function planSessions(
+  metric: MetricDefinition,
+  inputs: readonly SignedContribution[],
+  stored: SessionState | undefined,
+  state: PlannerState,
+  late: LateContribution[],
+): SessionChange | undefined {
+  if (metric.window.kind !== 'session') return undefined;
+  const { gapMs } = metric.window;
+  const lateness = metric.allowedLatenessMs;
+  const watermarkMs = state.watermarks.get(metric.name) ?? null;
+  const initial = stored ?? emptySessionState();
+  let entries = initial.entries;
+  let lastCommittedAtMs = 0;
+  for (const item of inputs) {
+    const { eventTimeMs, measure } = item.contribution;
+    const entry = { eventTimeMs, measure };
+    const joinsClosed = initial.closedUntilMs !== null && eventTimeMs < initial.closedUntilMs;
+    const candidate = item.sign === 1 ? withEntry(entries, entry) : withoutEntry(entries, entry);
+    const session = sessionAt(
+      item.sign === 1 ? (candidate ?? entries) : entries,
+      gapMs,
+      eventTimeMs,
+    );
+    const closed = session !== undefined && isClosed(session, lateness, watermarkMs);
+    if (joinsClosed || closed || candidate === undefined) {
+      const window = session ? { startMs: session.startMs, endMs: session.endMs } : null;
+      late.push(lateEntry(metric, item, window, watermarkMs));
+      continue;
+    }
+    entries = candidate;
+    lastCommittedAtMs = Math.max(lastCommittedAtMs, item.change.event.source.committedAtMs);
+  }
+  if (entries === initial.entries) return undefined;
+
+  const before = sessionsOf(initial.entries, gapMs);
+  const after = sessionsOf(entries, gapMs);
+  const sameBounds = (a: Session, b: Session) => a.startMs === b.startMs && a.endMs === b.endMs;
+  const unchanged = (session: Session) =>
+    before.some(
+      (old) =>
+        sameBounds(old, session) &&
+        old.entries.length === session.entries.length &&
+        old.entries.every((entry, index) => entry === session.entries[index]),
+    );
+  const first = inputs[0];
+  return {
+    metric,
+    groupKey: first?.contribution.groupKey ?? '[]',
+    keyValues: first?.contribution.keyValues ?? [],
+    removed: before.filter((old) => !after.some((session) => sameBounds(old, session))),
+    written: after
+      .filter((session) => !unchanged(session))
+      .map((session) => ({ session, accumulator: sessionAccumulator(metric.aggregate, session) })),
+    state: evictClosedSessions({ ...initial, entries }, gapMs, lateness, watermarkMs),
+    lastCommittedAtMs,
+  };
+}

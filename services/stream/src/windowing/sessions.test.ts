@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import {
+  evictClosedSessions,
+  sessionsOf,
+  withEntry,
+  withoutEntry,
+  type SessionEntry,
+} from './sessions';
+
+const GAP = 30;
+const entries = (...times: number[]): SessionEntry[] =>
+  times.map((eventTimeMs) => ({ eventTimeMs, measure: null }));
+const bounds = (list: SessionEntry[]) =>
+  sessionsOf(list, GAP).map((session) => [session.startMs, session.endMs]);
+
+describe('session windows', () => {
+  it('groups events less than a gap apart; a session ends one gap after its last event', () => {
+    // 39 -> 69 is exactly a gap: a new session; 69 -> 98 is less: the same one.
+    expect(bounds(entries(0, 10, 39, 69, 98))).toEqual([
+      [0, 69],
+      [69, 128],
+    ]);
+  });
+
+  it('merges two sessions when an event fills the gap between them', () => {
+    const before = entries(0, 10, 60);
+    expect(bounds(before)).toEqual([
+      [0, 40],
+      [60, 90],
+    ]);
+    expect(bounds(withEntry(before, { eventTimeMs: 35, measure: null }))).toEqual([[0, 90]]);
+  });
+
+  it('splits a session when the event holding it together is retracted', () => {
+    const merged = entries(0, 10, 35, 60);
+    expect(bounds(merged)).toEqual([[0, 90]]);
+    const split = withoutEntry(merged, { eventTimeMs: 35, measure: null });
+    expect(split && bounds(split)).toEqual([
+      [0, 40],
+      [60, 90],
+    ]);
+  });
+
+  it('cannot retract an event it never had', () => {
+    expect(withoutEntry(entries(1, 2), { eventTimeMs: 3, measure: null })).toBeUndefined();
+  });
+
+  it('evicts closed sessions and remembers where they ended', () => {
+    const state = { entries: entries(0, 10, 100), closedUntilMs: null };
+    expect(evictClosedSessions(state, GAP, 5, 44)).toEqual(state);
+    expect(evictClosedSessions(state, GAP, 5, 45)).toEqual({
+      entries: entries(100),
+      closedUntilMs: 40,
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import type { Aggregate } from '@tidemark/contracts';
+import { accumulate, emptyAccumulator, type Accumulator, type MeasureValue } from './accumulator';
+
+/** One row's contribution to a key's sessions. */
+export interface SessionEntry {
+  eventTimeMs: number;
+  measure: MeasureValue;
+}
+
+/**
+ * What the stream keeps per (metric, key) for session windows: the contributions of the sessions
+ * still open, oldest first, and where the closed ones ended (an event before that instant would
+ * have joined a closed session, so it is late).
+ */
+export interface SessionState {
+  entries: SessionEntry[];
+  closedUntilMs: number | null;
+}
+
+/** A session: events less than the gap apart; it ends one gap after its last event. */
+export interface Session {
+  startMs: number;
+  endMs: number;
+  entries: SessionEntry[];
+}
+
+export function emptySessionState(): SessionState {
+  return { entries: [], closedUntilMs: null };
+}
+
+/** The sessions of time-ordered entries: a new one starts wherever two events are a gap apart. */
+export function sessionsOf(entries: readonly SessionEntry[], gapMs: number): Session[] {
+  const sessions: Session[] = [];
+  let current: Session | undefined;
+  for (const entry of entries) {
+    if (current && entry.eventTimeMs - (current.endMs - gapMs) < gapMs) {
+      current.entries.push(entry);
+      current.endMs = entry.eventTimeMs + gapMs;
+    } else {
+      current = { startMs: entry.eventTimeMs, endMs: entry.eventTimeMs + gapMs, entries: [entry] };
+      sessions.push(current);
+    }
+  }
+  return sessions;
+}
+
+/** The entries with one more, kept in event-time order (a new copy). */
+export function withEntry(entries: readonly SessionEntry[], entry: SessionEntry): SessionEntry[] {
+  const index = entries.findIndex((other) => other.eventTimeMs > entry.eventTimeMs);
+  const copy = [...entries];
+  copy.splice(index === -1 ? copy.length : index, 0, entry);
+  return copy;
+}
+
+/** The entries with one equal to `entry` removed, or undefined when there is none. */
+export function withoutEntry(
+  entries: readonly SessionEntry[],
+  entry: SessionEntry,
+): SessionEntry[] | undefined {
+  const index = entries.findIndex(
+    (other) => other.eventTimeMs === entry.eventTimeMs && other.measure === entry.measure,
+  );
+  if (index === -1) return undefined;
+  const copy = [...entries];
+  copy.splice(index, 1);
+  return copy;
+}
+
+/** The session of `entries` containing an event time, if any. */
+export function sessionAt(
+  entries: readonly SessionEntry[],
+  gapMs: number,
+  eventTimeMs: number,
+): Session | undefined {
+  return sessionsOf(entries, gapMs).find(
+    (session) => session.startMs <= eventTimeMs && eventTimeMs < session.endMs,
+  );
+}
+
+/** The aggregate state of one session. */
+export function sessionAccumulator(aggregate: Aggregate, session: Session): Accumulator {
+  const accumulator = emptyAccumulator();
+  for (const entry of session.entries) accumulate(accumulator, aggregate, entry.measure, 1);
+  return accumulator;
+}
+
+/**
+ * Drops the entries of sessions closed by the watermark (ended, plus allowed lateness, at or
+ * before it): their provisional values are final, and the state stays bounded.
+ */
+export function evictClosedSessions(
+  state: SessionState,
+  gapMs: number,
+  allowedLatenessMs: number,
+  watermarkMs: number | null,
+): SessionState {
+  if (watermarkMs === null) return state;
+  let { closedUntilMs } = state;
+  const entries: SessionEntry[] = [];
+  for (const session of sessionsOf(state.entries, gapMs)) {
+    if (session.endMs + allowedLatenessMs <= watermarkMs) {
+      closedUntilMs = Math.max(closedUntilMs ?? session.endMs, session.endMs);
+    } else {
+      entries.push(...session.entries);
+    }
+  }
+  return { entries, closedUntilMs };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { advanceWatermark, EventClock } from './watermark';
+
+const IDLE = 10_000;
+
+describe('EventClock', () => {
+  it('is the minimum of the partitions holding it', () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { caughtUp: false, nowMs: 0 });
+    clock.assign(1, { caughtUp: false, nowMs: 0 });
+    clock.observeEvent(0, 5_000, 1);
+    expect(clock.nowMs(1)).toBeUndefined();
+    clock.observeEvent(1, 3_000, 2);
+    clock.observeEvent(0, 9_000, 3);
+    expect(clock.nowMs(3)).toBe(3_000);
+  });
+
+  it('lets a partition read to its end and idle stop holding it back', () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { caughtUp: false, nowMs: 0 });
+    clock.assign(1, { caughtUp: true, nowMs: 0 });
+    clock.observeEvent(0, 50_000, 100);
+    clock.observeEvent(1, 20_000, 100);
+    clock.observePosition(1, true, 100);
+    expect(clock.nowMs(5_000)).toBe(20_000);
+    expect(clock.nowMs(100 + IDLE)).toBe(50_000);
+  });
+
+  it('never skips a partition that still has unread events, however quiet', () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { maxEventTimeMs: 1_000, caughtUp: false, nowMs: 0 });
+    clock.assign(1, { maxEventTimeMs: 9_000, caughtUp: true, nowMs: 0 });
+    expect(clock.nowMs(10 * IDLE)).toBe(1_000);
+  });
+
+  it('follows the Debezium heartbeat when every partition is quiet', () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { maxEventTimeMs: 1_000, caughtUp: true, nowMs: 0 });
+    clock.observeSourceClock(60_000);
+    expect(clock.nowMs(IDLE)).toBe(60_000);
+  });
+});
+
+describe('advanceWatermark', () => {
+  it('subtracts the out-of-orderness bound and never goes back', () => {
+    expect(advanceWatermark(null, undefined, 5_000)).toBeNull();
+    expect(advanceWatermark(null, 60_000, 5_000)).toBe(55_000);
+    expect(advanceWatermark(55_000, 40_000, 5_000)).toBe(55_000);
+  });
+});
