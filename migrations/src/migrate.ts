@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as shopSchema from './source/0001-shop-schema';
 import * as orderChannel from './source/0002-order-channel';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
+import * as streamState from './warehouse/0002-stream-state';
 
 export interface Migration {
   name: string;
@@ -18,6 +19,7 @@ export const SOURCE_MIGRATIONS: readonly Migration[] = [
 /** Migrations of the `warehouse` database, in order. */
 export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0001-warehouse-schema', ...warehouseSchema },
+  { name: '0002-stream-state', ...streamState },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

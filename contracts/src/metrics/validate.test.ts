@@ -107,4 +107,10 @@ describe('metric definitions', () => {
       }),
     ).toEqual(['aggregate.of: count_distinct counts a field, not an indicator']);
   });
+
+  it('refuses min and max over a text field', () => {
+    expect(
+      problemsOf({ ...REVENUE, aggregate: { fn: 'max', of: { field: 'customer_id' } } }),
+    ).toEqual(['aggregate.of.field: max needs a numeric field; "customer_id" is text']);
+  });
 });

@@ -117,7 +117,8 @@ export function validateMetricDefinition(
   if (aggregate.fn !== 'count') {
     if ('field' in aggregate.of) {
       const found = requireField('aggregate.of.field', aggregate.of.field);
-      const numericOnly = aggregate.fn === 'sum' || aggregate.fn === 'avg';
+      // min and max too: provisional values are numeric, and the batch compares numerically.
+      const numericOnly = aggregate.fn !== 'count_distinct';
       if (found && numericOnly && !found.has('numeric')) {
         problems.push({
           path: 'aggregate.of.field',

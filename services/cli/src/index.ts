@@ -2,7 +2,9 @@ export {
   describeConnector,
   registerShopConnector,
   shopConnectorConfig,
+  shopStreamTopology,
 } from './commands/connector';
+export { startShopPipeline, STREAM_PIPELINE } from './commands/run-services';
 export { runDemo } from './commands/demo';
 export { migrateAll } from './commands/migrate';
 export { runStackScript } from './commands/stack';

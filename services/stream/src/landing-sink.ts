@@ -7,13 +7,16 @@ export interface LandingResult {
   deadLettered: number;
 }
 
-/** Writes a batch's changes and dead letters in one transaction, idempotently. */
+/**
+ * Writes a batch's changes and dead letters idempotently, inside the caller's transaction (or
+ * in one of its own when given the database).
+ */
 export async function writeLandingBatch(
-  warehouse: Knex,
+  db: Knex | Knex.Transaction,
   changes: readonly LandedChange[],
   deadLetters: readonly DeadLetter[],
 ): Promise<LandingResult> {
-  return warehouse.transaction(async (trx) => {
+  const write = async (trx: Knex.Transaction) => {
     const landed =
       changes.length === 0
         ? []
@@ -31,5 +34,6 @@ export async function writeLandingBatch(
             .ignore()
             .returning('id');
     return { landed: landed.length, deadLettered: dead.length };
-  });
+  };
+  return 'commit' in db && db.isTransaction ? write(db) : db.transaction(write);
 }

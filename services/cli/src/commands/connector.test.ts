@@ -1,6 +1,6 @@
 import { loadConfig } from '@tidemark/runtime';
 import { describe, expect, it } from 'vitest';
-import { changeTopicsOf, shopConnectorConfig } from './connector';
+import { changeTopicsOf, shopConnectorConfig, streamTopologyOf } from './connector';
 
 describe('the shop connector config', () => {
   it('is rendered for the configured database host and port', async () => {
@@ -24,5 +24,15 @@ describe('the shop connector config', () => {
     expect(() => changeTopicsOf({ 'topic.prefix': 'x' })).toThrow(
       /topic.prefix and table.include.list/,
     );
+  });
+
+  it('derives the stream topology: change topics per table, heartbeat and DLQ topics', async () => {
+    const topology = streamTopologyOf(await shopConnectorConfig(loadConfig({})));
+    expect([...topology.changeTopics]).toEqual([
+      ['shop.orders', 'tidemark.shop.orders'],
+      ['shop.payments', 'tidemark.shop.payments'],
+    ]);
+    expect(topology.heartbeatTopic).toBe('tidemark.heartbeat.tidemark');
+    expect(topology.deadLetterTopic).toBe('tidemark.dlq');
   });
 });

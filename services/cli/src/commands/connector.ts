@@ -43,6 +43,32 @@ export function changeTopicsOf(connectorConfig: Record<string, string>): string[
   return tables.split(',').map((table) => `${prefix}.${table.trim()}`);
 }
 
+/** The topics a stream pipeline reads and writes, derived from the connector config. */
+export interface StreamTopology {
+  /** Change topic per captured table. */
+  changeTopics: Map<string, string>;
+  /** Debezium's heartbeat topic: `<topic.heartbeat.prefix>.<topic.prefix>`. */
+  heartbeatTopic: string;
+  /** Where dead letters are published besides the warehouse table. */
+  deadLetterTopic: string;
+}
+
+export function streamTopologyOf(connectorConfig: Record<string, string>): StreamTopology {
+  const prefix = connectorConfig['topic.prefix'] as string;
+  const topics = changeTopicsOf(connectorConfig);
+  const heartbeatPrefix = connectorConfig['topic.heartbeat.prefix'] ?? '__debezium-heartbeat';
+  return {
+    changeTopics: new Map(topics.map((topic) => [topic.slice(prefix.length + 1), topic])),
+    heartbeatTopic: `${heartbeatPrefix}.${prefix}`,
+    deadLetterTopic: `${prefix}.dlq`,
+  };
+}
+
+/** The stream topology of the shop connector. */
+export async function shopStreamTopology(config: Config): Promise<StreamTopology> {
+  return streamTopologyOf(await shopConnectorConfig(config));
+}
+
 /** The change topics of the shop connector, in table order. */
 export async function shopChangeTopics(config: Config): Promise<string[]> {
   return changeTopicsOf(await shopConnectorConfig(config));

@@ -1,24 +1,53 @@
-import { createDatabase, createKafka, type Config, type Logger } from '@tidemark/runtime';
-import { startChangelogLanding } from '@tidemark/stream';
+import { METRICS } from '@tidemark/contracts';
+import {
+  createDatabase,
+  createKafka,
+  ensureTopics,
+  type Config,
+  type Logger,
+} from '@tidemark/runtime';
+import { startStreamPipeline, type StreamPipelineOptions } from '@tidemark/stream';
 import { createTidemarkWorker } from '@tidemark/workflows';
-import { shopChangeTopics } from './connector';
+import { shopStreamTopology } from './connector';
 
-/** Runs the changelog landing consumer until SIGINT/SIGTERM, then disconnects cleanly. */
-export async function runStream(config: Config, logger: Logger): Promise<void> {
-  const warehouse = createDatabase(config.warehouse);
-  const topics = await shopChangeTopics(config);
-  const landing = await startChangelogLanding({
-    kafka: createKafka(config, 'tidemark-stream', logger),
+/** The consumer group of the platform's own stream pipeline. */
+export const STREAM_PIPELINE = 'tidemark-stream';
+
+/**
+ * Starts the stream pipeline over the shop connector's topics: the composition root of the
+ * streaming layer. The caller owns `warehouse` and stops the pipeline.
+ */
+export async function startShopPipeline(
+  config: Config,
+  logger: Logger,
+  warehouse: StreamPipelineOptions['warehouse'],
+  overrides: Partial<StreamPipelineOptions> = {},
+) {
+  const topology = await shopStreamTopology(config);
+  const kafka = createKafka(config, overrides.pipeline ?? STREAM_PIPELINE, logger);
+  await ensureTopics(kafka, [topology.heartbeatTopic, topology.deadLetterTopic], 1);
+  return startStreamPipeline({
+    kafka,
     warehouse,
     logger,
-    groupId: 'tidemark-landing',
-    topics,
-    fromBeginning: true,
+    pipeline: STREAM_PIPELINE,
+    topics: topology.changeTopics,
+    heartbeatTopic: topology.heartbeatTopic,
+    deadLetterTopic: topology.deadLetterTopic,
+    metrics: METRICS,
+    startAt: 'earliest',
+    ...overrides,
   });
-  await landing.joined;
-  logger.info('landing changes', { topics });
+}
+
+/** Runs the stream pipeline until SIGINT/SIGTERM, then commits what it has and disconnects. */
+export async function runStream(config: Config, logger: Logger): Promise<void> {
+  const warehouse = createDatabase(config.warehouse);
+  const stream = await startShopPipeline(config, logger, warehouse);
+  await stream.joined;
+  logger.info('stream pipeline running', { pipeline: stream.pipeline });
   await untilSignal();
-  await landing.stop();
+  await stream.stop();
   await warehouse.destroy();
   logger.info('stream stopped');
 }

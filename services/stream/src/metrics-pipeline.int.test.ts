@@ -1,0 +1,210 @@
+import { METRICS } from '@tidemark/contracts';
+import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+
+const config = loadConfig();
+const source = createDatabase(config.source, 2);
+const warehouse = createDatabase(config.warehouse, 4);
+const prefix = config.kafka.topicPrefix;
+const topics = new Map([
+  ['shop.orders', `${prefix}.shop.orders`],
+  ['shop.payments', `${prefix}.shop.payments`],
+]);
+const MINUTE = 60_000;
+
+// Each run has its own pipeline (consumer group and warehouse key) and its own currency, so its
+// provisional values are its own whatever else runs on the stack.
+const pipeline = `stream-int-${randomUUID()}`;
+const currency = Array.from({ length: 3 }, () =>
+  String.fromCharCode(65 + Math.floor(Math.random() * 26)),
+).join('');
+
+let stream: StreamPipeline | undefined;
+
+async function start(): Promise<StreamPipeline> {
+  const started = await startStreamPipeline({
+    kafka: createKafka(config, pipeline, silentLogger),
+    warehouse,
+    logger: silentLogger,
+    pipeline,
+    topics,
+    heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
+    metrics: METRICS,
+    startAt: 'latest',
+    idleTimeoutMs: 1_000,
+    tickMs: 200,
+    sessionTimeoutMs: 10_000,
+  });
+  await started.joined;
+  return started;
+}
+
+interface OrderRow {
+  id: string;
+  amount_minor: string;
+  status: string;
+  created_at: Date;
+}
+
+async function insertOrders(count: number, createdAt?: Date): Promise<OrderRow[]> {
+  const rows = Array.from({ length: count }, (_, index) => ({
+    customer_id: `stream-int-${index % 3}`,
+    amount_minor: 1000 + index * 10,
+    currency,
+    status: index % 4 === 0 ? 'pending' : 'paid',
+    ...(createdAt ? { created_at: createdAt } : {}),
+  }));
+  return source('shop.orders')
+    .insert(rows)
+    .returning(['id', 'amount_minor', 'status', 'created_at']);
+}
+
+/** orders_per_minute and revenue_per_minute of this run's currency, straight from the source table. */
+async function expectedFromSource(excludedIds: readonly string[]) {
+  const rows = (await source('shop.orders')
+    .where({ currency })
+    .whereNotIn('id', [...excludedIds])
+    .select('amount_minor', 'status', 'created_at')) as OrderRow[];
+  const count = new Map<number, number>();
+  const revenue = new Map<number, number>();
+  for (const row of rows) {
+    const window = Math.floor(row.created_at.getTime() / MINUTE) * MINUTE;
+    if (row.status !== 'cancelled') count.set(window, (count.get(window) ?? 0) + 1);
+    if (row.status !== 'cancelled' && row.status !== 'refunded') {
+      revenue.set(window, (revenue.get(window) ?? 0) + Number(row.amount_minor));
+    }
+  }
+  return { count, revenue };
+}
+
+async function provisional(metric: string): Promise<Map<number, number>> {
+  const rows = await warehouse('provisional.metric_values')
+    .where({ pipeline, metric, group_key: JSON.stringify([currency]) })
+    .whereNotNull('value')
+    .select('window_start', 'value');
+  return new Map(
+    rows
+      .filter((row) => Number(row.value) !== 0)
+      .map((row) => [new Date(row.window_start).getTime(), Number(row.value)]),
+  );
+}
+
+async function waitForProvisionalToMatch(excludedIds: readonly string[]) {
+  return waitFor(
+    `provisional values of ${currency} to match the source table`,
+    async () => {
+      const expected = await expectedFromSource(excludedIds);
+      const [count, revenue] = await Promise.all([
+        provisional('orders_per_minute'),
+        provisional('revenue_per_minute'),
+      ]);
+      const same = (a: Map<number, number>, b: Map<number, number>) =>
+        a.size === b.size && [...a].every(([window, value]) => b.get(window) === value);
+      return same(count, expected.count) && same(revenue, expected.revenue)
+        ? { count, revenue }
+        : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+}
+
+beforeAll(async () => {
+  stream = await start();
+});
+
+afterAll(async () => {
+  await stream?.stop();
+  await Promise.all([source.destroy(), warehouse.destroy()]);
+});
+
+describe('the stream pipeline on the live stack', () => {
+  const lateIds: string[] = [];
+
+  it('keeps provisional values equal to the source through inserts, updates, deletes and moves', async () => {
+    const orders = await insertOrders(12);
+    const [first, second, third, fourth, fifth] = orders as [
+      OrderRow,
+      OrderRow,
+      OrderRow,
+      OrderRow,
+      OrderRow,
+    ];
+    await source('shop.orders').where({ id: first.id }).update({ status: 'cancelled' });
+    await source('shop.orders').where({ id: second.id }).update({ amount_minor: 99_999 });
+    await source('shop.orders').where({ id: third.id }).update({ status: 'refunded' });
+    await source('shop.orders').whereIn('id', [fourth.id]).delete();
+    // An event-time change moves the order's contribution to another window.
+    await source('shop.orders')
+      .where({ id: fifth.id })
+      .update({ created_at: new Date(fifth.created_at.getTime() - 2 * MINUTE) });
+    // A duplicated business operation: the same update twice changes nothing the second time.
+    await source('shop.orders').where({ id: second.id }).update({ amount_minor: 99_999 });
+
+    const matched = await waitForProvisionalToMatch([]);
+    expect([...matched.count.values()].reduce((a, b) => a + b, 0)).toBe(10);
+    const revisions = await warehouse('provisional.metric_values')
+      .where({ pipeline, metric: 'orders_per_minute', group_key: JSON.stringify([currency]) })
+      .max('revision as revision')
+      .first();
+    expect(Number(revisions?.revision)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('records events later than the allowed lateness in the late ledger, not in the values', async () => {
+    await waitFor(
+      'the orders watermark',
+      async () => (stream?.watermarks().get('orders_per_minute') ?? null) !== null || undefined,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const late = await insertOrders(2, new Date(Date.now() - 60 * MINUTE));
+    lateIds.push(...late.map((order) => order.id));
+    await waitForProvisionalToMatch(lateIds);
+    const ledger = await waitFor(
+      'the late orders in the ledger',
+      async () => {
+        const rows = await warehouse('ops.late_events')
+          .where({ pipeline, metric: 'orders_per_minute', group_key: JSON.stringify([currency]) })
+          .select('primary_key', 'reason', 'sign');
+        return rows.length >= 2 ? rows : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(ledger.map((row) => JSON.parse(row.primary_key).id).sort()).toEqual([...lateIds].sort());
+    expect(new Set(ledger.map((row) => row.reason))).toEqual(new Set(['late_beyond_lateness']));
+  });
+
+  it('dead-letters a poison row and keeps going', async () => {
+    const [poison] = await source('shop.orders')
+      .insert({
+        customer_id: 'stream-int-poison',
+        amount_minor: 5,
+        currency: 'euro',
+        status: 'paid',
+      })
+      .returning('id');
+    await insertOrders(2);
+    await waitForProvisionalToMatch(lateIds);
+    const deadLetter = await waitFor(
+      'the poison order in ops.dead_letters',
+      async () =>
+        warehouse('ops.dead_letters')
+          .whereRaw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' = ?", [poison.id])
+          .first(),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(deadLetter).toMatchObject({ code: 'CONTRACT_VIOLATION', path: 'after.currency' });
+  });
+
+  it('resumes from its stored offsets after a restart without counting anything twice', async () => {
+    await stream?.stop();
+    stream = undefined;
+    // Changes made while the pipeline is down are read when it comes back.
+    const orders = await insertOrders(3);
+    await source('shop.orders').where({ id: orders[0]?.id }).update({ status: 'cancelled' });
+    stream = await start();
+    await waitForProvisionalToMatch(lateIds);
+    const stored = await warehouse('ops.consumer_offsets').where({ group_id: pipeline });
+    expect(stored.length).toBeGreaterThan(0);
+  });
+});

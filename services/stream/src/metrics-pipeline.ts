@@ -1,0 +1,406 @@
+import {
+  currentContract,
+  decodeChange,
+  primaryKeyOf,
+  type MetricDefinition,
+} from '@tidemark/contracts';
+import type { Logger } from '@tidemark/runtime';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Knex } from 'knex';
+import { toDeadLetter, toLandedChange, type DeadLetter, type LandedChange } from './landing';
+import { writeLandingBatch } from './landing-sink';
+import {
+  emitAndClose,
+  loadPlannerState,
+  lockPosition,
+  readPositions,
+  readWatermarks,
+  storePosition,
+  writePlan,
+} from './metrics-sink';
+import { eventTimeOf } from './windowing/contribution';
+import { planBatch, type KeyedChange } from './windowing/plan';
+import { advanceWatermark, EventClock } from './windowing/watermark';
+
+export interface StreamPipelineOptions {
+  kafka: Kafka;
+  warehouse: Knex;
+  logger: Logger;
+  /** The consumer group, and the key of everything this pipeline derives in the warehouse. */
+  pipeline: string;
+  /** Change topic per captured table, e.g. `shop.orders` -> `tidemark.shop.orders`. */
+  topics: ReadonlyMap<string, string>;
+  /** The Debezium heartbeat topic: the source database's clock when changes stop. */
+  heartbeatTopic?: string;
+  /** Where a DLQ message is also published (the warehouse table holds every dead letter). */
+  deadLetterTopic?: string;
+  metrics: readonly MetricDefinition[];
+  /** Where a pipeline with no stored position starts: the topics' beginning or their end. */
+  startAt: 'earliest' | 'latest';
+  /** A partition read to its end and quiet this long stops holding the watermark back. */
+  idleTimeoutMs?: number;
+  /** How often watermarks advance and due values are emitted without new events. */
+  tickMs?: number;
+  sessionTimeoutMs?: number;
+  now?: () => number;
+  /** Called after each committed batch, for metrics and tests. */
+  onBatch?: (stats: BatchStats) => void;
+}
+
+/** What one committed batch did. */
+export interface BatchStats {
+  topic: string;
+  partition: number;
+  messages: number;
+  applied: number;
+  duplicates: number;
+  late: number;
+  deadLettered: number;
+  windows: number;
+  sinkMs: number;
+  /** Source commit times of the changes applied, for end-to-end latency. */
+  committedAtMs: number[];
+  lagMessages: number;
+}
+
+export interface StreamPipeline {
+  pipeline: string;
+  /** Resolves once the consumer has joined its group and its partitions' clocks are set up. */
+  joined: Promise<void>;
+  /** The watermark of each metric now. */
+  watermarks(): ReadonlyMap<string, number | null>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The streaming layer: consumes the Debezium change topics in batches and, per batch, in ONE
+ * warehouse transaction, lands the raw changes, updates every metric's provisional values
+ * (retractions included), records late contributions and dead letters, and stores the
+ * partition's next offset. On start it resumes from the stored offsets, so a crash at any point
+ * neither loses nor double-counts a change.
+ */
+export async function startStreamPipeline(options: StreamPipelineOptions): Promise<StreamPipeline> {
+  const { kafka, warehouse, logger, pipeline, metrics } = options;
+  const now = options.now ?? Date.now;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 10_000;
+  const tableOfTopic = new Map([...options.topics].map(([table, topic]) => [topic, table]));
+  const metricsByTable = new Map<string, MetricDefinition[]>();
+  for (const metric of metrics) {
+    const list = metricsByTable.get(metric.source.table) ?? [];
+    list.push(metric);
+    metricsByTable.set(metric.source.table, list);
+  }
+  const metricsOf = (table: string) => metricsByTable.get(table) ?? [];
+  const clocks = new Map(
+    [...options.topics.keys()].map((table) => [table, new EventClock(idleTimeoutMs)]),
+  );
+  const watermarks = new Map<string, number | null>(metrics.map((metric) => [metric.name, null]));
+  for (const [metric, watermark] of await readWatermarks(warehouse, pipeline)) {
+    if (watermarks.has(metric)) watermarks.set(metric, watermark);
+  }
+  const lastIntervalEmit = new Map<string, number>();
+
+  // One warehouse writer at a time: batches and ticks update the same rows.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+
+  const advanceWatermarks = () => {
+    for (const metric of metrics) {
+      const clock = clocks.get(metric.source.table);
+      const next = advanceWatermark(
+        watermarks.get(metric.name) ?? null,
+        clock?.nowMs(now()),
+        metric.outOfOrdernessMs,
+      );
+      watermarks.set(metric.name, next);
+    }
+  };
+  const emitInTransaction = async (trx: Knex.Transaction) => {
+    const emittedIntervals: string[] = [];
+    const result = await emitAndClose(trx, pipeline, metrics, watermarks, (metric) => {
+      if (metric.emit.kind !== 'every') return false;
+      const due = now() - (lastIntervalEmit.get(metric.name) ?? 0) >= metric.emit.intervalMs;
+      if (due) emittedIntervals.push(metric.name);
+      return due;
+    });
+    return { ...result, emittedIntervals };
+  };
+
+  const consumer: Consumer = kafka.consumer({
+    groupId: pipeline,
+    allowAutoTopicCreation: false,
+    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    maxWaitTimeInMs: 100,
+  });
+  let producer: Producer | undefined;
+  if (options.deadLetterTopic) {
+    producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+  }
+
+  let markJoined: () => void = () => undefined;
+  let failJoin: (error: unknown) => void = () => undefined;
+  const joined = new Promise<void>((resolve, reject) => {
+    markJoined = resolve;
+    failJoin = reject;
+  });
+  let assignment: Promise<void> = joined;
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const assigned = event.payload.memberAssignment as Record<string, number[]>;
+    assignment = setUpClocks(assigned).then(markJoined, (error: unknown) => {
+      logger.error('could not set up partition clocks', { error: String(error) });
+      failJoin(error);
+    });
+  });
+
+  /** Each assigned partition's clock, from its stored event time and whether it has unread data. */
+  async function setUpClocks(assigned: Record<string, number[]>): Promise<void> {
+    const dataTopics = Object.keys(assigned).filter((topic) => tableOfTopic.has(topic));
+    const positions = await readPositions(warehouse, pipeline, dataTopics);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of dataTopics) {
+        const table = tableOfTopic.get(topic) as string;
+        const clock = clocks.get(table) as EventClock;
+        const offsets = await admin.fetchTopicOffsets(topic);
+        const mine = new Set(assigned[topic]);
+        for (const partition of clock.assigned()) if (!mine.has(partition)) clock.revoke(partition);
+        for (const partition of mine) {
+          const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
+          const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
+          const stored = positions.get(`${topic}/${partition}`);
+          const start = stored?.nextOffset ?? (options.startAt === 'latest' ? high : low);
+          clock.assign(partition, {
+            maxEventTimeMs: stored?.maxEventTimeMs,
+            caughtUp: start >= high,
+            nowMs: now(),
+          });
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat } = payload;
+    const last = batch.messages.at(-1);
+    if (!last) return;
+    if (batch.topic === options.heartbeatTopic) {
+      for (const message of batch.messages) {
+        const committedAtMs = heartbeatTime(message.value);
+        if (committedAtMs !== undefined) {
+          for (const clock of clocks.values()) clock.observeSourceClock(committedAtMs);
+        }
+      }
+      resolveOffset(last.offset);
+      await payload.commitOffsetsIfNecessary();
+      return;
+    }
+    const table = tableOfTopic.get(batch.topic);
+    if (!table) return;
+    await assignment;
+    const clock = clocks.get(table) as EventClock;
+    const startedAt = now();
+
+    const outcome = await exclusive(() =>
+      warehouse.transaction(async (trx) => {
+        const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
+        const expected = stored?.nextOffset;
+        const first = batch.messages[0];
+        if (expected !== undefined && first && BigInt(first.offset) > expected) {
+          return { kind: 'gap' as const, expected };
+        }
+        const messages = batch.messages.filter(
+          (message) => expected === undefined || BigInt(message.offset) >= expected,
+        );
+        if (messages.length === 0) return { kind: 'seen' as const };
+
+        const changes: KeyedChange[] = [];
+        const landed: LandedChange[] = [];
+        const deadLetters: DeadLetter[] = [];
+        let maxEventTimeMs = stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition);
+        for (const message of messages) {
+          const position = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            timestamp: message.timestamp,
+          };
+          const decoded = decodeChange(message.value, currentContract);
+          if (decoded.kind === 'error') {
+            deadLetters.push(toDeadLetter(decoded.error, position));
+            continue;
+          }
+          if (decoded.kind !== 'change') continue;
+          const { event } = decoded;
+          const eventTable = `${event.source.schema}.${event.source.table}`;
+          const contract = currentContract(eventTable);
+          landed.push(toLandedChange(event, contract, position));
+          const key = contract ? primaryKeyOf(event, contract) : null;
+          changes.push({ table: eventTable, primaryKey: JSON.stringify(key ?? {}), event });
+          const image = event.after ?? (event.op === 'd' ? null : event.before);
+          const eventTimeMs =
+            contract && image ? eventTimeOf(image[contract.eventTimeField]) : undefined;
+          if (eventTimeMs !== undefined) {
+            maxEventTimeMs = Math.max(maxEventTimeMs ?? eventTimeMs, eventTimeMs);
+          }
+        }
+        const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
+        const plan = planBatch(changes, metricsOf, state);
+        const landing = await writeLandingBatch(trx, landed, deadLetters);
+        const written = await writePlan(trx, pipeline, plan);
+        const nextOffset = BigInt(messages.at(-1)?.offset ?? last.offset) + 1n;
+        await storePosition(trx, pipeline, batch.topic, batch.partition, {
+          nextOffset,
+          maxEventTimeMs,
+        });
+        const emitted = await emitInTransaction(trx);
+        return {
+          kind: 'applied' as const,
+          changes,
+          messages,
+          plan,
+          landing,
+          written,
+          maxEventTimeMs,
+          deadLetters,
+          emitted,
+        };
+      }),
+    );
+
+    if (outcome.kind === 'gap') {
+      // Kafka's committed offset ran ahead of the warehouse's: go back to the stored one.
+      logger.warn('resuming from the stored offset', {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: outcome.expected.toString(),
+      });
+      consumer.seek({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: outcome.expected.toString(),
+      });
+      return;
+    }
+    const committedAt = now();
+    if (outcome.kind === 'applied') {
+      for (const name of outcome.emitted.emittedIntervals) lastIntervalEmit.set(name, committedAt);
+      if (outcome.maxEventTimeMs !== undefined) {
+        clock.observeEvent(batch.partition, outcome.maxEventTimeMs, committedAt);
+      }
+      await publishDeadLetters(outcome.deadLetters);
+    }
+    const lagMessages = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+    clock.observePosition(batch.partition, lagMessages <= 0, committedAt);
+    advanceWatermarks();
+    resolveOffset(last.offset);
+    // Kafka's committed offsets only show lag; the warehouse's stored offsets are the truth.
+    await consumer.commitOffsets([
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: (BigInt(last.offset) + 1n).toString(),
+      },
+    ]);
+    await heartbeat();
+    if (outcome.kind === 'applied') {
+      const stats: BatchStats = {
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: outcome.messages.length,
+        applied: outcome.plan.applied,
+        duplicates: outcome.plan.duplicates,
+        late: outcome.plan.late.length,
+        deadLettered: outcome.landing.deadLettered,
+        windows: outcome.written.windows,
+        sinkMs: committedAt - startedAt,
+        committedAtMs: outcome.changes.map((change) => change.event.source.committedAtMs),
+        lagMessages,
+      };
+      options.onBatch?.(stats);
+      logger.debug('batch applied', { ...stats, committedAtMs: undefined });
+      if (stats.late > 0 || stats.deadLettered > 0) {
+        logger.warn('late or dead-lettered changes', {
+          topic: batch.topic,
+          partition: batch.partition,
+          late: stats.late,
+          deadLettered: stats.deadLettered,
+        });
+      }
+    }
+  }
+
+  async function publishDeadLetters(deadLetters: readonly DeadLetter[]): Promise<void> {
+    if (!producer || !options.deadLetterTopic || deadLetters.length === 0) return;
+    await producer.send({
+      topic: options.deadLetterTopic,
+      messages: deadLetters.map((letter) => ({
+        value: letter.raw,
+        headers: {
+          'tidemark-code': letter.code,
+          'tidemark-path': letter.path,
+          'tidemark-message': letter.message,
+          'tidemark-source': `${letter.kafka_topic}/${letter.kafka_partition}/${letter.kafka_offset}`,
+        },
+      })),
+    });
+  }
+
+  await consumer.connect();
+  const subscribed = [...options.topics.values()];
+  if (options.heartbeatTopic) subscribed.push(options.heartbeatTopic);
+  await consumer.subscribe({ topics: subscribed, fromBeginning: options.startAt === 'earliest' });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: processBatch,
+  });
+
+  let stopped = false;
+  const tick = setInterval(() => {
+    if (stopped) return;
+    void exclusive(async () => {
+      advanceWatermarks();
+      const emitted = await warehouse.transaction(emitInTransaction);
+      const at = now();
+      for (const name of emitted.emittedIntervals) lastIntervalEmit.set(name, at);
+    }).catch((error: unknown) =>
+      logger.error('emitting provisional values failed', { error: String(error) }),
+    );
+  }, options.tickMs ?? 1_000);
+
+  return {
+    pipeline,
+    joined,
+    watermarks: () => new Map(watermarks),
+    stop: async () => {
+      stopped = true;
+      clearInterval(tick);
+      await consumer.disconnect();
+      await queue;
+      await producer?.disconnect();
+    },
+  };
+}
+
+/** The source commit time a Debezium heartbeat carries, if it is one. */
+function heartbeatTime(value: Buffer | null): number | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value.toString('utf8')) as {
+      ts_ms?: unknown;
+      payload?: { ts_ms?: unknown };
+    };
+    const ts = parsed.ts_ms ?? parsed.payload?.ts_ms;
+    return typeof ts === 'number' ? ts : undefined;
+  } catch {
+    return undefined;
+  }
+}
