@@ -4,7 +4,7 @@ export {
   shopConnectorConfig,
   shopStreamTopology,
 } from './commands/connector';
-export { startShopPipeline, STREAM_PIPELINE } from './commands/run-services';
+export { startShopPipeline } from './commands/run-services';
 export { runDemo } from './commands/demo';
 export { migrateAll } from './commands/migrate';
 export { runStackScript } from './commands/stack';

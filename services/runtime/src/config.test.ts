@@ -38,4 +38,13 @@ describe('loadConfig', () => {
     expect(error.message).toContain('TIDEMARK_PG_PORT');
     expect(error.message).toContain('TIDEMARK_LOG_LEVEL');
   });
+
+  it('reads the stream settings, refusing a start position it does not know', () => {
+    const config = loadConfig({
+      TIDEMARK_STREAM_PIPELINE: 'blue',
+      TIDEMARK_STREAM_START: 'latest',
+    });
+    expect(config.stream).toMatchObject({ pipeline: 'blue', startAt: 'latest', metricsPort: 9464 });
+    expect(() => loadConfig({ TIDEMARK_STREAM_START: 'middle' })).toThrow(/TIDEMARK_STREAM_START/);
+  });
 });

@@ -21,6 +21,14 @@ const ENV_SCHEMA = z.object({
   TIDEMARK_TEMPORAL_TASK_QUEUE: z.string().min(1).default('tidemark'),
   TIDEMARK_TOPIC_PREFIX: z.string().min(1).default('tidemark'),
   TIDEMARK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  TIDEMARK_STREAM_PIPELINE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"')
+    .default('tidemark-stream'),
+  TIDEMARK_STREAM_START: z.enum(['earliest', 'latest']).default('earliest'),
+  TIDEMARK_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  TIDEMARK_STREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+  TIDEMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export interface DatabaseSettings {
@@ -38,6 +46,16 @@ export interface Config {
   connect: { url: string; databaseHost: string; databasePort: number };
   temporal: { address: string; namespace: string; taskQueue: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  stream: {
+    /** The consumer group, and the key of everything the pipeline derives. */
+    pipeline: string;
+    /** Where a pipeline with no stored offsets starts. */
+    startAt: 'earliest' | 'latest';
+    idleTimeoutMs: number;
+    sessionTimeoutMs: number;
+    /** Port of /metrics, /healthz and /readyz (0: any free port). */
+    metricsPort: number;
+  };
 }
 
 /** Reads and validates the configuration once; fails with every invalid setting listed. */
@@ -85,5 +103,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       taskQueue: e.TIDEMARK_TEMPORAL_TASK_QUEUE,
     },
     logLevel: e.TIDEMARK_LOG_LEVEL,
+    stream: {
+      pipeline: e.TIDEMARK_STREAM_PIPELINE,
+      startAt: e.TIDEMARK_STREAM_START,
+      idleTimeoutMs: e.TIDEMARK_STREAM_IDLE_TIMEOUT_MS,
+      sessionTimeoutMs: e.TIDEMARK_STREAM_SESSION_TIMEOUT_MS,
+      metricsPort: e.TIDEMARK_METRICS_PORT,
+    },
   };
 }

@@ -10,9 +10,6 @@ import { startStreamPipeline, type StreamPipelineOptions } from '@tidemark/strea
 import { createTidemarkWorker } from '@tidemark/workflows';
 import { shopStreamTopology } from './connector';
 
-/** The consumer group of the platform's own stream pipeline. */
-export const STREAM_PIPELINE = 'tidemark-stream';
-
 /**
  * Starts the stream pipeline over the shop connector's topics: the composition root of the
  * streaming layer. The caller owns `warehouse` and stops the pipeline.
@@ -24,18 +21,20 @@ export async function startShopPipeline(
   overrides: Partial<StreamPipelineOptions> = {},
 ) {
   const topology = await shopStreamTopology(config);
-  const kafka = createKafka(config, overrides.pipeline ?? STREAM_PIPELINE, logger);
+  const kafka = createKafka(config, overrides.pipeline ?? config.stream.pipeline, logger);
   await ensureTopics(kafka, [topology.heartbeatTopic, topology.deadLetterTopic], 1);
   return startStreamPipeline({
     kafka,
     warehouse,
     logger,
-    pipeline: STREAM_PIPELINE,
+    pipeline: config.stream.pipeline,
     topics: topology.changeTopics,
     heartbeatTopic: topology.heartbeatTopic,
     deadLetterTopic: topology.deadLetterTopic,
     metrics: METRICS,
-    startAt: 'earliest',
+    startAt: config.stream.startAt,
+    idleTimeoutMs: config.stream.idleTimeoutMs,
+    sessionTimeoutMs: config.stream.sessionTimeoutMs,
     ...overrides,
   });
 }

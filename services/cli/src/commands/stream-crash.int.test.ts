@@ -1,0 +1,168 @@
+import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../paths';
+
+// The stream process killed with SIGKILL at random points during a load, and restarted, must
+// end with exactly the values of the source table: no change lost, none counted twice.
+
+const config = loadConfig();
+const source = createDatabase(config.source, 4);
+const warehouse = createDatabase(config.warehouse, 2);
+const pipeline = `stream-crash-${randomUUID()}`;
+const currency = Array.from({ length: 3 }, () =>
+  String.fromCharCode(65 + Math.floor(Math.random() * 26)),
+).join('');
+const MINUTE = 60_000;
+const running = new Set<ChildProcess>();
+
+function startStreamProcess(): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, 'services/cli/bin/tidemark.js'), 'stream'],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        TIDEMARK_STREAM_PIPELINE: pipeline,
+        TIDEMARK_STREAM_START: 'latest',
+        TIDEMARK_STREAM_IDLE_TIMEOUT_MS: '1000',
+        TIDEMARK_STREAM_SESSION_TIMEOUT_MS: '6000',
+        TIDEMARK_METRICS_PORT: '0',
+        TIDEMARK_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+async function storedOffsets(): Promise<number> {
+  const rows = await warehouse('ops.consumer_offsets').where({ group_id: pipeline });
+  return rows.length;
+}
+
+/** A stream of orders: inserts, status and amount updates, deletes, some in one transaction. */
+async function writeTraffic(until: () => boolean): Promise<number> {
+  const ids: string[] = [];
+  let changes = 0;
+  let step = 0;
+  while (!until()) {
+    step += 1;
+    await source.transaction(async (trx) => {
+      const inserted = await trx('shop.orders')
+        .insert(
+          Array.from({ length: 5 }, (_, index) => ({
+            customer_id: `crash-${(step + index) % 7}`,
+            amount_minor: 100 + ((step * 37 + index * 11) % 900),
+            currency,
+            status: index % 3 === 0 ? 'pending' : 'paid',
+          })),
+        )
+        .returning('id');
+      ids.push(...inserted.map((row: { id: string }) => row.id));
+      changes += inserted.length;
+      const updated = ids[(step * 7) % ids.length];
+      if (updated) {
+        await trx('shop.orders')
+          .where({ id: updated })
+          .update({ status: step % 2 ? 'cancelled' : 'refunded', amount_minor: 50 + step });
+        changes += 1;
+      }
+    });
+    if (step % 5 === 0 && ids.length > 10) {
+      const [deleted] = ids.splice((step * 13) % ids.length, 1);
+      await source('shop.orders').where({ id: deleted }).delete();
+      changes += 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return changes;
+}
+
+async function sourceValues() {
+  const rows = await source('shop.orders')
+    .where({ currency })
+    .select('amount_minor', 'status', 'created_at');
+  const count = new Map<number, number>();
+  const revenue = new Map<number, number>();
+  for (const row of rows as { amount_minor: string; status: string; created_at: Date }[]) {
+    const window = Math.floor(row.created_at.getTime() / MINUTE) * MINUTE;
+    if (row.status !== 'cancelled') count.set(window, (count.get(window) ?? 0) + 1);
+    if (row.status !== 'cancelled' && row.status !== 'refunded') {
+      revenue.set(window, (revenue.get(window) ?? 0) + Number(row.amount_minor));
+    }
+  }
+  return { count, revenue };
+}
+
+async function provisionalValues(metric: string) {
+  const rows = await warehouse('provisional.metric_values')
+    .where({ pipeline, metric, group_key: JSON.stringify([currency]) })
+    .select('window_start', 'value', 'pending');
+  return new Map(
+    rows
+      .filter((row) => row.value !== null && Number(row.value) !== 0 && !row.pending)
+      .map((row) => [new Date(row.window_start).getTime(), Number(row.value)]),
+  );
+}
+
+afterAll(async () => {
+  await Promise.all([...running].map(kill));
+  await Promise.all([source.destroy(), warehouse.destroy()]);
+});
+
+describe('the stream process under kill -9', () => {
+  it('ends with exactly the expected values after several kills during a load', async () => {
+    let child = startStreamProcess();
+    // Let it join and store its first position before the load starts.
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+
+    let loading = true;
+    const traffic = writeTraffic(() => !loading);
+    const kills = 3;
+    for (let round = 0; round < kills; round += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000 + Math.random() * 3_000));
+      await kill(child);
+      child = startStreamProcess();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    loading = false;
+    const written = await traffic;
+    expect(written).toBeGreaterThan(100);
+    expect(await storedOffsets()).toBeGreaterThan(0);
+
+    const matched = await waitFor(
+      'provisional values to equal the source table after the kills',
+      async () => {
+        const expected = await sourceValues();
+        const count = await provisionalValues('orders_per_minute');
+        const revenue = await provisionalValues('revenue_per_minute');
+        const same = (a: Map<number, number>, b: Map<number, number>) =>
+          a.size === b.size && [...a].every(([window, value]) => b.get(window) === value);
+        return same(count, expected.count) && same(revenue, expected.revenue)
+          ? expected
+          : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect([...matched.count.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
+    const late = await warehouse('ops.late_events')
+      .where({ pipeline, group_key: JSON.stringify([currency]) })
+      .count({ n: '*' })
+      .first();
+    expect(Number(late?.n)).toBe(0);
+  }, 240_000);
+});
