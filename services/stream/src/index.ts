@@ -6,6 +6,17 @@ export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
 export { startStreamPipeline } from './metrics-pipeline';
 export type { BatchStats, StreamPipeline, StreamPipelineOptions } from './metrics-pipeline';
+export { startObservabilityServer } from './observability/http-server';
+export type { ObservabilityServer, ObservabilityServerOptions } from './observability/http-server';
+export {
+  BATCH_SIZE_BUCKETS,
+  createStreamMetrics,
+  DEFAULT_PIPELINE_LABEL,
+  END_TO_END_LATENCY_BUCKETS_SECONDS,
+  SINK_DURATION_BUCKETS_SECONDS,
+  STREAM_METRIC_PREFIX,
+} from './observability/stream-metrics';
+export type { StreamMetrics, StreamMetricsOptions } from './observability/stream-metrics';
 export { resultOf } from './windowing/accumulator';
 export type { Accumulator } from './windowing/accumulator';
 export { LATE_REASONS, planBatch } from './windowing/plan';
