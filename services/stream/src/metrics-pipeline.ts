@@ -5,7 +5,13 @@ import {
   type MetricDefinition,
 } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import {
+  Partitioners,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
 import type { Knex } from 'knex';
 import { toDeadLetter, toLandedChange, type DeadLetter, type LandedChange } from './landing';
 import { writeLandingBatch } from './landing-sink';
@@ -138,7 +144,10 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   });
   let producer: Producer | undefined;
   if (options.deadLetterTopic) {
-    producer = kafka.producer({ allowAutoTopicCreation: true });
+    producer = kafka.producer({
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
   }
 

@@ -1,13 +1,13 @@
 import { writeOrders, type DemoOrder } from '@tidemark/loadgen';
 import {
   createDatabase,
-  createKafka,
+  createLogger,
   waitFor,
   withTimeout,
   type Config,
   type Logger,
 } from '@tidemark/runtime';
-import { startChangelogLanding } from '@tidemark/stream';
+import type { Knex } from 'knex';
 import {
   createTemporalClient,
   createTidemarkWorker,
@@ -15,10 +15,14 @@ import {
   type LandedChangeSummary,
 } from '@tidemark/workflows';
 import { renderTable } from '../table';
-import { describeConnector, registerShopConnector, shopChangeTopics } from './connector';
+import { describeConnector, registerShopConnector } from './connector';
 import { migrateAll } from './migrate';
+import { startShopPipeline } from './run-services';
 
 const DEMO_ORDERS = 5;
+/** The demo's own stream pipeline: it starts at the topics' end the first time, then resumes. */
+const DEMO_PIPELINE = 'tidemark-demo';
+const HOUR = 3_600_000;
 
 interface OrderJourney {
   order: DemoOrder;
@@ -49,17 +53,16 @@ export async function runDemo(
   const { worker, connection } = await createTidemarkWorker({ config, warehouse, taskQueue });
   const workerRun = worker.run();
   const client = await createTemporalClient(config);
-  const landing = await startChangelogLanding({
-    kafka: createKafka(config, 'tidemark-demo', logger),
-    warehouse,
-    logger,
-    groupId: 'tidemark-landing',
-    topics: await shopChangeTopics(config),
-    fromBeginning: true,
+  // The pipeline's warnings (late rows, dead letters) are the demo's subject: it prints them itself.
+  const stream = await startShopPipeline(config, createLogger({ level: 'error' }), warehouse, {
+    pipeline: DEMO_PIPELINE,
+    startAt: 'latest',
+    idleTimeoutMs: 1_000,
+    tickMs: 250,
   });
   try {
-    await withTimeout(landing.joined, 60_000, 'the landing consumer to join its group');
-    print(`stream:     landing consumer joined, worker polling task queue ${taskQueue}`);
+    await withTimeout(stream.joined, 60_000, 'the stream pipeline to join its group');
+    print(`stream:     pipeline ${DEMO_PIPELINE} joined, worker polling task queue ${taskQueue}`);
 
     const orders = await writeOrders(source, DEMO_ORDERS, { customerPrefix: 'demo' });
     print(`source:     wrote ${orders.length} orders into shop.orders`);
@@ -100,8 +103,10 @@ export async function runDemo(
       'kafka→warehouse: to the row in raw.change_events; workflow: traceChangeWorkflow reading it back.',
     );
     print(`workflows:  ${journeys[0]?.workflowId ?? ''} ... (see the Temporal UI)`);
+    print('');
+    await showStreamCases(source, warehouse, orders, print);
   } finally {
-    await landing.stop();
+    await stream.stop();
     worker.shutdown();
     await workerRun;
     await connection.close();
@@ -130,6 +135,134 @@ function renderJourneys(journeys: readonly OrderJourney[]): string {
       ms(landed.kafkaTimestamp, landed.landedAt),
       ms(landed.committedAt, landed.landedAt),
       workflowMs,
+    ]),
+  );
+}
+
+/**
+ * The streaming layer's cases on the demo's orders: provisional values per minute, a retraction
+ * (a cancelled order), a late order kept in the late ledger and a poison row dead-lettered.
+ */
+async function showStreamCases(
+  source: Knex,
+  warehouse: Knex,
+  orders: readonly DemoOrder[],
+  print: (line: string) => void,
+): Promise<void> {
+  const currencies = [...new Set(orders.map((order) => order.currency))];
+  const values = () =>
+    warehouse('provisional.metric_values')
+      .where({ pipeline: DEMO_PIPELINE })
+      .whereIn('metric', ['orders_per_minute', 'revenue_per_minute'])
+      .whereIn(
+        'group_key',
+        currencies.map((currency) => JSON.stringify([currency])),
+      )
+      .where('window_end', '>', new Date(Date.now() - 10 * 60_000))
+      .orderBy(['metric', 'window_start', 'group_key'])
+      .select('metric', 'window_start', 'group_key', 'value', 'revision', 'status');
+  const emitted = await waitFor(
+    'the demo orders in the provisional values',
+    async () => {
+      const rows = await values();
+      const counted = rows
+        .filter((row) => row.metric === 'orders_per_minute')
+        .reduce((sum, row) => sum + Number(row.value ?? 0), 0);
+      return counted >= orders.length ? rows : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  print('provisional values of the demo currencies (pipeline tidemark-demo):');
+  print(renderValues(emitted));
+
+  const cancelled = orders[0] as DemoOrder;
+  await source('shop.orders').where({ id: cancelled.id }).update({ status: 'cancelled' });
+  const [late] = await source('shop.orders')
+    .insert({
+      customer_id: 'demo-late',
+      amount_minor: 1234,
+      currency: cancelled.currency,
+      status: 'paid',
+      created_at: new Date(Date.now() - HOUR),
+    })
+    .returning('id');
+  const [poison] = await source('shop.orders')
+    .insert({ customer_id: 'demo-poison', amount_minor: 99, currency: 'euro', status: 'paid' })
+    .returning('id');
+  const lateEntry = await waitFor(
+    'the late order in ops.late_events',
+    async () =>
+      warehouse('ops.late_events')
+        .where({ pipeline: DEMO_PIPELINE, metric: 'orders_per_minute' })
+        .where('primary_key', JSON.stringify({ id: late.id }))
+        .first<{ reason: string; window_start: Date; watermark: Date } | undefined>(
+          'reason',
+          'window_start',
+          'watermark',
+        ),
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  const deadLetter = await waitFor(
+    'the poison order in ops.dead_letters',
+    async () =>
+      warehouse('ops.dead_letters')
+        .whereRaw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' = ?", [poison.id])
+        .first<{ code: string; path: string } | undefined>('code', 'path'),
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  const retracted = await waitFor(
+    'the cancellation to retract the order',
+    async () => {
+      const rows = await values();
+      const counted = rows
+        .filter((row) => row.metric === 'orders_per_minute')
+        .reduce((sum, row) => sum + Number(row.value ?? 0), 0);
+      return counted === orders.length - 1 ? rows : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+  print('');
+  print(`retraction: order ${cancelled.id.slice(0, 8)} cancelled; its minute now counts one less:`);
+  print(
+    renderValues(
+      retracted.filter(
+        (row) =>
+          row.metric === 'orders_per_minute' &&
+          row.group_key === JSON.stringify([cancelled.currency]),
+      ),
+    ),
+  );
+  print(
+    `late:       order ${String(late.id).slice(0, 8)} created an hour ago -> ops.late_events (${lateEntry.reason}, window ${iso(lateEntry.window_start)}, watermark ${iso(lateEntry.watermark)})`,
+  );
+  print(
+    `dead letter: order ${String(poison.id).slice(0, 8)} with currency "euro" -> ops.dead_letters (${deadLetter.code} at ${deadLetter.path}) and the tidemark.dlq topic`,
+  );
+}
+
+function iso(value: Date | string): string {
+  return new Date(value).toISOString().slice(11, 19);
+}
+
+function renderValues(
+  rows: readonly {
+    metric: string;
+    window_start: Date;
+    group_key: string;
+    value: string | null;
+    revision: number;
+    status: string;
+  }[],
+): string {
+  return renderTable(
+    ['metric', 'window (UTC)', 'key', 'value', 'revision', 'status'],
+    rows.map((row) => [
+      row.metric,
+      iso(row.window_start),
+      (JSON.parse(row.group_key) as unknown[]).join(','),
+      row.value ?? '(pending)',
+      row.revision,
+      row.status,
     ]),
   );
 }
