@@ -6,7 +6,12 @@ import {
   type Config,
   type Logger,
 } from '@tidemark/runtime';
-import { startStreamPipeline, type StreamPipelineOptions } from '@tidemark/stream';
+import {
+  createStreamMetrics,
+  startObservabilityServer,
+  startStreamPipeline,
+  type StreamPipelineOptions,
+} from '@tidemark/stream';
 import { createTidemarkWorker } from '@tidemark/workflows';
 import { shopStreamTopology } from './connector';
 
@@ -39,14 +44,38 @@ export async function startShopPipeline(
   });
 }
 
-/** Runs the stream pipeline until SIGINT/SIGTERM, then commits what it has and disconnects. */
+/**
+ * Runs the stream pipeline with its Prometheus metrics, /healthz and /readyz until SIGINT or
+ * SIGTERM, then lets the batch in flight commit and disconnects.
+ */
 export async function runStream(config: Config, logger: Logger): Promise<void> {
   const warehouse = createDatabase(config.warehouse);
-  const stream = await startShopPipeline(config, logger, warehouse);
+  const metrics = createStreamMetrics(undefined, { pipeline: config.stream.pipeline });
+  let ready = false;
+  const server = await startObservabilityServer({
+    port: config.stream.metricsPort,
+    registry: metrics.registry,
+    ready: () => ready,
+    logger,
+  });
+  const stream = await startShopPipeline(config, logger, warehouse, {
+    onBatch: (stats) => metrics.observeBatch(stats, Date.now()),
+  });
   await stream.joined;
-  logger.info('stream pipeline running', { pipeline: stream.pipeline });
+  ready = true;
+  const watermarks = setInterval(
+    () => metrics.observeWatermarks(stream.watermarks(), Date.now()),
+    1_000,
+  );
+  logger.info('stream pipeline running', {
+    pipeline: stream.pipeline,
+    metrics: `http://127.0.0.1:${server.port}/metrics`,
+  });
   await untilSignal();
+  ready = false;
+  clearInterval(watermarks);
   await stream.stop();
+  await server.close();
   await warehouse.destroy();
   logger.info('stream stopped');
 }
