@@ -1,7 +1,5 @@
 export { toDeadLetter, toLandedChange } from './landing';
 export type { DeadLetter, LandedChange, MessagePosition } from './landing';
-export { startChangelogLanding } from './landing-consumer';
-export type { ChangelogLanding, ChangelogLandingOptions } from './landing-consumer';
 export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
 export { startStreamPipeline } from './metrics-pipeline';

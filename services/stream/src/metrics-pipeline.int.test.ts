@@ -23,12 +23,12 @@ const currency = Array.from({ length: 3 }, () =>
 
 let stream: StreamPipeline | undefined;
 
-async function start(): Promise<StreamPipeline> {
+async function start(name = pipeline): Promise<StreamPipeline> {
   const started = await startStreamPipeline({
-    kafka: createKafka(config, pipeline, silentLogger),
+    kafka: createKafka(config, name, silentLogger),
     warehouse,
     logger: silentLogger,
-    pipeline,
+    pipeline: name,
     topics,
     heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
     metrics: METRICS,
@@ -144,6 +144,15 @@ describe('the stream pipeline on the live stack', () => {
 
     const matched = await waitForProvisionalToMatch([]);
     expect([...matched.count.values()].reduce((a, b) => a + b, 0)).toBe(10);
+
+    // The raw changelog keeps every change with its row images, in LSN order.
+    const landed = await warehouse('raw.change_events')
+      .where({ source_table: 'shop.orders' })
+      .whereRaw("primary_key->>'id' = ?", [fourth.id])
+      .orderBy('lsn');
+    expect(landed.map((row) => row.op)).toEqual(['c', 'd']);
+    expect(landed[0]).toMatchObject({ contract_version: 2, after: { id: fourth.id, currency } });
+    expect(landed[1]).toMatchObject({ after: null, before: { id: fourth.id, currency } });
     const revisions = await warehouse('provisional.metric_values')
       .where({ pipeline, metric: 'orders_per_minute', group_key: JSON.stringify([currency]) })
       .max('revision as revision')
@@ -194,6 +203,33 @@ describe('the stream pipeline on the live stack', () => {
       { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(deadLetter).toMatchObject({ code: 'CONTRACT_VIOLATION', path: 'after.currency' });
+  });
+
+  it('lands nothing twice when a second pipeline reads the same changes', async () => {
+    const [order] = await insertOrders(1);
+    if (!order) throw new Error('no order inserted');
+    await waitForProvisionalToMatch(lateIds);
+    const second = await start(`${pipeline}-second`);
+    try {
+      // The second pipeline starts at the end: make one more change both of them read.
+      await source('shop.orders').where({ id: order.id }).update({ status: 'shipped' });
+      await waitFor(
+        'the second pipeline to apply the update',
+        async () =>
+          (await warehouse('stream.row_versions')
+            .where({ pipeline: `${pipeline}-second`, source_table: 'shop.orders' })
+            .where('primary_key', JSON.stringify({ id: order.id }))
+            .first()) ?? undefined,
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+    } finally {
+      await second.stop();
+    }
+    const landed = await warehouse('raw.change_events')
+      .whereRaw("primary_key->>'id' = ?", [order.id])
+      .select('op');
+    expect(landed.map((row) => row.op)).toEqual(['c', 'u']);
+    await waitForProvisionalToMatch(lateIds);
   });
 
   it('resumes from its stored offsets after a restart without counting anything twice', async () => {
