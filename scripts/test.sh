@@ -9,4 +9,5 @@ bash scripts/bootstrap.sh
 npx prettier --check --log-level warn .
 npx tsc -p tsconfig.json
 npx turbo run lint typecheck test --output-logs=errors-only
+npx tidemark contracts check
 npx vitest run --config vitest.integration.config.ts

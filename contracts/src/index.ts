@@ -9,7 +9,7 @@ export type {
   Row,
 } from './debezium/envelope';
 export { defineEventContract } from './events/contract';
-export type { CompatibilityMode, EventContract } from './events/contract';
+export type { EventContract } from './events/contract';
 export { contractVersions, currentContract, EVENT_CONTRACTS } from './events/registry';
 export { ORDER_CHANNELS, ORDER_STATUSES, ordersV1, ordersV2 } from './events/shop-orders';
 export type { OrderRowV1, OrderRowV2 } from './events/shop-orders';
@@ -57,3 +57,22 @@ export type { MetricProblem } from './metrics/validate';
 export { canonicalJson, contractJsonSchema, snapshotPath } from './catalogue/json-schema';
 export type { JsonSchemaDocument } from './catalogue/json-schema';
 export { renderCatalogue } from './catalogue/markdown';
+export { CONTRACT_CHECK_RULES, checkContracts } from './catalogue/check';
+export type { ContractCheckRule, ContractFinding } from './catalogue/check';
+export {
+  breaksMode,
+  checkCompatibility,
+  checkHistory,
+  COMPATIBILITY_MODES,
+  parseCompatibilityMode,
+  SCHEMA_CHANGE_RULES,
+  validateJsonSchema,
+} from './compat';
+export type {
+  CompatibilityMode,
+  CompatibilityReport,
+  JsonSchema,
+  SchemaChange,
+  SchemaChangeRule,
+  SchemaProblem,
+} from './compat';

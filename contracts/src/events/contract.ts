@@ -1,13 +1,5 @@
 import type { z } from 'zod';
-
-export type CompatibilityMode =
-  | 'BACKWARD'
-  | 'BACKWARD_TRANSITIVE'
-  | 'FORWARD'
-  | 'FORWARD_TRANSITIVE'
-  | 'FULL'
-  | 'FULL_TRANSITIVE'
-  | 'NONE';
+import type { CompatibilityMode } from '../compat/types';
 
 /** One immutable, numbered version of a source table's event contract. */
 export interface EventContract<Row extends z.ZodObject = z.ZodObject> {

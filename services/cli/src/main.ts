@@ -2,6 +2,7 @@ import { ConnectClient, createLogger, loadConfig, TidemarkError } from '@tidemar
 import { installTemporalRuntime } from '@tidemark/workflows';
 import { parseArgs } from 'node:util';
 import { describeConnector, registerShopConnector } from './commands/connector';
+import { contractsCommand } from './commands/contracts';
 import { runDemo } from './commands/demo';
 import { migrateAll } from './commands/migrate';
 import { runStream, runWorker } from './commands/run-services';
@@ -18,6 +19,13 @@ stack
   connector register     register (or update) the Debezium connector and wait until it runs
   connector status       the Debezium connector's state
 
+contracts
+  contracts check        each contract version against its snapshot and the earlier versions (its mode)
+  contracts compat <previous.json> <next.json> --mode BACKWARD [--json]
+                         compatibility of two JSON Schemas: exit 0 compatible, 1 not, 2 bad input
+  contracts export [--force]
+                         write contracts/schemas/<table>/v<N>.json and contracts/CATALOG.md
+
 run
   stream                 land every change from Kafka in the warehouse (until Ctrl-C)
   worker                 run the Temporal worker (until Ctrl-C)
@@ -25,11 +33,23 @@ run
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        mode: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`tidemark: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
   const [command, subcommand] = positionals;
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(USAGE);
@@ -37,6 +57,20 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'up' || command === 'down' || command === 'status')
     return runStackScript(command);
+  // Contracts commands are pure file work: no configuration, logger or Temporal runtime.
+  if (command === 'contracts') {
+    return contractsCommand(
+      {
+        subcommand,
+        files: positionals.slice(2),
+        mode: values.mode,
+        json: values.json,
+        force: values.force,
+      },
+      (line) => process.stdout.write(`${line}\n`),
+      (line) => process.stderr.write(`${line}\n`),
+    );
+  }
 
   const config = loadConfig();
   const logger = createLogger({
