@@ -1,9 +1,16 @@
-import { ConnectClient, createLogger, loadConfig, TidemarkError } from '@tidemark/runtime';
+import {
+  ConnectClient,
+  createDatabase,
+  createLogger,
+  loadConfig,
+  TidemarkError,
+} from '@tidemark/runtime';
 import { installTemporalRuntime } from '@tidemark/workflows';
 import { parseArgs } from 'node:util';
 import { describeConnector, registerShopConnector } from './commands/connector';
 import { contractsCommand } from './commands/contracts';
 import { runDemo } from './commands/demo';
+import { LOAD_USAGE, loadCommand } from './commands/load';
 import { migrateAll } from './commands/migrate';
 import { runStream, runWorker } from './commands/run-services';
 import { runStackScript } from './commands/stack';
@@ -27,12 +34,17 @@ contracts
                          write contracts/schemas/<table>/v<N>.json and contracts/CATALOG.md
 
 run
-  stream                 land every change from Kafka in the warehouse (until Ctrl-C)
+  stream                 provisional metrics from the change topics, with /metrics on
+                         TIDEMARK_METRICS_PORT (until Ctrl-C)
+  load --rate 5000 --duration 60s [...]
+                         write realistic traffic into the source database (tidemark load --help)
   worker                 run the Temporal worker (until Ctrl-C)
   demo                   the end-to-end walk: orders -> Debezium -> Kafka -> warehouse -> workflow
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // Commands with options of their own parse their arguments themselves.
+  if (argv[0] === 'load') return runLoadCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -116,6 +128,38 @@ async function main(argv: string[]): Promise<number> {
     default:
       process.stderr.write(`tidemark: unknown command "${command}"\n\n${USAGE}`);
       return 2;
+  }
+}
+
+/** `tidemark load ...` until its duration ends or Ctrl-C, which stops it with its report. */
+async function runLoadCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${LOAD_USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfig();
+  const source = createDatabase(config.source);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await loadCommand(argv, {
+      source,
+      print: (line) => process.stdout.write(`${line}\n`),
+      signal: stop.signal,
+    });
+    return 0;
+  } catch (error) {
+    if (error instanceof TidemarkError && error.code === 'BAD_INPUT') {
+      process.stderr.write(`tidemark load: ${error.message}\n\n${LOAD_USAGE}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await source.destroy();
   }
 }
 

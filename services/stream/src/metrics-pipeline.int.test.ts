@@ -50,7 +50,7 @@ interface OrderRow {
 
 async function insertOrders(count: number, createdAt?: Date): Promise<OrderRow[]> {
   const rows = Array.from({ length: count }, (_, index) => ({
-    customer_id: `stream-int-${index % 3}`,
+    customer_id: `stream-int-${currency}-${index % 3}`,
     amount_minor: 1000 + index * 10,
     currency,
     status: index % 4 === 0 ? 'pending' : 'paid',
@@ -144,6 +144,32 @@ describe('the stream pipeline on the live stack', () => {
 
     const matched = await waitForProvisionalToMatch([]);
     expect([...matched.count.values()].reduce((a, b) => a + b, 0)).toBe(10);
+
+    // Sessions (30-minute gap, emitted on close) hold every order of each customer so far.
+    const perCustomer = await source('shop.orders')
+      .where({ currency })
+      .groupBy('customer_id')
+      .select('customer_id', source.raw('count(*)::int as orders'));
+    const sessions = await waitFor(
+      'one open session per customer with all its orders',
+      async () => {
+        const rows = await warehouse('provisional.metric_values')
+          .where({ pipeline, metric: 'customer_sessions', status: 'open' })
+          .whereIn(
+            'group_key',
+            perCustomer.map((row) => JSON.stringify([row.customer_id])),
+          )
+          .select('group_key', 'accumulator');
+        const counts = new Map(rows.map((row) => [row.group_key, Number(row.accumulator.rows)]));
+        return perCustomer.every(
+          (row) => counts.get(JSON.stringify([row.customer_id])) === row.orders,
+        ) && rows.length === perCustomer.length
+          ? rows
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(sessions).toHaveLength(3);
 
     // The raw changelog keeps every change with its row images, in LSN order.
     const landed = await warehouse('raw.change_events')

@@ -7,6 +7,7 @@ import {
   type BatchPlan,
   type KeyedChange,
   type PlannerState,
+  type SessionChange,
 } from './windowing/plan';
 import type { SessionState } from './windowing/sessions';
 
@@ -180,41 +181,7 @@ export async function writePlan(
       });
   }
 
-  for (const change of plan.sessionChanges) {
-    const where = { pipeline, metric: change.metric.name, group_key: change.groupKey };
-    for (const session of change.removed) {
-      await trx('provisional.metric_values')
-        .where({
-          ...where,
-          window_start: new Date(session.startMs),
-          window_end: new Date(session.endMs),
-        })
-        .delete();
-    }
-    for (const { session, accumulator } of change.written) {
-      await trx('provisional.metric_values')
-        .insert({
-          ...where,
-          window_start: new Date(session.startMs),
-          window_end: new Date(session.endMs),
-          key_values: JSON.stringify(change.keyValues),
-          accumulator: JSON.stringify(accumulator),
-          last_committed_at: new Date(change.lastCommittedAtMs),
-          pending: true,
-        })
-        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
-        .merge(['accumulator', 'last_committed_at', 'pending']);
-    }
-    await trx('stream.session_state')
-      .insert({
-        ...where,
-        key_values: JSON.stringify(change.keyValues),
-        entries: JSON.stringify(change.state.entries),
-        closed_until_ms: change.state.closedUntilMs,
-      })
-      .onConflict(['pipeline', 'metric', 'group_key'])
-      .merge(['entries', 'closed_until_ms']);
-  }
+  await writeSessionChanges(trx, pipeline, plan.sessionChanges);
 
   const versions = [...plan.rowVersions.values()]
     .map((version) => ({
@@ -258,6 +225,67 @@ export async function writePlan(
     sessions: plan.sessionChanges.length,
     late: lateRows.length,
   };
+}
+
+/** Replaces the rows of sessions that changed, in three statements whatever the batch's size. */
+async function writeSessionChanges(
+  trx: Knex.Transaction,
+  pipeline: string,
+  changes: readonly SessionChange[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  const removed = changes.flatMap((change) =>
+    change.removed.map((session) => ({ change, session })),
+  );
+  if (removed.length > 0) {
+    await trx.raw(
+      `DELETE FROM provisional.metric_values AS v
+        USING unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[])
+          AS gone(metric, group_key, window_start, window_end)
+        WHERE v.pipeline = ? AND v.metric = gone.metric AND v.group_key = gone.group_key
+          AND v.window_start = gone.window_start AND v.window_end = gone.window_end`,
+      [
+        removed.map(({ change }) => change.metric.name),
+        removed.map(({ change }) => change.groupKey),
+        removed.map(({ session }) => new Date(session.startMs).toISOString()),
+        removed.map(({ session }) => new Date(session.endMs).toISOString()),
+        pipeline,
+      ],
+    );
+  }
+  const written = changes.flatMap((change) =>
+    change.written.map(({ session, accumulator }) => ({
+      pipeline,
+      metric: change.metric.name,
+      group_key: change.groupKey,
+      window_start: new Date(session.startMs),
+      window_end: new Date(session.endMs),
+      key_values: JSON.stringify(change.keyValues),
+      accumulator: JSON.stringify(accumulator),
+      last_committed_at: new Date(change.lastCommittedAtMs),
+      pending: true,
+    })),
+  );
+  for (const chunk of chunks(written, 2_000)) {
+    await trx('provisional.metric_values')
+      .insert(chunk)
+      .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
+      .merge(['accumulator', 'last_committed_at', 'pending']);
+  }
+  const states = changes.map((change) => ({
+    pipeline,
+    metric: change.metric.name,
+    group_key: change.groupKey,
+    key_values: JSON.stringify(change.keyValues),
+    entries: JSON.stringify(change.state.entries),
+    closed_until_ms: change.state.closedUntilMs,
+  }));
+  for (const chunk of chunks(states, 2_000)) {
+    await trx('stream.session_state')
+      .insert(chunk)
+      .onConflict(['pipeline', 'metric', 'group_key'])
+      .merge(['entries', 'closed_until_ms']);
+  }
 }
 
 /** Stores a partition's next offset and event time reached, in the batch's transaction. */
