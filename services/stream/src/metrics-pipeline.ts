@@ -13,6 +13,7 @@ import {
   type Producer,
 } from 'kafkajs';
 import type { Knex } from 'knex';
+import { SinkBackpressure } from './backpressure';
 import { toDeadLetter, toLandedChange, type DeadLetter, type LandedChange } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import {
@@ -48,6 +49,10 @@ export interface StreamPipelineOptions {
   /** How often watermarks advance and due values are emitted without new events. */
   tickMs?: number;
   sessionTimeoutMs?: number;
+  /** A batch's warehouse transaction should take at most this long on average (default 2 s). */
+  sinkBudgetMs?: number;
+  /** Bytes fetched per partition at once: bounds the work in flight (default 1 MiB). */
+  maxBytesPerPartition?: number;
   now?: () => number;
   /** Called after each committed batch, for metrics and tests. */
   onBatch?: (stats: BatchStats) => void;
@@ -64,6 +69,8 @@ export interface BatchStats {
   deadLettered: number;
   windows: number;
   sinkMs: number;
+  /** How long the partition was paused after this batch because the sink is behind. */
+  pausedMs: number;
   /** Source commit times of the changes applied, for end-to-end latency. */
   committedAtMs: number[];
   lagMessages: number;
@@ -141,7 +148,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     allowAutoTopicCreation: false,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     maxWaitTimeInMs: 100,
+    maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+    maxBytes: 4 * (options.maxBytesPerPartition ?? 1_048_576),
   });
+  const backpressure = new SinkBackpressure({
+    sinkBudgetMs: options.sinkBudgetMs ?? 2_000,
+    maxPauseMs: 10_000,
+  });
+  const pauseTimers = new Set<NodeJS.Timeout>();
   let producer: Producer | undefined;
   if (options.deadLetterTopic) {
     producer = kafka.producer({
@@ -306,6 +320,22 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       }
       await publishDeadLetters(outcome.deadLetters);
     }
+    const pausedMs = outcome.kind === 'applied' ? backpressure.observe(committedAt - startedAt) : 0;
+    if (pausedMs > 0) {
+      const paused = [{ topic: batch.topic, partitions: [batch.partition] }];
+      consumer.pause(paused);
+      const timer = setTimeout(() => {
+        pauseTimers.delete(timer);
+        consumer.resume(paused);
+      }, pausedMs);
+      pauseTimers.add(timer);
+      logger.warn('the warehouse is behind: pausing the partition', {
+        topic: batch.topic,
+        partition: batch.partition,
+        pausedMs,
+        averageSinkMs: Math.round(backpressure.averageSinkMs ?? 0),
+      });
+    }
     const lagMessages = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
     clock.observePosition(batch.partition, lagMessages <= 0, committedAt);
     advanceWatermarks();
@@ -330,6 +360,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         deadLettered: outcome.landing.deadLettered,
         windows: outcome.written.windows,
         sinkMs: committedAt - startedAt,
+        pausedMs,
         committedAtMs: outcome.changes.map((change) => change.event.source.committedAtMs),
         lagMessages,
       };
@@ -392,6 +423,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     stop: async () => {
       stopped = true;
       clearInterval(tick);
+      for (const timer of pauseTimers) clearTimeout(timer);
       await consumer.disconnect();
       await queue;
       await producer?.disconnect();

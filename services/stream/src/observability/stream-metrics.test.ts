@@ -16,6 +16,7 @@ function batch(overrides: Partial<BatchStats> = {}): BatchStats {
     deadLettered: 1,
     windows: 3,
     sinkMs: 40,
+    pausedMs: 0,
     committedAtMs: [],
     lagMessages: 12,
     ...overrides,
@@ -31,7 +32,10 @@ describe('createStreamMetrics', () => {
   it('observeBatch sets lag, counts outcomes and records sink time and batch size', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
     metrics.observeBatch(batch(), 1_000);
-    metrics.observeBatch(batch({ lagMessages: 0, applied: 2, duplicates: 0, late: 0 }), 2_000);
+    metrics.observeBatch(
+      batch({ lagMessages: 0, applied: 2, duplicates: 0, late: 0, pausedMs: 1_500 }),
+      2_000,
+    );
     const lines = await samples(metrics.registry);
     const labels = `pipeline="provisional",topic="${ORDERS}"`;
 
@@ -42,6 +46,7 @@ describe('createStreamMetrics', () => {
     expect(lines).toContain(`tidemark_stream_duplicates_total{${labels}} 1`);
     expect(lines).toContain(`tidemark_stream_late_total{${labels}} 1`);
     expect(lines).toContain(`tidemark_stream_dead_lettered_total{${labels}} 2`);
+    expect(lines).toContain(`tidemark_stream_paused_seconds_total{${labels}} 1.5`);
     expect(lines).toContain(`tidemark_stream_sink_duration_seconds_sum{${labels}} 0.08`);
     expect(lines).toContain(`tidemark_stream_sink_duration_seconds_count{${labels}} 2`);
     expect(lines).toContain(`tidemark_stream_sink_duration_seconds_bucket{le="0.025",${labels}} 0`);

@@ -94,6 +94,11 @@ export function createStreamMetrics(
     help: 'Messages that could not be decoded and went to the dead-letter table.',
     labelNames: PIPELINE_TOPIC,
   });
+  const paused = counterIn(registry, {
+    name: `${STREAM_METRIC_PREFIX}paused_seconds_total`,
+    help: 'Time partitions spent paused because the warehouse sink was behind (backpressure).',
+    labelNames: PIPELINE_TOPIC,
+  });
   const sinkDuration = histogramIn(registry, {
     name: `${STREAM_METRIC_PREFIX}sink_duration_seconds`,
     help: "Duration of one batch's warehouse transaction.",
@@ -120,6 +125,7 @@ export function createStreamMetrics(
       duplicates.inc(labels, stats.duplicates);
       late.inc(labels, stats.late);
       deadLettered.inc(labels, stats.deadLettered);
+      paused.inc(labels, stats.pausedMs / 1000);
       sinkDuration.observe(labels, stats.sinkMs / 1000);
       batchSize.observe(labels, stats.messages);
     },
