@@ -1,0 +1,122 @@
+import {
+  defineMetric,
+  ordersPerMinute,
+  revenuePerMinute,
+  type ChangeEvent,
+  type MetricDefinition,
+} from '@tidemark/contracts';
+import { createDatabase, loadConfig } from '@tidemark/runtime';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emitAndClose, loadPlannerState, writePlan } from './metrics-sink';
+import { planBatch, type KeyedChange } from './windowing/plan';
+
+// The emit policies and window closing run as SQL over the stored accumulators: checked here
+// against the real warehouse, with plans written directly (no Kafka needed).
+
+const warehouse = createDatabase(loadConfig().warehouse, 2);
+const pipeline = `sink-int-${randomUUID()}`;
+const MINUTE = 60_000;
+const T0 = Date.parse('2030-01-01T10:00:00Z');
+
+const ordersOnClose = defineMetric({
+  ...ordersPerMinute,
+  name: 'orders_on_close',
+  emit: { kind: 'on_window_close' },
+});
+const METRICS: MetricDefinition[] = [ordersPerMinute, revenuePerMinute, ordersOnClose];
+const metricsOf = () => METRICS;
+let lsn = 1;
+
+function created(amount: number, at = T0 + 10_000): KeyedChange {
+  lsn += 1;
+  const id = randomUUID();
+  const event: ChangeEvent = {
+    op: 'c',
+    before: null,
+    after: {
+      id,
+      customer_id: 'c',
+      amount_minor: amount,
+      currency: 'EUR',
+      status: 'paid',
+      channel: null,
+      created_at: new Date(at).toISOString(),
+      updated_at: new Date(at).toISOString(),
+    },
+    source: { schema: 'shop', table: 'orders', lsn, txId: lsn, committedAtMs: at, snapshot: false },
+    capturedAtMs: at,
+    contractVersion: 2,
+  };
+  return { table: 'shop.orders', primaryKey: JSON.stringify({ id }), event };
+}
+
+async function apply(changes: KeyedChange[], watermarkMs: number | null, intervalDue = false) {
+  const watermarks = new Map(METRICS.map((metric) => [metric.name, watermarkMs]));
+  return warehouse.transaction(async (trx) => {
+    const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
+    const plan = planBatch(changes, metricsOf, state);
+    await writePlan(trx, pipeline, plan);
+    return emitAndClose(trx, pipeline, METRICS, watermarks, () => intervalDue);
+  });
+}
+
+async function row(metric: string) {
+  return warehouse('provisional.metric_values')
+    .where({ pipeline, metric, window_start: new Date(T0) })
+    .first('value', 'revision', 'pending', 'status');
+}
+
+afterAll(async () => {
+  await warehouse('provisional.metric_values').where({ pipeline }).delete();
+  await warehouse('stream.row_versions').where({ pipeline }).delete();
+  await warehouse('stream.watermarks').where({ pipeline }).delete();
+  await warehouse.destroy();
+});
+
+describe('emit policies and window closing in the warehouse', () => {
+  it('emits on every update, every N seconds and on window close, then closes the window', async () => {
+    await apply([created(1000), created(500)], null);
+    expect(await row('orders_per_minute')).toMatchObject({
+      value: '2',
+      revision: 1,
+      pending: false,
+    });
+    expect(await row('revenue_per_minute')).toMatchObject({
+      value: null,
+      revision: 0,
+      pending: true,
+    });
+    expect(await row('orders_on_close')).toMatchObject({ value: null, pending: true });
+
+    await apply([created(250)], null, true);
+    expect(await row('orders_per_minute')).toMatchObject({ value: '3', revision: 2 });
+    expect(await row('revenue_per_minute')).toMatchObject({
+      value: '1750',
+      revision: 1,
+      pending: false,
+    });
+    expect(await row('orders_on_close')).toMatchObject({ value: null, pending: true });
+
+    // The watermark passes the window's end: emitted on close, still open for late changes.
+    await apply([], T0 + MINUTE);
+    expect(await row('orders_on_close')).toMatchObject({ value: '3', revision: 1, status: 'open' });
+
+    // A late order within the allowed lateness revises every policy's value.
+    await apply([created(100)], T0 + MINUTE + 1_000);
+    expect(await row('orders_on_close')).toMatchObject({ value: '4', revision: 2 });
+    expect(await row('orders_per_minute')).toMatchObject({ value: '4', revision: 3 });
+    expect(await row('revenue_per_minute')).toMatchObject({ value: '1750', pending: true });
+
+    // Past end + allowed lateness the window closes, with a last emission of what was pending.
+    const closing = T0 + MINUTE + ordersPerMinute.allowedLatenessMs;
+    const result = await apply([], closing);
+    expect(result.closed).toBe(3);
+    expect(await row('revenue_per_minute')).toMatchObject({ value: '1850', status: 'closed' });
+    expect(await row('orders_per_minute')).toMatchObject({ status: 'closed' });
+    const stored = await warehouse('stream.watermarks')
+      .where({ pipeline, metric: 'orders_on_close' })
+      .first();
+    expect(new Date(stored.watermark).getTime()).toBe(closing);
+  });
+});
