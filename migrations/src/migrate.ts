@@ -3,6 +3,7 @@ import * as shopSchema from './source/0001-shop-schema';
 import * as orderChannel from './source/0002-order-channel';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 import * as streamState from './warehouse/0002-stream-state';
+import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
 
 export interface Migration {
   name: string;
@@ -20,6 +21,7 @@ export const SOURCE_MIGRATIONS: readonly Migration[] = [
 export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0001-warehouse-schema', ...warehouseSchema },
   { name: '0002-stream-state', ...streamState },
+  { name: '0003-dead-letter-replay', ...deadLetterReplay },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -125,6 +125,90 @@ describe('decodeChange', () => {
     expect(result.kind === 'error' && result.error.message).toContain('shop.orders v2');
   });
 
+  it('keeps every issue of the failing image, the first one matching path and message', () => {
+    const result = decodeChange(
+      message({
+        before: null,
+        after: { ...ORDER, currency: 'euro', amount_minor: -5, coupon: 'X', referrer: 'ad' },
+        source: SOURCE,
+        op: 'c',
+        ts_ms: 1,
+      }),
+      currentContract,
+    );
+    if (result.kind !== 'error') throw new Error('expected an error');
+    const { error } = result;
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      'after.amount_minor',
+      'after.coupon',
+      'after.currency',
+      'after.referrer',
+    ]);
+    expect(error.issues[0]?.path).toBe(error.path);
+    expect(error.message).toContain(error.issues[0]?.message);
+    expect(error.issues).toContainEqual({
+      code: 'unrecognized_keys',
+      path: 'after.coupon',
+      message: expect.stringContaining('coupon'),
+    });
+    expect(error.issues).toContainEqual({
+      code: 'invalid_format',
+      path: 'after.currency',
+      message: 'an ISO-4217 code such as EUR',
+    });
+  });
+
+  it('names the nested path of an issue, as the top-level path does', () => {
+    const result = decodeChange(
+      message({
+        before: null,
+        after: { ...ORDER, id: 'not-a-uuid' },
+        source: SOURCE,
+        op: 'c',
+        ts_ms: 1,
+      }),
+      currentContract,
+    );
+    expect(result).toMatchObject({
+      kind: 'error',
+      error: {
+        code: 'CONTRACT_VIOLATION',
+        path: 'after.id',
+        issues: [{ path: 'after.id' }],
+      },
+    });
+  });
+
+  it('gives a decode failure that is not a contract violation one issue mirroring it', () => {
+    const notJson = decodeChange(Buffer.from('{"op": "c",'), currentContract);
+    if (notJson.kind !== 'error') throw new Error('expected an error');
+    expect(notJson.error.issues).toEqual([
+      { code: 'NOT_JSON', path: '$', message: notJson.error.message },
+    ]);
+    const noContract = decodeChange(
+      message({
+        before: null,
+        after: ORDER,
+        source: { ...SOURCE, table: 'refunds' },
+        op: 'c',
+        ts_ms: 1,
+      }),
+      currentContract,
+    );
+    expect(noContract).toMatchObject({
+      kind: 'error',
+      error: {
+        issues: [
+          {
+            code: 'NO_CONTRACT',
+            path: 'source.table',
+            message: 'no event contract for table shop.refunds',
+          },
+        ],
+      },
+    });
+  });
+
   it('reports a table without a contract', () => {
     const result = decodeChange(
       message({

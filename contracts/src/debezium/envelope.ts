@@ -39,12 +39,23 @@ export const DECODE_ERROR_CODES = [
 ] as const;
 export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
 
-/** Why a message could not become a change event; the raw bytes are kept for the DLQ. */
-export interface DecodeError {
-  code: DecodeErrorCode;
+/** One thing wrong with a message: a contract's validation issue, or the decode failure itself. */
+export interface DecodeIssue {
+  /** The validation issue's code (e.g. `invalid_format`), or the decode error's code. */
+  code: string;
   /** JSON path of the offending value, e.g. `after.currency`. */
   path: string;
   message: string;
+}
+
+/** Why a message could not become a change event; the raw bytes are kept for the DLQ. */
+export interface DecodeError {
+  code: DecodeErrorCode;
+  /** JSON path of the offending value, e.g. `after.currency` (the first issue's). */
+  path: string;
+  message: string;
+  /** Every issue found, the first one being the one `path` and `message` describe. */
+  issues: DecodeIssue[];
   raw: Buffer;
 }
 
@@ -83,9 +94,14 @@ export function decodeChange(
   contractFor: (table: string) => EventContract | undefined,
 ): DecodeResult {
   if (value === null || value.length === 0) return { kind: 'tombstone' };
-  const fail = (code: DecodeErrorCode, path: string, message: string): DecodeResult => ({
+  const fail = (
+    code: DecodeErrorCode,
+    path: string,
+    message: string,
+    issues: DecodeIssue[] = [{ code, path, message }],
+  ): DecodeResult => ({
     kind: 'error',
-    error: { code, path, message, raw: value },
+    error: { code, path, message, issues, raw: value },
   });
 
   let json: unknown;
@@ -158,10 +174,14 @@ export function decodeChange(
     const checked = contract.row.safeParse(row);
     if (!checked.success) {
       const issue = checked.error.issues[0];
+      const path = formatPath([image, ...(issue?.path ?? []), ...unrecognizedKey(issue)]);
+      const message = `${table} v${contract.version}: ${issue?.message ?? 'invalid row'}`;
+      const issues = checked.error.issues.flatMap((each) => contractIssues(image, each));
       return fail(
         'CONTRACT_VIOLATION',
-        formatPath([image, ...(issue?.path ?? []), ...unrecognizedKey(issue)]),
-        `${table} v${contract.version}: ${issue?.message ?? 'invalid row'}`,
+        path,
+        message,
+        issues.length > 0 ? issues : [{ code: 'CONTRACT_VIOLATION', path, message }],
       );
     }
     images[image] = checked.data as Row;
@@ -182,6 +202,16 @@ export function decodeChange(
 /** A field the closed contract does not know is named in the path, not only in the message. */
 function unrecognizedKey(issue: z.core.$ZodIssue | undefined): string[] {
   return issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
+}
+
+/** A zod issue of a row image as decode issues: one per field it names, unknown fields included. */
+function contractIssues(image: 'before' | 'after', issue: z.core.$ZodIssue): DecodeIssue[] {
+  const keys = issue.code === 'unrecognized_keys' && issue.keys.length > 0 ? issue.keys : [null];
+  return keys.map((key) => ({
+    code: issue.code,
+    path: formatPath([image, ...issue.path, ...(key === null ? [] : [key])]),
+    message: issue.message,
+  }));
 }
 
 /**

@@ -21,3 +21,21 @@ export { LATE_REASONS, planBatch } from './windowing/plan';
 export type { LateReason } from './windowing/plan';
 export { windowsFor } from './windowing/windows';
 export type { TimeWindow } from './windowing/windows';
+export { listDeadLetters } from './dlq/list';
+export type { DeadLetterEntry, DeadLetterQuery } from './dlq/list';
+export { REPLAY_SKIP_REASONS, replayDeadLetters } from './dlq/replay';
+export type {
+  DeadLetterSource,
+  ReplayFilter,
+  ReplayOptions,
+  ReplayReport,
+  ReplaySkipReason,
+} from './dlq/replay';
+export { decideReplay, describeReplayFailure, messageKeyOf, planReplay } from './dlq/replay-plan';
+export type {
+  DeadLetterIssue,
+  DeadLetterRecord,
+  ReplayDecision,
+  ReplayMessage,
+  ReplayValidator,
+} from './dlq/replay-plan';

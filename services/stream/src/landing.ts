@@ -36,6 +36,8 @@ export interface DeadLetter {
   code: string;
   path: string;
   message: string;
+  /** Every issue found (code, path, message), as JSON for the jsonb column. */
+  issues: string;
   raw: Buffer;
 }
 
@@ -74,6 +76,7 @@ export function toDeadLetter(error: DecodeError, position: MessagePosition): Dea
     code: error.code,
     path: error.path,
     message: error.message,
+    issues: JSON.stringify(error.issues),
     raw: error.raw,
   };
 }
