@@ -4,6 +4,7 @@ import * as orderChannel from './source/0002-order-channel';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 import * as streamState from './warehouse/0002-stream-state';
 import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
+import * as changelogByDay from './warehouse/0004-changelog-by-day';
 
 export interface Migration {
   name: string;
@@ -22,6 +23,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0001-warehouse-schema', ...warehouseSchema },
   { name: '0002-stream-state', ...streamState },
   { name: '0003-dead-letter-replay', ...deadLetterReplay },
+  { name: '0004-changelog-by-day', ...changelogByDay },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -22,7 +22,7 @@ export async function writeLandingBatch(
         ? []
         : await trx('raw.change_events')
             .insert(changes)
-            .onConflict(['source_table', 'primary_key', 'lsn'])
+            .onConflict(['source_table', 'primary_key', 'lsn', 'committed_at'])
             .ignore()
             .returning('id');
     const dead =

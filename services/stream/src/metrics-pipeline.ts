@@ -1,9 +1,4 @@
-import {
-  currentContract,
-  decodeChange,
-  primaryKeyOf,
-  type MetricDefinition,
-} from '@tidemark/contracts';
+import type { MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
 import {
   Partitioners,
@@ -14,7 +9,8 @@ import {
 } from 'kafkajs';
 import type { Knex } from 'knex';
 import { SinkBackpressure } from './backpressure';
-import { toDeadLetter, toLandedChange, type DeadLetter, type LandedChange } from './landing';
+import { contentsFrom, decodeBatch } from './batch-decoding';
+import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import {
   emitAndClose,
@@ -25,8 +21,7 @@ import {
   storePosition,
   writePlan,
 } from './metrics-sink';
-import { eventTimeOf } from './windowing/contribution';
-import { planBatch, type KeyedChange } from './windowing/plan';
+import { planBatch } from './windowing/plan';
 import { advanceWatermark, EventClock } from './windowing/watermark';
 
 export interface StreamPipelineOptions {
@@ -112,6 +107,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     if (watermarks.has(metric)) watermarks.set(metric, watermark);
   }
   const lastIntervalEmit = new Map<string, number>();
+  const changelogDays = new Set<string>();
 
   // One warehouse writer at a time: batches and ticks update the same rows.
   let queue: Promise<unknown> = Promise.resolve();
@@ -231,6 +227,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     const clock = clocks.get(table) as EventClock;
     const startedAt = now();
 
+    const decoded = decodeBatch(batch.topic, batch.partition, batch.messages);
+    await ensureChangelogPartitions(contentsFrom(decoded, undefined, undefined).commitDays);
     const outcome = await exclusive(() =>
       warehouse.transaction(async (trx) => {
         const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
@@ -244,36 +242,11 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         );
         if (messages.length === 0) return { kind: 'seen' as const };
 
-        const changes: KeyedChange[] = [];
-        const landed: LandedChange[] = [];
-        const deadLetters: DeadLetter[] = [];
-        let maxEventTimeMs = stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition);
-        for (const message of messages) {
-          const position = {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            timestamp: message.timestamp,
-          };
-          const decoded = decodeChange(message.value, currentContract);
-          if (decoded.kind === 'error') {
-            deadLetters.push(toDeadLetter(decoded.error, position));
-            continue;
-          }
-          if (decoded.kind !== 'change') continue;
-          const { event } = decoded;
-          const eventTable = `${event.source.schema}.${event.source.table}`;
-          const contract = currentContract(eventTable);
-          landed.push(toLandedChange(event, contract, position));
-          const key = contract ? primaryKeyOf(event, contract) : null;
-          changes.push({ table: eventTable, primaryKey: JSON.stringify(key ?? {}), event });
-          const image = event.after ?? (event.op === 'd' ? null : event.before);
-          const eventTimeMs =
-            contract && image ? eventTimeOf(image[contract.eventTimeField]) : undefined;
-          if (eventTimeMs !== undefined) {
-            maxEventTimeMs = Math.max(maxEventTimeMs ?? eventTimeMs, eventTimeMs);
-          }
-        }
+        const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
+          decoded,
+          expected,
+          stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
+        );
         const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
         const plan = planBatch(changes, metricsOf, state);
         const landing = await writeLandingBatch(trx, landed, deadLetters);
@@ -375,6 +348,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         });
       }
     }
+  }
+
+  /** Creates the raw changelog's daily partitions a batch needs, once per day and process. */
+  async function ensureChangelogPartitions(days: readonly string[]): Promise<void> {
+    const missing = days.filter((day) => !changelogDays.has(day));
+    if (missing.length === 0) return;
+    await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [missing]);
+    for (const day of missing) changelogDays.add(day);
   }
 
   async function publishDeadLetters(deadLetters: readonly DeadLetter[]): Promise<void> {

@@ -1,0 +1,191 @@
+import { METRICS } from '@tidemark/contracts';
+import { runLoad, type LoadReport } from '@tidemark/loadgen';
+import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+
+// A realistic load (inserts, payments, updates, deletes, retries, key changes, late and poison
+// rows) through the real Debezium, Kafka and warehouse: the provisional values must equal the
+// source table aggregated directly, less the rows later than the allowed lateness, which must be
+// in the late ledger, and the poison rows, which must be dead letters.
+
+const config = loadConfig();
+const source = createDatabase(config.source, 6);
+const warehouse = createDatabase(config.warehouse, 4);
+const prefix = config.kafka.topicPrefix;
+const pipeline = `stream-load-${randomUUID()}`;
+const letters = () =>
+  Array.from({ length: 3 }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join(
+    '',
+  );
+const currencies = [letters(), letters()];
+const MINUTE = 60_000;
+let stream: StreamPipeline;
+let report: LoadReport;
+
+beforeAll(async () => {
+  stream = await startStreamPipeline({
+    kafka: createKafka(config, pipeline, silentLogger),
+    warehouse,
+    logger: silentLogger,
+    pipeline,
+    topics: new Map([
+      ['shop.orders', `${prefix}.shop.orders`],
+      ['shop.payments', `${prefix}.shop.payments`],
+    ]),
+    heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
+    metrics: METRICS,
+    startAt: 'latest',
+    idleTimeoutMs: 1_000,
+    tickMs: 250,
+  });
+  await stream.joined;
+  // Late rows are only late against a known watermark: let one order establish it first.
+  await source('shop.orders').insert({
+    customer_id: `${pipeline}-warmup`,
+    amount_minor: 100,
+    currency: currencies[0],
+    status: 'paid',
+  });
+  await waitFor(
+    'the orders watermark',
+    async () => (stream.watermarks().get('orders_per_minute') ?? null) !== null || undefined,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  report = await runLoad(source, {
+    ratePerSec: 800,
+    durationMs: 10_000,
+    seed: 20261123,
+    currencies,
+    customerPrefix: pipeline,
+    customers: 40,
+    updates: 0.15,
+    deletes: 0.03,
+    duplicates: 0.02,
+    pkChanges: 0.01,
+    payments: 0.2,
+    poison: 0.005,
+    late: 0.03,
+    lateByMs: 15 * MINUTE,
+    outOfOrder: 0.2,
+  });
+});
+
+afterAll(async () => {
+  await stream?.stop();
+  await Promise.all([source.destroy(), warehouse.destroy()]);
+});
+
+/** Ids of rows whose contributions are late: the late rows, followed through key changes. */
+function lateIds(): Set<string> {
+  const late = new Set(report.ids.late);
+  for (const { from, to } of report.ids.idChanges) if (late.has(from)) late.add(to);
+  return late;
+}
+
+async function expectedFromSource(excluded: ReadonlySet<string>) {
+  const rows = (await source('shop.orders')
+    .whereIn('currency', currencies)
+    .select('id', 'currency', 'amount_minor', 'status', 'created_at')) as {
+    id: string;
+    currency: string;
+    amount_minor: string;
+    status: string;
+    created_at: Date;
+  }[];
+  const count = new Map<string, number>();
+  const revenue = new Map<string, number>();
+  for (const row of rows) {
+    if (excluded.has(row.id)) continue;
+    const key = `${Math.floor(row.created_at.getTime() / MINUTE) * MINUTE}|${row.currency}`;
+    if (row.status !== 'cancelled') count.set(key, (count.get(key) ?? 0) + 1);
+    if (row.status !== 'cancelled' && row.status !== 'refunded') {
+      revenue.set(key, (revenue.get(key) ?? 0) + Number(row.amount_minor));
+    }
+  }
+  return { count, revenue };
+}
+
+async function provisional(metric: string) {
+  const rows = await warehouse('provisional.metric_values')
+    .where({ pipeline, metric, pending: false })
+    .whereIn(
+      'group_key',
+      currencies.map((currency) => JSON.stringify([currency])),
+    )
+    .select('window_start', 'group_key', 'value');
+  return new Map(
+    rows
+      .filter((row) => row.value !== null && Number(row.value) !== 0)
+      .map((row) => [
+        `${new Date(row.window_start).getTime()}|${JSON.parse(row.group_key)[0]}`,
+        Number(row.value),
+      ]),
+  );
+}
+
+describe('the stream pipeline under a realistic load', () => {
+  it('wrote a load with every kind of change', () => {
+    for (const kind of [
+      'insert_order',
+      'update_order',
+      'delete_order',
+      'insert_payment',
+    ] as const) {
+      expect(report.byKind[kind], kind).toBeGreaterThan(0);
+    }
+    expect(report.late).toBeGreaterThan(0);
+    expect(report.poison).toBeGreaterThan(0);
+  });
+
+  it('ends with provisional values equal to the source table, late rows left out', async () => {
+    const excluded = new Set([...lateIds(), ...report.ids.poison]);
+    const matched = await waitFor(
+      'provisional values to equal the source table',
+      async () => {
+        const expected = await expectedFromSource(excluded);
+        const [count, revenue] = await Promise.all([
+          provisional('orders_per_minute'),
+          provisional('revenue_per_minute'),
+        ]);
+        const same = (a: Map<string, number>, b: Map<string, number>) =>
+          a.size === b.size && [...a].every(([key, value]) => b.get(key) === value);
+        return same(count, expected.count) && same(revenue, expected.revenue)
+          ? expected
+          : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(matched.count.size).toBeGreaterThan(0);
+  });
+
+  it('keeps the late rows in the late ledger, and only them', async () => {
+    const ledger = await warehouse('ops.late_events')
+      .where({ pipeline })
+      .whereIn(
+        'group_key',
+        currencies.map((currency) => JSON.stringify([currency])),
+      )
+      .distinct('primary_key');
+    const ids = ledger.map((row) => JSON.parse(row.primary_key).id as string);
+    expect(ids.length).toBeGreaterThan(0);
+    const late = lateIds();
+    expect(ids.filter((id) => !late.has(id))).toEqual([]);
+  });
+
+  it('dead-letters every poison row', async () => {
+    const poison = report.ids.poison;
+    const found = await waitFor(
+      'every poison row in ops.dead_letters',
+      async () => {
+        const rows = await warehouse('ops.dead_letters')
+          .whereRaw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' = ANY(?)", [poison])
+          .select(warehouse.raw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' as id"));
+        return new Set(rows.map((row) => row.id)).size === poison.length ? rows : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(found.length).toBeGreaterThanOrEqual(poison.length);
+  });
+});
