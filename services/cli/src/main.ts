@@ -1,6 +1,7 @@
 import {
   ConnectClient,
   createDatabase,
+  createKafka,
   createLogger,
   loadConfig,
   TidemarkError,
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { describeConnector, registerShopConnector } from './commands/connector';
 import { contractsCommand } from './commands/contracts';
 import { runDemo } from './commands/demo';
+import { DLQ_USAGE, dlqCommand } from './commands/dlq';
 import { LOAD_USAGE, loadCommand } from './commands/load';
 import { migrateAll } from './commands/migrate';
 import { runStream, runWorker } from './commands/run-services';
@@ -38,6 +40,12 @@ run
                          TIDEMARK_METRICS_PORT (until Ctrl-C)
   load --rate 5000 --duration 60s [...]
                          write realistic traffic into the source database (tidemark load --help)
+
+dead letters
+  dlq list [--since 1h] [--code CONTRACT_VIOLATION] [--limit 50] [--all] [--json]
+                         messages that failed decoding or their contract, newest first
+  dlq replay [--since <time>] [--id <id>]... [--dry-run]
+                         re-validate against the current contracts and re-inject those that pass, once
   worker                 run the Temporal worker (until Ctrl-C)
   demo                   the end-to-end walk: orders -> Debezium -> Kafka -> warehouse -> workflow
 `;
@@ -45,6 +53,7 @@ run
 async function main(argv: string[]): Promise<number> {
   // Commands with options of their own parse their arguments themselves.
   if (argv[0] === 'load') return runLoadCommand(argv.slice(1));
+  if (argv[0] === 'dlq') return runDlqCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -160,6 +169,32 @@ async function runLoadCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await source.destroy();
+  }
+}
+
+/** `tidemark dlq list|replay ...` against the warehouse and, to re-inject, Kafka. */
+async function runDlqCommand(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${DLQ_USAGE}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, fields: { service: 'tidemark-dlq' } });
+  const warehouse = createDatabase(config.warehouse);
+  try {
+    return await dlqCommand(argv, {
+      warehouse,
+      kafka: createKafka(config, 'tidemark-dlq', logger),
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+  } catch (error) {
+    if (error instanceof TidemarkError && error.code === 'BAD_INPUT') {
+      process.stderr.write(`tidemark dlq: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await warehouse.destroy();
   }
 }
 
