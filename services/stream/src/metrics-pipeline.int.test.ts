@@ -22,6 +22,49 @@ const currency = Array.from({ length: 3 }, () =>
 ).join('');
 
 let stream: StreamPipeline | undefined;
+const kafka = createKafka(config, `${pipeline}-test`, silentLogger);
+const ordersTopic = `${prefix}.shop.orders`;
+let startMarks = new Map<number, bigint>();
+
+async function highMarks(): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(ordersTopic);
+    return new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The orders topic's messages between two sets of marks, read by a throwaway consumer. */
+async function readRange(from: Map<number, bigint>, to: Map<number, bigint>) {
+  const wanted = [...to].filter(([partition, end]) => end > (from.get(partition) ?? end));
+  const messages: { partition: number; key: Buffer | null; value: Buffer | null }[] = [];
+  if (wanted.length === 0) return messages;
+  const consumer = kafka.consumer({ groupId: `${pipeline}-reader-${randomUUID()}` });
+  const remaining = new Set(wanted.map(([partition]) => partition));
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  await consumer.connect();
+  await consumer.subscribe({ topics: [ordersTopic], fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const end = to.get(partition) ?? 0n;
+      const offset = BigInt(message.offset);
+      if (offset < end && offset >= (from.get(partition) ?? 0n)) {
+        messages.push({ partition, key: message.key, value: message.value });
+      }
+      if (offset + 1n >= end && remaining.delete(partition) && remaining.size === 0) finish();
+    },
+  });
+  for (const [partition] of wanted) {
+    consumer.seek({ topic: ordersTopic, partition, offset: String(from.get(partition) ?? 0n) });
+  }
+  await finished;
+  await consumer.disconnect();
+  return messages;
+}
 
 async function start(name = pipeline): Promise<StreamPipeline> {
   const started = await startStreamPipeline({
@@ -112,6 +155,7 @@ async function waitForProvisionalToMatch(excludedIds: readonly string[]) {
 
 beforeAll(async () => {
   stream = await start();
+  startMarks = await highMarks();
 });
 
 afterAll(async () => {
@@ -184,6 +228,45 @@ describe('the stream pipeline on the live stack', () => {
       .max('revision as revision')
       .first();
     expect(Number(revisions?.revision)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('ignores the changes Debezium redelivers, by row and LSN', async () => {
+    // Debezium resends what it had not flushed when it restarts: the same envelopes again.
+    const redelivered = (await readRange(startMarks, await highMarks())).filter((message) =>
+      message.value?.toString('utf8').includes(`"currency":"${currency}"`),
+    );
+    expect(redelivered.length).toBeGreaterThan(10);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: ordersTopic,
+      messages: redelivered.map(({ partition, key, value }) => ({ partition, key, value })),
+    });
+    await producer.disconnect();
+    const ends = await highMarks();
+    await waitFor(
+      'the pipeline to read the redelivered changes',
+      async () => {
+        const stored = await warehouse('ops.consumer_offsets').where({
+          group_id: pipeline,
+          topic: ordersTopic,
+        });
+        return (
+          [...ends].every(([partition, end]) => {
+            const row = stored.find((candidate) => candidate.partition === partition);
+            return end === 0n || (row !== undefined && BigInt(row.next_offset) >= end);
+          }) || undefined
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    await waitForProvisionalToMatch([]);
+    const landed = await warehouse('raw.change_events')
+      .where({ source_table: 'shop.orders' })
+      .whereRaw("coalesce(after, before)->>'currency' = ?", [currency])
+      .count({ n: '*' })
+      .first();
+    expect(Number(landed?.n)).toBe(redelivered.length);
   });
 
   it('records events later than the allowed lateness in the late ledger, not in the values', async () => {
