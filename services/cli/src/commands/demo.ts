@@ -1,6 +1,8 @@
 import { writeOrders, type DemoOrder } from '@tidemark/loadgen';
+import { resetPipeline } from '@tidemark/stream';
 import {
   createDatabase,
+  createKafka,
   createLogger,
   waitFor,
   withTimeout,
@@ -16,13 +18,16 @@ import {
 } from '@tidemark/workflows';
 import { renderTable } from '../table';
 import { describeConnector, registerShopConnector } from './connector';
+import { runLiveLoad, StreamTally } from './demo-live-load';
 import { migrateAll } from './migrate';
 import { startShopPipeline } from './run-services';
 
 const DEMO_ORDERS = 5;
-/** The demo's own stream pipeline: it starts at the topics' end the first time, then resumes. */
+/** The demo's own stream pipeline, reset at every run: it starts at the topics' end. */
 const DEMO_PIPELINE = 'tidemark-demo';
 const HOUR = 3_600_000;
+const LOAD_RATE = 500;
+const LOAD_SECONDS = 15;
 
 interface OrderJourney {
   order: DemoOrder;
@@ -53,12 +58,16 @@ export async function runDemo(
   const { worker, connection } = await createTidemarkWorker({ config, warehouse, taskQueue });
   const workerRun = worker.run();
   const client = await createTemporalClient(config);
+  const tally = new StreamTally();
+  // Each demo starts its pipeline afresh at the topics' end, whatever ran since the last one.
+  await resetPipeline(warehouse, createKafka(config, DEMO_PIPELINE, logger), DEMO_PIPELINE);
   // The pipeline's warnings (late rows, dead letters) are the demo's subject: it prints them itself.
   const stream = await startShopPipeline(config, createLogger({ level: 'error' }), warehouse, {
     pipeline: DEMO_PIPELINE,
     startAt: 'latest',
     idleTimeoutMs: 1_000,
     tickMs: 250,
+    onBatch: (stats) => tally.observe(stats),
   });
   try {
     await withTimeout(stream.joined, 60_000, 'the stream pipeline to join its group');
@@ -105,6 +114,25 @@ export async function runDemo(
     print(`workflows:  ${journeys[0]?.workflowId ?? ''} ... (see the Temporal UI)`);
     print('');
     await showStreamCases(source, warehouse, orders, print);
+    print('');
+    print(
+      `load:       ${LOAD_RATE} changes/s for ${LOAD_SECONDS} s (updates, deletes, retries, late and poison rows); provisional values live (value rN = revision N):`,
+    );
+    const report = await runLiveLoad({
+      source,
+      warehouse,
+      stream,
+      tally,
+      pipeline: DEMO_PIPELINE,
+      print,
+      redraw: process.stdout.isTTY === true,
+      ratePerSec: LOAD_RATE,
+      durationMs: LOAD_SECONDS * 1000,
+    });
+    print(
+      `load:       ${report.operations} operations at ${report.achievedRatePerSec}/s, ${report.late} late rows, ${report.poison} poison rows`,
+    );
+    print(await describeLoadOutcome(warehouse, report.startedAt));
   } finally {
     await stream.stop();
     worker.shutdown();
@@ -150,6 +178,10 @@ async function showStreamCases(
   print: (line: string) => void,
 ): Promise<void> {
   const currencies = [...new Set(orders.map((order) => order.currency))];
+  const minutes = [
+    ...new Set(orders.map((order) => Math.floor(order.created_at.getTime() / 60_000) * 60_000)),
+  ].map((ms) => new Date(ms));
+  // The demo orders' own minutes: their stream transaction landed them, so they are counted.
   const values = () =>
     warehouse('provisional.metric_values')
       .where({ pipeline: DEMO_PIPELINE })
@@ -158,24 +190,23 @@ async function showStreamCases(
         'group_key',
         currencies.map((currency) => JSON.stringify([currency])),
       )
-      .where('window_end', '>', new Date(Date.now() - 10 * 60_000))
+      .whereIn('window_start', minutes)
       .orderBy(['metric', 'window_start', 'group_key'])
       .select('metric', 'window_start', 'group_key', 'value', 'revision', 'status');
-  const emitted = await waitFor(
-    'the demo orders in the provisional values',
-    async () => {
-      const rows = await values();
-      const counted = rows
-        .filter((row) => row.metric === 'orders_per_minute')
-        .reduce((sum, row) => sum + Number(row.value ?? 0), 0);
-      return counted >= orders.length ? rows : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 100 },
-  );
-  print('provisional values of the demo currencies (pipeline tidemark-demo):');
-  print(renderValues(emitted));
+  print("provisional values of the demo orders' minutes (pipeline tidemark-demo):");
+  print(renderValues(await values()));
 
   const cancelled = orders[0] as DemoOrder;
+  const cancelledRow = () =>
+    warehouse('provisional.metric_values')
+      .where({
+        pipeline: DEMO_PIPELINE,
+        metric: 'orders_per_minute',
+        group_key: JSON.stringify([cancelled.currency]),
+        window_start: new Date(Math.floor(cancelled.created_at.getTime() / 60_000) * 60_000),
+      })
+      .first('metric', 'window_start', 'group_key', 'value', 'revision', 'status');
+  const before = await cancelledRow();
   await source('shop.orders').where({ id: cancelled.id }).update({ status: 'cancelled' });
   const [late] = await source('shop.orders')
     .insert({
@@ -213,31 +244,48 @@ async function showStreamCases(
   const retracted = await waitFor(
     'the cancellation to retract the order',
     async () => {
-      const rows = await values();
-      const counted = rows
-        .filter((row) => row.metric === 'orders_per_minute')
-        .reduce((sum, row) => sum + Number(row.value ?? 0), 0);
-      return counted === orders.length - 1 ? rows : undefined;
+      const row = await cancelledRow();
+      return row && Number(row.value) === Number(before?.value) - 1 ? row : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 100 },
   );
   print('');
-  print(`retraction: order ${cancelled.id.slice(0, 8)} cancelled; its minute now counts one less:`);
   print(
-    renderValues(
-      retracted.filter(
-        (row) =>
-          row.metric === 'orders_per_minute' &&
-          row.group_key === JSON.stringify([cancelled.currency]),
-      ),
-    ),
+    `retraction: order ${cancelled.id.slice(0, 8)} cancelled; its minute counts one less, revision ${before?.revision} -> ${retracted.revision}:`,
   );
+  print(renderValues([retracted]));
   print(
     `late:       order ${String(late.id).slice(0, 8)} created an hour ago -> ops.late_events (${lateEntry.reason}, window ${iso(lateEntry.window_start)}, watermark ${iso(lateEntry.watermark)})`,
   );
   print(
     `dead letter: order ${String(poison.id).slice(0, 8)} with currency "euro" -> ops.dead_letters (${deadLetter.code} at ${deadLetter.path}) and the tidemark.dlq topic`,
   );
+}
+
+/** What the load left in the late ledger and the dead-letter table, and how often values were revised. */
+async function describeLoadOutcome(warehouse: Knex, since: Date): Promise<string> {
+  const late = await warehouse('ops.late_events')
+    .where({ pipeline: DEMO_PIPELINE })
+    .where('recorded_at', '>=', since)
+    .groupBy('reason')
+    .select('reason', warehouse.raw('count(*)::int as n'));
+  const dead = await warehouse('ops.dead_letters')
+    .where('received_at', '>=', since)
+    .groupBy('path')
+    .select('path', warehouse.raw('count(*)::int as n'));
+  const revised = await warehouse('provisional.metric_values')
+    .where({ pipeline: DEMO_PIPELINE })
+    .where('updated_at', '>=', since)
+    .where('revision', '>', 1)
+    .count({ n: '*' })
+    .first();
+  const list = (rows: { n: number }[], label: (row: never) => string) =>
+    rows.length === 0 ? 'none' : rows.map((row) => `${row.n} ${label(row as never)}`).join(', ');
+  return [
+    `late:       ${list(late, (row: { reason: string }) => row.reason)} (ops.late_events; never counted, never dropped)`,
+    `dead:       ${list(dead, (row: { path: string }) => `at ${row.path}`)} (ops.dead_letters and tidemark.dlq; \`npx tidemark dlq list\`)`,
+    `revised:    ${Number(revised?.n ?? 0)} windows emitted more than once (updates retract and re-add)`,
+  ].join('\n');
 }
 
 function iso(value: Date | string): string {

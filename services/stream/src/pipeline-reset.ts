@@ -1,0 +1,37 @@
+import type { Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+
+// Every table holding what a pipeline derived, with the column naming the pipeline.
+const PIPELINE_STATE = [
+  ['provisional.metric_values', 'pipeline'],
+  ['stream.row_versions', 'pipeline'],
+  ['stream.session_state', 'pipeline'],
+  ['stream.watermarks', 'pipeline'],
+  ['ops.late_events', 'pipeline'],
+  ['ops.consumer_offsets', 'group_id'],
+] as const;
+
+/**
+ * Forgets everything a stream pipeline derived and where it was, in the warehouse and in its
+ * Kafka consumer group, so it starts afresh from its start position. The pipeline must not be
+ * running. The raw changelog and the dead letters are shared and stay.
+ */
+export async function resetPipeline(
+  warehouse: Knex,
+  kafka: Kafka,
+  pipeline: string,
+): Promise<void> {
+  await warehouse.transaction(async (trx) => {
+    for (const [table, column] of PIPELINE_STATE) await trx(table).where(column, pipeline).delete();
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const groups = await admin.listGroups();
+    if (groups.groups.some((group) => group.groupId === pipeline)) {
+      await admin.deleteGroups([pipeline]);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
