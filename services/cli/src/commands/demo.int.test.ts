@@ -15,5 +15,15 @@ describe('the walking skeleton', () => {
       const timings = row.trim().split(/\s+/).slice(-4).map(Number);
       expect(timings.every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     }
-  });
+    // The streaming cases and the load with its outcome.
+    expect(output).toMatch(/retraction: order \w+ cancelled; its minute counts one less/);
+    expect(output).toMatch(
+      /late: +order \w+ created an hour ago -> ops.late_events \(late_beyond_lateness/,
+    );
+    expect(output).toMatch(
+      /dead letter: order \w+ with currency "euro" -> ops.dead_letters \(CONTRACT_VIOLATION at after.currency\)/,
+    );
+    expect(output).toMatch(/load: +\d+ operations at \d+\/s/);
+    expect(output).toMatch(/late: +\d+ \w+/);
+  }, 240_000);
 });
