@@ -9,6 +9,7 @@ import {
 } from 'kafkajs';
 import type { Knex } from 'knex';
 import { SinkBackpressure } from './backpressure';
+import { withConflictRetry } from './transaction-retry';
 import { contentsFrom, decodeBatch } from './batch-decoding';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
@@ -109,10 +110,17 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   const lastIntervalEmit = new Map<string, number>();
   const changelogDays = new Set<string>();
 
-  // One warehouse writer at a time: batches and ticks update the same rows.
+  // One warehouse transaction at a time in this process: batches and ticks touch the same rows.
+  // Consumers in other processes may still deadlock with it; PostgreSQL then aborts one
+  // transaction, which did nothing, and it runs again.
   let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = queue.then(work);
+  const inTransaction = <T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> => {
+    const result = queue.then(() =>
+      withConflictRetry(() => warehouse.transaction(work), {
+        onRetry: (error) =>
+          logger.warn('transaction conflict, running it again', { error: String(error) }),
+      }),
+    );
     queue = result.catch(() => undefined);
     return result;
   };
@@ -229,47 +237,43 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
 
     const decoded = decodeBatch(batch.topic, batch.partition, batch.messages);
     await ensureChangelogPartitions(contentsFrom(decoded, undefined, undefined).commitDays);
-    const outcome = await exclusive(() =>
-      warehouse.transaction(async (trx) => {
-        const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
-        const expected = stored?.nextOffset;
-        const first = batch.messages[0];
-        if (expected !== undefined && first && BigInt(first.offset) > expected) {
-          return { kind: 'gap' as const, expected };
-        }
-        const messages = batch.messages.filter(
-          (message) => expected === undefined || BigInt(message.offset) >= expected,
-        );
-        if (messages.length === 0) return { kind: 'seen' as const };
+    const outcome = await inTransaction(async (trx) => {
+      const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
+      const expected = stored?.nextOffset;
+      const first = batch.messages[0];
+      if (expected !== undefined && first && BigInt(first.offset) > expected) {
+        return { kind: 'gap' as const, expected };
+      }
+      const messages = batch.messages.filter(
+        (message) => expected === undefined || BigInt(message.offset) >= expected,
+      );
+      if (messages.length === 0) return { kind: 'seen' as const };
 
-        const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
-          decoded,
-          expected,
-          stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
-        );
-        const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
-        const plan = planBatch(changes, metricsOf, state);
-        const landing = await writeLandingBatch(trx, landed, deadLetters);
-        const written = await writePlan(trx, pipeline, plan);
-        const nextOffset = BigInt(messages.at(-1)?.offset ?? last.offset) + 1n;
-        await storePosition(trx, pipeline, batch.topic, batch.partition, {
-          nextOffset,
-          maxEventTimeMs,
-        });
-        const emitted = await emitInTransaction(trx);
-        return {
-          kind: 'applied' as const,
-          changes,
-          messages,
-          plan,
-          landing,
-          written,
-          maxEventTimeMs,
-          deadLetters,
-          emitted,
-        };
-      }),
-    );
+      const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
+        decoded,
+        expected,
+        stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
+      );
+      const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
+      const plan = planBatch(changes, metricsOf, state);
+      const landing = await writeLandingBatch(trx, landed, deadLetters);
+      const written = await writePlan(trx, pipeline, plan);
+      const nextOffset = BigInt(messages.at(-1)?.offset ?? last.offset) + 1n;
+      await storePosition(trx, pipeline, batch.topic, batch.partition, {
+        nextOffset,
+        maxEventTimeMs,
+      });
+      return {
+        kind: 'applied' as const,
+        changes,
+        messages,
+        plan,
+        landing,
+        written,
+        maxEventTimeMs,
+        deadLetters,
+      };
+    });
 
     if (outcome.kind === 'gap') {
       // Kafka's committed offset ran ahead of the warehouse's: go back to the stored one.
@@ -287,7 +291,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     }
     const committedAt = now();
     if (outcome.kind === 'applied') {
-      for (const name of outcome.emitted.emittedIntervals) lastIntervalEmit.set(name, committedAt);
       if (outcome.maxEventTimeMs !== undefined) {
         clock.observeEvent(batch.partition, outcome.maxEventTimeMs, committedAt);
       }
@@ -350,6 +353,23 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     }
   }
 
+  /** Feeds the progress other consumers of the group stored into the event clocks. */
+  async function observeOtherConsumers(trx: Knex.Transaction): Promise<void> {
+    const rows = await trx('ops.consumer_offsets')
+      .where({ group_id: pipeline })
+      .whereIn('topic', [...tableOfTopic.keys()])
+      .whereNotNull('max_event_time_ms')
+      .select('topic', 'partition', 'max_event_time_ms', 'updated_at');
+    for (const row of rows) {
+      const clock = clocks.get(tableOfTopic.get(row.topic) as string);
+      clock?.observeForeign(
+        row.partition,
+        Number(row.max_event_time_ms),
+        new Date(row.updated_at).getTime(),
+      );
+    }
+  }
+
   /** Creates the raw changelog's daily partitions a batch needs, once per day and process. */
   async function ensureChangelogPartitions(days: readonly string[]): Promise<void> {
     const missing = days.filter((day) => !changelogDays.has(day));
@@ -387,14 +407,18 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   let stopped = false;
   const tick = setInterval(() => {
     if (stopped) return;
-    void exclusive(async () => {
+    void inTransaction(async (trx) => {
+      await observeOtherConsumers(trx);
       advanceWatermarks();
-      const emitted = await warehouse.transaction(emitInTransaction);
-      const at = now();
-      for (const name of emitted.emittedIntervals) lastIntervalEmit.set(name, at);
-    }).catch((error: unknown) =>
-      logger.error('emitting provisional values failed', { error: String(error) }),
-    );
+      return emitInTransaction(trx);
+    })
+      .then((emitted) => {
+        const at = now();
+        for (const name of emitted.emittedIntervals) lastIntervalEmit.set(name, at);
+      })
+      .catch((error: unknown) =>
+        logger.error('emitting provisional values failed', { error: String(error) }),
+      );
   }, options.tickMs ?? 1_000);
 
   return {

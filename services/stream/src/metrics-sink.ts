@@ -150,35 +150,44 @@ export async function writePlan(
 ): Promise<MetricsWriteResult> {
   const windowRows = plan.windowDeltas
     .map((delta) => ({
-      pipeline,
-      metric: delta.metric.name,
-      window_start: new Date(delta.window.startMs),
-      window_end: new Date(delta.window.endMs),
-      group_key: delta.groupKey,
-      key_values: JSON.stringify(delta.keyValues),
-      accumulator: JSON.stringify(delta.delta),
-      last_committed_at: new Date(delta.lastCommittedAtMs),
-      pending: true,
+      metric: delta.metric,
+      row: {
+        pipeline,
+        metric: delta.metric.name,
+        window_start: new Date(delta.window.startMs),
+        window_end: new Date(delta.window.endMs),
+        group_key: delta.groupKey,
+        key_values: JSON.stringify(delta.keyValues),
+        accumulator: JSON.stringify(delta.delta),
+        last_committed_at: new Date(delta.lastCommittedAtMs),
+      },
     }))
     .sort(
       (a, b) =>
-        compareTuples([a.metric, a.group_key], [b.metric, b.group_key]) ||
-        a.window_start.getTime() - b.window_start.getTime(),
+        compareTuples([a.row.metric, a.row.group_key], [b.row.metric, b.row.group_key]) ||
+        a.row.window_start.getTime() - b.row.window_start.getTime(),
     );
-  for (const chunk of chunks(windowRows, 2_000)) {
-    await trx('provisional.metric_values')
-      .insert(chunk)
-      .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
-      .merge({
-        accumulator: trx.raw(
-          'stream.merge_accumulator(provisional.metric_values.accumulator, excluded.accumulator)',
-        ),
-        last_committed_at: trx.raw(
-          'GREATEST(provisional.metric_values.last_committed_at, excluded.last_committed_at)',
-        ),
-        pending: true,
-        updated_at: trx.raw('clock_timestamp()'),
-      });
+  // One statement per metric, in metric order: rows are locked in the same order by every
+  // consumer, and `on_update` values are emitted by the very statement that merges them.
+  for (const rows of groupedByMetric(windowRows)) {
+    const metric = rows[0]?.metric as MetricDefinition;
+    const merged =
+      'stream.merge_accumulator(provisional.metric_values.accumulator, excluded.accumulator)';
+    for (const chunk of chunks(rows, 2_000)) {
+      await trx('provisional.metric_values')
+        .insert(
+          chunk.map(({ row }) => ({ ...row, ...insertedEmission(trx, metric, row.accumulator) })),
+        )
+        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
+        .merge({
+          accumulator: trx.raw(merged),
+          last_committed_at: trx.raw(
+            'GREATEST(provisional.metric_values.last_committed_at, excluded.last_committed_at)',
+          ),
+          ...mergedEmission(trx, metric, merged),
+          updated_at: trx.raw('clock_timestamp()'),
+        });
+    }
   }
 
   await writeSessionChanges(trx, pipeline, plan.sessionChanges);
@@ -255,22 +264,33 @@ async function writeSessionChanges(
   }
   const written = changes.flatMap((change) =>
     change.written.map(({ session, accumulator }) => ({
-      pipeline,
-      metric: change.metric.name,
-      group_key: change.groupKey,
-      window_start: new Date(session.startMs),
-      window_end: new Date(session.endMs),
-      key_values: JSON.stringify(change.keyValues),
-      accumulator: JSON.stringify(accumulator),
-      last_committed_at: new Date(change.lastCommittedAtMs),
-      pending: true,
+      metric: change.metric,
+      row: {
+        pipeline,
+        metric: change.metric.name,
+        group_key: change.groupKey,
+        window_start: new Date(session.startMs),
+        window_end: new Date(session.endMs),
+        key_values: JSON.stringify(change.keyValues),
+        accumulator: JSON.stringify(accumulator),
+        last_committed_at: new Date(change.lastCommittedAtMs),
+      },
     })),
   );
-  for (const chunk of chunks(written, 2_000)) {
-    await trx('provisional.metric_values')
-      .insert(chunk)
-      .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
-      .merge(['accumulator', 'last_committed_at', 'pending']);
+  for (const rows of groupedByMetric(written)) {
+    const metric = rows[0]?.metric as MetricDefinition;
+    for (const chunk of chunks(rows, 2_000)) {
+      await trx('provisional.metric_values')
+        .insert(
+          chunk.map(({ row }) => ({ ...row, ...insertedEmission(trx, metric, row.accumulator) })),
+        )
+        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
+        .merge({
+          accumulator: trx.raw('excluded.accumulator'),
+          last_committed_at: trx.raw('excluded.last_committed_at'),
+          ...mergedEmission(trx, metric, 'excluded.accumulator'),
+        });
+    }
   }
   const states = changes.map((change) => ({
     pipeline,
@@ -362,6 +382,39 @@ export async function emitAndClose(
     }
   }
   return { emitted, closed };
+}
+
+/** Consecutive items of the same metric, for one statement each. */
+function groupedByMetric<T extends { metric: MetricDefinition }>(items: readonly T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.metric.name) ?? [];
+    group.push(item);
+    groups.set(item.metric.name, group);
+  }
+  return [...groups.keys()].sort().map((name) => groups.get(name) as T[]);
+}
+
+/** A new row's emission columns: emitted at once under `on_update`, else pending. */
+function insertedEmission(trx: Knex.Transaction, metric: MetricDefinition, accumulator: string) {
+  if (metric.emit.kind !== 'on_update') return { pending: true };
+  return {
+    value: trx.raw('stream.accumulator_value(?, ?::jsonb)', [metric.aggregate.fn, accumulator]),
+    revision: 1,
+    pending: false,
+    emitted_at: trx.raw('clock_timestamp()'),
+  };
+}
+
+/** An updated row's emission columns, from its new accumulator (an SQL expression). */
+function mergedEmission(trx: Knex.Transaction, metric: MetricDefinition, accumulatorSql: string) {
+  if (metric.emit.kind !== 'on_update') return { pending: true };
+  return {
+    value: trx.raw(`stream.accumulator_value(?, ${accumulatorSql})`, [metric.aggregate.fn]),
+    revision: trx.raw('provisional.metric_values.revision + 1'),
+    pending: false,
+    emitted_at: trx.raw('clock_timestamp()'),
+  };
 }
 
 function unzip(pairs: readonly [string, string][]): [string[], string[]] {

@@ -21,12 +21,14 @@ const letters = () =>
   );
 const currencies = [letters(), letters()];
 const MINUTE = 60_000;
-let stream: StreamPipeline;
+let streams: StreamPipeline[] = [];
 let report: LoadReport;
+// Two consumers of one group share the partitions, as two processes would: one pipeline.
+const appliedBy = [0, 0];
 
-beforeAll(async () => {
-  stream = await startStreamPipeline({
-    kafka: createKafka(config, pipeline, silentLogger),
+function startConsumer(index: number): Promise<StreamPipeline> {
+  return startStreamPipeline({
+    kafka: createKafka(config, `${pipeline}-${index}`, silentLogger),
     warehouse,
     logger: silentLogger,
     pipeline,
@@ -39,8 +41,16 @@ beforeAll(async () => {
     startAt: 'latest',
     idleTimeoutMs: 1_000,
     tickMs: 250,
+    sessionTimeoutMs: 10_000,
+    onBatch: (stats) => (appliedBy[index] = (appliedBy[index] ?? 0) + stats.applied),
   });
-  await stream.joined;
+}
+
+beforeAll(async () => {
+  streams = [await startConsumer(0)];
+  await streams[0]?.joined;
+  streams.push(await startConsumer(1));
+  await Promise.all(streams.map((stream) => stream.joined));
   // Late rows are only late against a known watermark: let one order establish it first.
   await source('shop.orders').insert({
     customer_id: `${pipeline}-warmup`,
@@ -50,7 +60,9 @@ beforeAll(async () => {
   });
   await waitFor(
     'the orders watermark',
-    async () => (stream.watermarks().get('orders_per_minute') ?? null) !== null || undefined,
+    async () =>
+      streams.every((stream) => (stream.watermarks().get('orders_per_minute') ?? null) !== null) ||
+      undefined,
     { timeoutMs: 30_000, intervalMs: 100 },
   );
   report = await runLoad(source, {
@@ -73,7 +85,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await stream?.stop();
+  await Promise.all(streams.map((stream) => stream.stop()));
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
 
@@ -125,7 +137,7 @@ async function provisional(metric: string) {
   );
 }
 
-describe('the stream pipeline under a realistic load', () => {
+describe('the stream pipeline under a realistic load, on two consumers', () => {
   it('wrote a load with every kind of change', () => {
     for (const kind of [
       'insert_order',
@@ -158,6 +170,11 @@ describe('the stream pipeline under a realistic load', () => {
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     expect(matched.count.size).toBeGreaterThan(0);
+    // Both consumers of the group did part of the work.
+    expect(
+      appliedBy.every((applied) => applied > 0),
+      `applied ${appliedBy.join(' + ')}`,
+    ).toBe(true);
   });
 
   it('keeps the late rows in the late ledger, and only them', async () => {

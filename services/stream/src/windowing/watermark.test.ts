@@ -41,6 +41,26 @@ describe('EventClock', () => {
   });
 });
 
+describe('EventClock across consumers of one group', () => {
+  it("is held back by another consumer's partition while it stores progress", () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { caughtUp: false, nowMs: 0 });
+    clock.observeEvent(0, 50_000, 100);
+    clock.observeForeign(1, 20_000, 100);
+    expect(clock.nowMs(200)).toBe(20_000);
+    // The other consumer went quiet (its partition read to the end): it stops holding.
+    expect(clock.nowMs(100 + IDLE)).toBe(50_000);
+  });
+
+  it('ignores stored progress of a partition it owns itself', () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { caughtUp: false, nowMs: 0 });
+    clock.observeEvent(0, 50_000, 100);
+    clock.observeForeign(0, 1_000, 100);
+    expect(clock.nowMs(200)).toBe(50_000);
+  });
+});
+
 describe('advanceWatermark', () => {
   it('subtracts the out-of-orderness bound and never goes back', () => {
     expect(advanceWatermark(null, undefined, 5_000)).toBeNull();

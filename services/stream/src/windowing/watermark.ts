@@ -17,6 +17,8 @@ interface PartitionProgress {
  */
 export class EventClock {
   private readonly partitions = new Map<number, PartitionProgress>();
+  /** Partitions other consumers of the group own, as they last stored their progress. */
+  private readonly foreign = new Map<number, { maxEventTimeMs: number; storedAtMs: number }>();
   private sourceClockMs: number | undefined;
 
   constructor(private readonly idleTimeoutMs: number) {}
@@ -27,6 +29,7 @@ export class EventClock {
     options: { maxEventTimeMs?: number; caughtUp: boolean; nowMs: number },
   ): void {
     const known = this.partitions.get(partition);
+    this.foreign.delete(partition);
     this.partitions.set(partition, {
       maxEventTimeMs: maxOf(known?.maxEventTimeMs, options.maxEventTimeMs),
       lastEventAtMs: options.nowMs,
@@ -54,6 +57,15 @@ export class EventClock {
     this.progressOf(partition, nowMs).caughtUp = caughtUp;
   }
 
+  /**
+   * Another consumer's partition, from the progress it stored with its last batch: it holds the
+   * clock back while it is being written to, so several consumers share one watermark.
+   */
+  observeForeign(partition: number, maxEventTimeMs: number, storedAtMs: number): void {
+    if (this.partitions.has(partition)) return;
+    this.foreign.set(partition, { maxEventTimeMs, storedAtMs });
+  }
+
   /** A Debezium heartbeat: the source database has committed nothing unread before this time. */
   observeSourceClock(committedAtMs: number): void {
     this.sourceClockMs = maxOf(this.sourceClockMs, committedAtMs);
@@ -69,11 +81,16 @@ export class EventClock {
       (progress) =>
         !progress.caughtUp || processingNowMs - progress.lastEventAtMs < this.idleTimeoutMs,
     );
-    if (holding.length === 0) {
+    const foreign = [...this.foreign.values()];
+    const foreignHolding = foreign.filter(
+      (progress) => processingNowMs - progress.storedAtMs < this.idleTimeoutMs,
+    );
+    if (holding.length === 0 && foreignHolding.length === 0) {
       const seen = [...this.partitions.values()].map((progress) => progress.maxEventTimeMs);
-      return maxOf(this.sourceClockMs, ...seen);
+      return maxOf(this.sourceClockMs, ...seen, ...foreign.map((p) => p.maxEventTimeMs));
     }
     let clock = Number.POSITIVE_INFINITY;
+    for (const progress of foreignHolding) clock = Math.min(clock, progress.maxEventTimeMs);
     for (const progress of holding) {
       // A partition with unread events but none read yet: nothing can be said.
       if (progress.maxEventTimeMs === undefined) return undefined;
