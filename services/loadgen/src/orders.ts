@@ -1,18 +1,11 @@
 import { ORDER_CHANNELS, ORDER_STATUSES } from '@tidemark/contracts';
 import type { Knex } from 'knex';
+import type { OrderRow } from './plan';
 
 const CURRENCIES = ['EUR', 'USD', 'GBP'] as const;
 
 /** An order as the demo application writes it. */
-export interface DemoOrder {
-  id: string;
-  customer_id: string;
-  amount_minor: number;
-  currency: string;
-  status: string;
-  channel: string | null;
-  created_at: Date;
-}
+export type DemoOrder = Omit<OrderRow, 'updated_at'>;
 
 /** A deterministic pseudo-random generator (mulberry32), so a seed reproduces a run. */
 export function seededRandom(seed: number): () => number {
