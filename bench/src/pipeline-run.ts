@@ -1,0 +1,189 @@
+import { waitFor, type Logger } from '@tidemark/runtime';
+import type { BatchStats } from '@tidemark/stream';
+import type { Admin } from 'kafkajs';
+import type { Knex } from 'knex';
+import type { BatchSample } from './batch-profile';
+import { setGroupOffsets } from './kafka-offsets';
+import {
+  hasReached,
+  markKey,
+  parseMarkKey,
+  RangeProgress,
+  type OffsetMarks,
+  type OffsetRange,
+} from './offset-marks';
+import { ratePerSec } from './stats';
+
+/** Hands each committed batch, stamped with Date.now() on arrival, to whoever listens now. */
+export class BatchTap {
+  private listener: ((stats: BatchStats, seenAtMs: number) => void) | undefined;
+
+  readonly onBatch = (stats: BatchStats): void => {
+    this.listener?.(stats, Date.now());
+  };
+
+  listen(listener: ((stats: BatchStats, seenAtMs: number) => void) | undefined): void {
+    this.listener = listener;
+  }
+}
+
+export function sampleOf(stats: BatchStats, seenAtMs: number): BatchSample {
+  const { topic, partition, messages, applied, windows, sinkMs, pausedMs } = stats;
+  return { topic, partition, messages, applied, windows, sinkMs, pausedMs, seenAtMs };
+}
+
+/**
+ * Positions a fresh pipeline at `marks`: stored in ops.consumer_offsets (no event time yet), as
+ * the pipeline itself would have, and committed as its Kafka group's offsets, so its consumer
+ * fetches from there at once instead of waiting for a newer message to seek back from.
+ */
+export async function positionPipeline(
+  warehouse: Knex,
+  admin: Admin,
+  pipeline: string,
+  marks: OffsetMarks,
+): Promise<void> {
+  const rows = [...marks].map(([key, offset]) => {
+    const { topic, partition } = parseMarkKey(key);
+    return {
+      group_id: pipeline,
+      topic,
+      partition,
+      next_offset: offset.toString(),
+      max_event_time_ms: null,
+    };
+  });
+  await warehouse('ops.consumer_offsets')
+    .insert(rows)
+    .onConflict(['group_id', 'topic', 'partition'])
+    .merge(['next_offset', 'max_event_time_ms']);
+  await setGroupOffsets(admin, pipeline, marks);
+}
+
+/** The offsets a pipeline has stored with its committed batches. */
+export async function storedOffsets(warehouse: Knex, pipeline: string): Promise<OffsetMarks> {
+  const rows: { topic: string; partition: number; next_offset: string }[] = await warehouse(
+    'ops.consumer_offsets',
+  )
+    .where({ group_id: pipeline })
+    .select('topic', 'partition', 'next_offset');
+  return new Map(
+    rows.map((row) => [markKey(row.topic, row.partition), BigInt(row.next_offset)] as const),
+  );
+}
+
+/** Waits until the pipeline's stored offsets reach `marks` on every partition. */
+export async function waitUntilStored(
+  warehouse: Knex,
+  pipeline: string,
+  marks: OffsetMarks,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    `pipeline ${pipeline} to store offsets up to the end of the range`,
+    async () => (hasReached(await storedOffsets(warehouse, pipeline), marks) ? true : undefined),
+    { timeoutMs, intervalMs: 100 },
+  );
+}
+
+export interface PipelineThroughput {
+  messages: number;
+  /** From the first batch's arrival to the commit of the batch that completed the range. */
+  elapsedMs: number;
+  eps: number;
+  completed: boolean;
+  /** From the pipeline having joined its group to the range's completion (or the timeout). */
+  joinedToDoneMs: number;
+  /** This process's CPU time over that same time: the pipeline is all it runs meanwhile. */
+  processCpuShare: number;
+  samples: BatchSample[];
+}
+
+/**
+ * Times a pipeline positioned at the range's start until its committed batches cover the range
+ * (checked against its stored offsets), or reports the partial rate after `timeoutMs`. Call it
+ * before the pipeline starts, and `begin` once it has joined its group.
+ */
+export function trackThroughput(
+  tap: BatchTap,
+  range: OffsetRange,
+  logger: Logger,
+): { begin(timeoutMs: number): Promise<PipelineThroughput> } {
+  const progress = new RangeProgress(range);
+  const samples: BatchSample[] = [];
+  let firstStartMs: number | undefined;
+  let lastSeenAtMs = 0;
+  let finish: (atMs: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  let lastLoggedAtMs = Date.now();
+  tap.listen((stats, seenAtMs) => {
+    samples.push(sampleOf(stats, seenAtMs));
+    firstStartMs ??= seenAtMs - stats.sinkMs;
+    lastSeenAtMs = seenAtMs;
+    if (progress.advance(stats.topic, stats.partition, stats.messages)) finish(seenAtMs);
+    if (seenAtMs - lastLoggedAtMs >= 5_000) {
+      logger.info('pipeline progress', { processed: progress.processed() });
+      lastLoggedAtMs = seenAtMs;
+    }
+  });
+  return {
+    async begin(timeoutMs) {
+      const joinedAtMs = Date.now();
+      const cpu = cpuMeter();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+      });
+      const doneAtMs = await Promise.race([done, timedOut]);
+      clearTimeout(timer);
+      tap.listen(undefined);
+      const completed = doneAtMs !== undefined;
+      const endMs = doneAtMs ?? lastSeenAtMs;
+      const elapsedMs = firstStartMs === undefined ? 0 : endMs - firstStartMs;
+      const messages = progress.processed();
+      const joinedToDoneMs = (doneAtMs ?? Date.now()) - joinedAtMs;
+      return {
+        messages,
+        elapsedMs,
+        eps: ratePerSec(messages, elapsedMs),
+        completed,
+        joinedToDoneMs,
+        processCpuShare: cpu.shareOf(joinedToDoneMs),
+        samples,
+      };
+    },
+  };
+}
+
+/** Latencies (batch commit minus source commit) of every change a pipeline applies meanwhile. */
+export function trackLatency(tap: BatchTap): {
+  stop(): { latenciesMs: number[]; samples: BatchSample[]; processCpuShare: number };
+} {
+  const startedAtMs = Date.now();
+  const cpu = cpuMeter();
+  const latenciesMs: number[] = [];
+  const samples: BatchSample[] = [];
+  tap.listen((stats, seenAtMs) => {
+    samples.push(sampleOf(stats, seenAtMs));
+    for (const committedAtMs of stats.committedAtMs) latenciesMs.push(seenAtMs - committedAtMs);
+  });
+  return {
+    stop() {
+      tap.listen(undefined);
+      return { latenciesMs, samples, processCpuShare: cpu.shareOf(Date.now() - startedAtMs) };
+    },
+  };
+}
+
+/** This process's CPU time (user + system, all threads) since it was created, per wall time. */
+function cpuMeter(): { shareOf(wallMs: number): number } {
+  const start = process.cpuUsage();
+  return {
+    shareOf(wallMs) {
+      const used = process.cpuUsage(start);
+      return wallMs > 0 ? (used.user + used.system) / 1000 / wallMs : 0;
+    },
+  };
+}

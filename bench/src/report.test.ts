@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { profileBatches, ratesPerInterval, type BatchSample } from './batch-profile';
+import { buildResult, renderResult, type BenchMeasurements, type MachineInfo } from './report';
+import { distributionOf } from './stats';
+
+const machine: MachineInfo = {
+  cpus: 2,
+  cpuModel: 'Test CPU',
+  memoryGb: 8,
+  node: 'v20.19.0',
+  platform: 'linux',
+  release: '6.1',
+};
+
+function batch(messages: number, sinkMs: number, topic = 'tidemark.shop.orders'): BatchSample {
+  return {
+    topic,
+    partition: 0,
+    messages,
+    applied: messages,
+    windows: 3,
+    sinkMs,
+    pausedMs: 0,
+    seenAtMs: 0,
+  };
+}
+
+function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurements {
+  const profile = profileBatches([batch(500, 50), batch(300, 30)], 100);
+  return {
+    messages: 100_000,
+    raw: {
+      messages: 100_000,
+      bytes: 90_000_000,
+      elapsedMs: 2_000,
+      eps: 50_000,
+      startupMs: 900,
+      passesEps: [48_000, 50_000, 61_000],
+    },
+    pipeline: {
+      messages: 100_000,
+      elapsedMs: 100_000_000 / pipelineEps,
+      eps: pipelineEps,
+      completed: true,
+      joinedToDoneMs: 5_500,
+      profile,
+      sql: {
+        sampleMs: 20,
+        ticks: 100,
+        inTransactionShare: 0.9,
+        inPostgres: [
+          { statement: 'insert raw.change_events', share: 0.3 },
+          { statement: 'select stream.row_versions', share: 0.2 },
+        ],
+        inClient: [{ statement: 'select stream.session_state', share: 0.4 }],
+      },
+    },
+    load: {
+      targetRatePerSec: 5_000,
+      achievedRatePerSec: 4_990,
+      operations: 149_700,
+      changes: 155_000,
+      durationMs: 30_000,
+      pipelineCaughtUp: true,
+    },
+    latencyMs: distributionOf(latenciesMs),
+    latencyProfile: profile,
+    range: {
+      operations: 150_000,
+      achievedRatePerSec: 12_000,
+      changes: 155_000,
+      deliveredMs: 20_000,
+      changesPerSec: 7_750,
+    },
+  };
+}
+
+describe('profileBatches', () => {
+  it('shows batch sizes, sink time per batch and the sink share of the wall time', () => {
+    const profile = profileBatches(
+      [batch(500, 50), batch(300, 30), batch(200, 20, 'tidemark.shop.payments')],
+      200,
+    );
+    expect(profile.batches).toBe(3);
+    expect(profile.messages).toBe(1_000);
+    expect(profile.batchSize.p50).toBe(300);
+    expect(profile.sinkMs.max).toBe(50);
+    expect(profile.sinkShare).toBe(0.5);
+    expect(profile.sinkMsPer1000Messages).toBe(100);
+    expect(profile.byTopic).toEqual({ 'tidemark.shop.orders': 800, 'tidemark.shop.payments': 200 });
+  });
+});
+
+describe('ratesPerInterval', () => {
+  it('buckets messages by commit time from the first batch start', () => {
+    const at = (seenAtMs: number, messages: number) => ({ ...batch(messages, 100), seenAtMs });
+    // The second interval ends at the last commit, 1 s into it.
+    expect(ratesPerInterval([at(1_100, 500), at(4_000, 500), at(7_000, 1_000)], 5_000)).toEqual([
+      200, 1_000,
+    ]);
+    expect(ratesPerInterval([], 5_000)).toEqual([]);
+  });
+});
+
+describe('buildResult', () => {
+  it('writes the keys the README cites and judges every target', () => {
+    const result = buildResult(
+      measurements(40_000, [100, 200, 300, 400, 900]),
+      machine,
+      { rangeOperations: 150_000 },
+      new Date('2026-01-02T03:04:05Z'),
+    );
+    expect(result).toMatchObject({
+      timestamp: '2026-01-02T03:04:05.000Z',
+      raw_consume_eps: 50_000,
+      pipeline_eps: 40_000,
+      ratio: 0.8,
+      load_rate: 4_990,
+      e2e_latency_ms: { p50: 300, p95: 900, p99: 900 },
+      machine: { cpus: 2, node: 'v20.19.0' },
+    });
+    expect(result.targets.pipeline_eps.met).toBe(true);
+    expect(result.targets.ratio.met).toBe(true);
+    expect(result.targets.e2e_latency_p95_ms.met).toBe(true);
+  });
+
+  it('marks missed targets, and a run without latency samples as not met', () => {
+    const result = buildResult(measurements(5_000, []), machine, {}, new Date());
+    expect(result.targets.pipeline_eps).toEqual({ target: '>= 20000', actual: 5_000, met: false });
+    expect(result.targets.ratio.met).toBe(false);
+    expect(result.targets.e2e_latency_p95_ms.met).toBe(false);
+    expect(JSON.parse(JSON.stringify(result)).e2e_latency_ms.p95).toBeNull();
+  });
+});
+
+describe('renderResult', () => {
+  it('prints each measurement with its target and status', () => {
+    const text = renderResult(
+      buildResult(measurements(5_000, [100, 1_500]), machine, {}, new Date()),
+    );
+    expect(text).toMatch(/raw kafkajs consume \(ceiling, median of 3\)\s+50,000 eps/);
+    expect(text).toMatch(/pipeline sustained\s+5,000 eps\s+>= 20,000 eps\s+NOT met/);
+    expect(text).toMatch(/pipeline \/ raw\s+10\.0 %\s+>= 60 %\s+NOT met/);
+    expect(text).toMatch(/e2e latency p95\s+1,500 ms\s+< 1,000 ms\s+NOT met/);
+    expect(text).toMatch(/load rate \(latency phase\)\s+4,990 ops\/s/);
+    expect(text).toContain('2 CPUs (Test CPU)');
+    expect(text).toContain(
+      'PostgreSQL executing (50 %): insert raw.change_events 30 %, select stream.row_versions 20 %',
+    );
+    expect(text).toContain(
+      'client mid-transaction (40 %), after: select stream.session_state 40 %',
+    );
+  });
+});

@@ -1,0 +1,289 @@
+import type { BatchProfile } from './batch-profile';
+import type { SqlProfile, StatementShare } from './sql-profile';
+import type { Distribution } from './stats';
+
+/** The targets of issue 4 ("Performance"). */
+export const TARGETS = {
+  pipelineEps: 20_000,
+  ratioOfRaw: 0.6,
+  p95LatencyMs: 1_000,
+} as const;
+
+/** What one bench run measured, before it is judged against the targets. */
+export interface BenchMeasurements {
+  /** Messages in the prepared range (end marks minus start marks over every partition). */
+  messages: number;
+  /** The median of the raw consumer's passes over the range, and every pass's rate. */
+  raw: {
+    messages: number;
+    bytes: number;
+    elapsedMs: number;
+    eps: number;
+    startupMs: number;
+    passesEps: number[];
+  };
+  pipeline: {
+    messages: number;
+    elapsedMs: number;
+    eps: number;
+    /** False when the pipeline did not reach the end marks in time: the rate is partial. */
+    completed: boolean;
+    /** Including the start-up: from having joined its group to the end of the range. */
+    joinedToDoneMs: number;
+    profile: BatchProfile;
+    /** pg_stat_activity sampled every `sampleMs` meanwhile; null when not sampled. */
+    sql: (SqlProfile & { sampleMs: number }) | null;
+  };
+  load: {
+    targetRatePerSec: number;
+    /** Committed source operations per second. */
+    achievedRatePerSec: number;
+    operations: number;
+    changes: number;
+    durationMs: number;
+    /** False when the pipeline had not applied the whole load in time: latencies are partial. */
+    pipelineCaughtUp: boolean;
+  };
+  latencyMs: Distribution;
+  latencyProfile: BatchProfile;
+  range: {
+    operations: number;
+    achievedRatePerSec: number;
+    changes: number;
+    /** From the first write to Debezium's last delivered message of the range. */
+    deliveredMs: number;
+    changesPerSec: number;
+  };
+}
+
+/** The machine a run was measured on. */
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  memoryGb: number;
+  node: string;
+  platform: string;
+  release: string;
+}
+
+export interface TargetOutcome {
+  target: string;
+  actual: number;
+  met: boolean;
+}
+
+/** The contents of bench/results/stream.json. */
+export interface BenchResult {
+  timestamp: string;
+  machine: MachineInfo;
+  options: Record<string, unknown>;
+  messages: number;
+  raw_consume_eps: number;
+  pipeline_eps: number;
+  ratio: number;
+  load_rate: number;
+  e2e_latency_ms: { p50: number; p95: number; p99: number; mean: number; max: number };
+  targets: {
+    pipeline_eps: TargetOutcome;
+    ratio: TargetOutcome;
+    e2e_latency_p95_ms: TargetOutcome;
+  };
+  details: {
+    raw: BenchMeasurements['raw'];
+    pipeline: Omit<BenchMeasurements['pipeline'], 'profile' | 'sql'>;
+    pipeline_batches: BatchProfile;
+    pipeline_sql: BenchMeasurements['pipeline']['sql'];
+    load: BenchMeasurements['load'];
+    latency_samples: number;
+    latency_batches: BatchProfile;
+    range: BenchMeasurements['range'];
+  };
+}
+
+/** Judges a run against the targets and shapes it as the results file. */
+export function buildResult(
+  measured: BenchMeasurements,
+  machine: MachineInfo,
+  options: Record<string, unknown>,
+  timestamp: Date,
+): BenchResult {
+  const ratio = measured.raw.eps > 0 ? measured.pipeline.eps / measured.raw.eps : 0;
+  const latency = measured.latencyMs;
+  const { profile, sql, ...pipeline } = measured.pipeline;
+  return {
+    timestamp: timestamp.toISOString(),
+    machine,
+    options,
+    messages: measured.messages,
+    raw_consume_eps: Math.round(measured.raw.eps),
+    pipeline_eps: Math.round(measured.pipeline.eps),
+    ratio: round(ratio, 4),
+    load_rate: Math.round(measured.load.achievedRatePerSec),
+    e2e_latency_ms: {
+      p50: latency.p50,
+      p95: latency.p95,
+      p99: latency.p99,
+      mean: round(latency.mean, 1),
+      max: latency.max,
+    },
+    targets: {
+      pipeline_eps: {
+        target: `>= ${TARGETS.pipelineEps}`,
+        actual: Math.round(measured.pipeline.eps),
+        // A partial run is judged on what it did, and says so in details.pipeline.completed.
+        met: measured.pipeline.eps >= TARGETS.pipelineEps,
+      },
+      ratio: {
+        target: `>= ${TARGETS.ratioOfRaw}`,
+        actual: round(ratio, 4),
+        met: ratio >= TARGETS.ratioOfRaw,
+      },
+      e2e_latency_p95_ms: {
+        target: `< ${TARGETS.p95LatencyMs}`,
+        actual: latency.p95,
+        // No sample, or a pipeline that never caught up with the load, cannot meet it.
+        met:
+          latency.count > 0 && measured.load.pipelineCaughtUp && latency.p95 < TARGETS.p95LatencyMs,
+      },
+    },
+    details: {
+      raw: measured.raw,
+      pipeline,
+      pipeline_batches: profile,
+      pipeline_sql: sql,
+      load: measured.load,
+      latency_samples: latency.count,
+      latency_batches: measured.latencyProfile,
+      range: measured.range,
+    },
+  };
+}
+
+const integer = (value: number) =>
+  Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a';
+const status = (met: boolean) => (met ? 'met' : 'NOT met');
+
+/** The run as a plain-text table: each measurement, its target and whether it was met. */
+export function renderResult(result: BenchResult): string {
+  const { targets, details } = result;
+  const latency = result.e2e_latency_ms;
+  const partial = details.pipeline.completed ? '' : ' (partial: timed out)';
+  const rows: [string, string, string, string][] = [
+    [
+      `raw kafkajs consume (ceiling, median of ${details.raw.passesEps.length})`,
+      `${integer(result.raw_consume_eps)} eps`,
+      '',
+      '',
+    ],
+    [
+      `pipeline sustained${partial}`,
+      `${integer(result.pipeline_eps)} eps`,
+      `>= ${integer(TARGETS.pipelineEps)} eps`,
+      status(targets.pipeline_eps.met),
+    ],
+    [
+      'pipeline / raw',
+      `${(result.ratio * 100).toFixed(1)} %`,
+      `>= ${TARGETS.ratioOfRaw * 100} %`,
+      status(targets.ratio.met),
+    ],
+    [
+      'load rate (latency phase)',
+      `${integer(result.load_rate)} ops/s`,
+      `${integer(details.load.targetRatePerSec)} ops/s`,
+      '',
+    ],
+    [
+      `e2e latency p50${details.load.pipelineCaughtUp ? '' : ' (partial: never caught up)'}`,
+      `${integer(latency.p50)} ms`,
+      '',
+      '',
+    ],
+    [
+      'e2e latency p95',
+      `${integer(latency.p95)} ms`,
+      `< ${integer(TARGETS.p95LatencyMs)} ms`,
+      status(targets.e2e_latency_p95_ms.met),
+    ],
+    ['e2e latency p99', `${integer(latency.p99)} ms`, '', ''],
+  ];
+  const machine = result.machine;
+  return [
+    renderColumns(['measurement', 'value', 'target', 'status'], rows, [false, true, true, false]),
+    '',
+    `range: ${integer(result.messages)} messages; raw ${integer(details.raw.messages)} in ${integer(details.raw.elapsedMs)} ms, ` +
+      `pipeline ${integer(details.pipeline.messages)} in ${integer(details.pipeline.elapsedMs)} ms; ` +
+      `latency over ${integer(details.latency_samples)} applied changes`,
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB, node ${machine.node}, ${machine.platform} ${machine.release}`,
+    '',
+    'where the pipeline time goes:',
+    renderProfile('throughput', details.pipeline_batches),
+    renderProfile('latency   ', details.latency_batches),
+    `  throughput per 5 s: ${details.pipeline_batches.epsPer5s.map(integer).join(', ')} eps`,
+    ...(details.pipeline_sql ? renderSqlProfile(details.pipeline_sql) : []),
+  ].join('\n');
+}
+
+/** One line about a run of batches: their sizes, how long the sink held each, CPU and pauses. */
+export function renderProfile(label: string, profile: BatchProfile): string {
+  const cpu =
+    profile.processCpuShare === null
+      ? ''
+      : `; pipeline process CPU ${(profile.processCpuShare * 100).toFixed(0)} % of one core`;
+  const paused =
+    profile.pausedMs > 0 ? `; backpressure paused ${integer(profile.pausedMs)} ms` : '';
+  return (
+    `  ${label}: ${integer(profile.batches)} batches, ${integer(profile.batchSize.mean)} msgs/batch ` +
+    `(p50 ${integer(profile.batchSize.p50)}, max ${integer(profile.batchSize.max)}); ` +
+    `sink ${integer(profile.sinkMs.mean)} ms/batch (p95 ${integer(profile.sinkMs.p95)}), ` +
+    `${profile.sinkMsPer1000Messages.toFixed(1)} ms per 1,000 msgs, ` +
+    `${(profile.sinkShare * 100).toFixed(0)} % of wall time in the sink${cpu}${paused}`
+  );
+}
+
+/** The statements that took the throughput phase's warehouse time, largest first. */
+export function renderSqlProfile(sql: SqlProfile & { sampleMs: number }): string[] {
+  const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
+  const top = (shares: readonly StatementShare[], count: number) =>
+    shares
+      .slice(0, count)
+      .map((entry) => `${entry.statement} ${percent(entry.share)}`)
+      .join(', ');
+  const sum = (shares: readonly StatementShare[]) =>
+    shares.reduce((total, entry) => total + entry.share, 0);
+  return [
+    `  warehouse, throughput phase (pg_stat_activity every ${sql.sampleMs} ms, ${integer(sql.ticks)} samples): ` +
+      `a transaction open ${percent(sql.inTransactionShare)} of the time`,
+    `    PostgreSQL executing (${percent(sum(sql.inPostgres))}): ${top(sql.inPostgres, 7)}`,
+    `    client mid-transaction (${percent(sum(sql.inClient))}), after: ${top(sql.inClient, 5)}`,
+  ];
+}
+
+function renderColumns(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  alignRight: readonly boolean[],
+): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (values: readonly string[]) =>
+    values
+      .map((value, column) =>
+        alignRight[column]
+          ? value.padStart(widths[column] ?? 0)
+          : value.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  return [
+    line(headers),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

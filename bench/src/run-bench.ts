@@ -1,0 +1,195 @@
+import { TidemarkError, type Logger } from '@tidemark/runtime';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+import { profileBatches } from './batch-profile';
+import { endOffsets } from './kafka-offsets';
+import { messagesBetween } from './offset-marks';
+import type { BenchOptions } from './options';
+import { trackLatency, trackThroughput, waitUntilStored, type BatchTap } from './pipeline-run';
+import { measureRawConsumption, type RawConsumption } from './raw-consume';
+import type { BenchMeasurements } from './report';
+import type { ShopPipelines } from './shop-pipelines';
+import { writeAndDeliver } from './source-load';
+import { summarizeActivity } from './sql-profile';
+import { startSqlSampler } from './sql-sampler';
+import { distributionOf, medianBy, ratePerSec } from './stats';
+
+const SQL_SAMPLE_MS = 20;
+
+export interface BenchDeps {
+  options: BenchOptions;
+  /** Prefix of this run's consumer groups and pipeline names. */
+  runId: string;
+  topics: readonly string[];
+  kafka: Kafka;
+  admin: Admin;
+  warehouse: Knex;
+  tap: BatchTap;
+  pipelines: ShopPipelines;
+  logger: Logger;
+}
+
+/**
+ * The three measurements, one after another on the live stack: a prepared range read by raw
+ * kafkajs (the ceiling) and by the pipeline (its sustained rate), then end-to-end latency under
+ * a paced load.
+ */
+export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
+  const { options, logger } = deps;
+  const { range, ...prepared } = await prepareRange(deps);
+  const messages = messagesBetween(range.start, range.end);
+
+  const passes: RawConsumption[] = [];
+  for (let pass = 1; pass <= options.rawPasses; pass += 1) {
+    const consumed = await measureRawConsumption(deps.kafka, range, {
+      groupId: `${deps.runId}-raw-${pass}`,
+      timeoutMs: options.rawTimeoutMs,
+    });
+    logger.info('raw consumption measured', { pass, ...consumed, eps: Math.round(consumed.eps) });
+    passes.push(consumed);
+  }
+  const raw = medianBy(passes, (pass) => pass.eps);
+
+  const throughputPipeline = `${deps.runId}-throughput`;
+  const throughput = trackThroughput(deps.tap, range, logger);
+  await deps.pipelines.start(throughputPipeline, range.start, logger);
+  const sampler = options.sqlProfile ? startSqlSampler(deps.warehouse, SQL_SAMPLE_MS) : undefined;
+  const pipelineRun = await throughput.begin(options.pipelineTimeoutMs);
+  const sqlTicks = await sampler?.stop();
+  if (pipelineRun.completed) {
+    // The batches' counts said done; the stored offsets are the truth.
+    await waitUntilStored(deps.warehouse, throughputPipeline, range.end, 30_000);
+  } else {
+    logger.warn('the pipeline did not finish the range in time: its rate is partial', {
+      processed: pipelineRun.messages,
+      messages,
+      timeoutMs: options.pipelineTimeoutMs,
+    });
+  }
+  await deps.pipelines.stop(throughputPipeline);
+  logger.info('pipeline throughput measured', {
+    messages: pipelineRun.messages,
+    elapsedMs: Math.round(pipelineRun.elapsedMs),
+    eps: Math.round(pipelineRun.eps),
+  });
+
+  const latency = await measureLatency(deps);
+  return {
+    messages,
+    raw: { ...raw, passesEps: passes.map((pass) => Math.round(pass.eps)) },
+    pipeline: {
+      messages: pipelineRun.messages,
+      elapsedMs: Math.round(pipelineRun.elapsedMs),
+      eps: pipelineRun.eps,
+      completed: pipelineRun.completed,
+      joinedToDoneMs: pipelineRun.joinedToDoneMs,
+      profile: profileBatches(
+        pipelineRun.samples,
+        pipelineRun.elapsedMs,
+        pipelineRun.processCpuShare,
+      ),
+      sql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
+    },
+    ...latency,
+    range: prepared,
+  };
+}
+
+/** Writes the range's operations about as fast as the writer goes and waits for Debezium. */
+async function prepareRange(deps: BenchDeps) {
+  const { options, logger } = deps;
+  logger.info('writing the range', {
+    operations: options.rangeOperations,
+    ratePerSec: options.rangeRatePerSec,
+  });
+  const delivered = await writeAndDeliver(
+    deps.admin,
+    deps.topics,
+    {
+      ratePerSec: options.rangeRatePerSec,
+      operations: options.rangeOperations,
+      connections: options.loadConnections,
+      seed: options.seed,
+    },
+    { quietMs: options.quietMs, timeoutMs: options.deliveryTimeoutMs },
+    logger,
+  );
+  const { load } = delivered;
+  logger.info('range delivered', {
+    messages: messagesBetween(delivered.range.start, delivered.range.end),
+    deliveredMs: delivered.deliveredMs,
+  });
+  return {
+    range: delivered.range,
+    operations: load.operations,
+    achievedRatePerSec: load.achievedRatePerSec,
+    changes: load.changes,
+    deliveredMs: delivered.deliveredMs,
+    changesPerSec: Math.round(ratePerSec(load.changes, delivered.deliveredMs)),
+  };
+}
+
+/**
+ * A fresh pipeline positioned at the topics' end (so caught up), a paced load, and every applied
+ * change's batch commit time minus its source commit time, until the pipeline has stored the
+ * load's last offsets.
+ */
+async function measureLatency(
+  deps: BenchDeps,
+): Promise<Pick<BenchMeasurements, 'load' | 'latencyMs' | 'latencyProfile'>> {
+  const { options, logger } = deps;
+  const pipeline = `${deps.runId}-latency`;
+  await deps.pipelines.start(pipeline, await endOffsets(deps.admin, deps.topics), logger);
+  const latency = trackLatency(deps.tap);
+  logger.info('latency load', {
+    ratePerSec: options.loadRatePerSec,
+    durationMs: options.loadDurationMs,
+  });
+  const { load, range } = await writeAndDeliver(
+    deps.admin,
+    deps.topics,
+    {
+      ratePerSec: options.loadRatePerSec,
+      durationMs: options.loadDurationMs,
+      connections: options.loadConnections,
+      seed: options.seed + 1,
+    },
+    { quietMs: options.quietMs, timeoutMs: options.deliveryTimeoutMs },
+    logger,
+  );
+  // A pipeline slower than the load never catches up: report what it applied, marked partial.
+  const caughtUp = await waitUntilStored(
+    deps.warehouse,
+    pipeline,
+    range.end,
+    options.deliveryTimeoutMs,
+  ).then(
+    () => true,
+    (error: unknown) => {
+      if (!(error instanceof TidemarkError && error.code === 'TIMEOUT')) throw error;
+      logger.warn('the pipeline did not catch up with the latency load in time', {
+        timeoutMs: options.deliveryTimeoutMs,
+      });
+      return false;
+    },
+  );
+  const { latenciesMs, samples, processCpuShare } = latency.stop();
+  await deps.pipelines.stop(pipeline);
+  const first = samples[0];
+  const last = samples.at(-1);
+  const wallMs = first && last ? last.seenAtMs - (first.seenAtMs - first.sinkMs) : 0;
+  const latencyMs = distributionOf(latenciesMs);
+  logger.info('latency measured', { ...latencyMs });
+  return {
+    load: {
+      targetRatePerSec: options.loadRatePerSec,
+      achievedRatePerSec: load.achievedRatePerSec,
+      operations: load.operations,
+      changes: load.changes,
+      durationMs: load.endedAtMs - load.startedAtMs,
+      pipelineCaughtUp: caughtUp,
+    },
+    latencyMs,
+    latencyProfile: profileBatches(samples, wallMs, processCpuShare),
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { statementLabel, summarizeActivity, type ActivitySample } from './sql-profile';
+
+describe('statementLabel', () => {
+  it('names the verb and table of the statements knex and the sink write', () => {
+    expect(
+      statementLabel('insert into "raw"."change_events" ("after", "before") values ($1, $2)'),
+    ).toBe('insert raw.change_events');
+    expect(
+      statementLabel(
+        'select "source_table", "primary_key", "lsn" from "stream"."row_versions" where "pipeline" = $1',
+      ),
+    ).toBe('select stream.row_versions');
+    expect(statementLabel('update "provisional"."metric_values" set "value" = $1')).toBe(
+      'update provisional.metric_values',
+    );
+    expect(statementLabel('DELETE FROM provisional.metric_values AS v USING unnest($1)')).toBe(
+      'delete provisional.metric_values',
+    );
+    expect(statementLabel('SELECT raw.ensure_change_event_partitions($1::date[])')).toBe(
+      'select raw.ensure_change_event_partitions()',
+    );
+    expect(statementLabel('COMMIT;')).toBe('commit');
+  });
+});
+
+describe('summarizeActivity', () => {
+  it('splits ticks into PostgreSQL executing and the client holding a transaction', () => {
+    const insert: ActivitySample = {
+      state: 'active',
+      waitEventType: null,
+      query: 'insert into "raw"."change_events" ("a") values ($1)',
+    };
+    const planning: ActivitySample = {
+      state: 'idle in transaction',
+      waitEventType: 'Client',
+      query: 'select "entries" from "stream"."session_state" where "pipeline" = $1',
+    };
+    const profile = summarizeActivity([[insert], [insert], [planning], []]);
+    expect(profile).toEqual({
+      ticks: 4,
+      inTransactionShare: 0.75,
+      inPostgres: [{ statement: 'insert raw.change_events', share: 0.5 }],
+      inClient: [{ statement: 'select stream.session_state', share: 0.25 }],
+    });
+  });
+
+  it('is empty without ticks', () => {
+    expect(summarizeActivity([])).toEqual({
+      ticks: 0,
+      inTransactionShare: 0,
+      inPostgres: [],
+      inClient: [],
+    });
+  });
+});
