@@ -1,4 +1,4 @@
-import type { ChangeEvent, DecodeError, EventContract } from '@tidemark/contracts';
+import type { ChangeEvent, DecodeError, EventContract, Row } from '@tidemark/contracts';
 import { primaryKeyOf } from '@tidemark/contracts';
 
 /** Where a message sat in Kafka. */
@@ -14,13 +14,13 @@ export interface MessagePosition {
 export interface LandedChange {
   source_table: string;
   op: string;
-  primary_key: string;
+  primary_key: Row;
   lsn: number;
   tx_id: number | null;
   committed_at: Date;
   captured_at: Date;
-  before: string | null;
-  after: string | null;
+  before: Row | null;
+  after: Row | null;
   contract_version: number | null;
   kafka_topic: string;
   kafka_partition: number;
@@ -51,14 +51,14 @@ export function toLandedChange(
   return {
     source_table: `${event.source.schema}.${event.source.table}`,
     op: event.op,
-    primary_key: JSON.stringify(key ?? {}),
+    primary_key: key ?? {},
     // A truncate may carry no LSN; its offset keeps it unique among the table's truncates.
     lsn: event.source.lsn ?? -Number(position.offset),
     tx_id: event.source.txId,
     committed_at: new Date(event.source.committedAtMs),
     captured_at: new Date(event.capturedAtMs),
-    before: event.before === null ? null : JSON.stringify(event.before),
-    after: event.after === null ? null : JSON.stringify(event.after),
+    before: event.before,
+    after: event.after,
     contract_version: event.contractVersion,
     kafka_topic: position.topic,
     kafka_partition: position.partition,

@@ -15,14 +15,12 @@ import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import {
   emitAndClose,
-  loadPlannerState,
+  applyChanges,
   lockPosition,
   readPositions,
   readWatermarks,
   storePosition,
-  writePlan,
 } from './metrics-sink';
-import { planBatch } from './windowing/plan';
 import { advanceWatermark, EventClock } from './windowing/watermark';
 
 export interface StreamPipelineOptions {
@@ -47,6 +45,8 @@ export interface StreamPipelineOptions {
   sessionTimeoutMs?: number;
   /** A batch's warehouse transaction should take at most this long on average (default 2 s). */
   sinkBudgetMs?: number;
+  /** Partitions whose batches are applied at the same time (default 3). */
+  concurrency?: number;
   /** Bytes fetched per partition at once: bounds the work in flight (default 1 MiB). */
   maxBytesPerPartition?: number;
   now?: () => number;
@@ -110,18 +110,18 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   const lastIntervalEmit = new Map<string, number>();
   const changelogDays = new Set<string>();
 
-  // One warehouse transaction at a time in this process: batches and ticks touch the same rows.
-  // Consumers in other processes may still deadlock with it; PostgreSQL then aborts one
-  // transaction, which did nothing, and it runs again.
-  let queue: Promise<unknown> = Promise.resolve();
+  // Batches of different partitions (and the ticks) run their transactions side by side. They
+  // lock shared rows in one order, but PostgreSQL may still abort one of them for a deadlock: it
+  // did nothing, so it runs again. Every transaction in flight is awaited on stop.
+  const inFlight = new Set<Promise<unknown>>();
   const inTransaction = <T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> => {
-    const result = queue.then(() =>
-      withConflictRetry(() => warehouse.transaction(work), {
-        onRetry: (error) =>
-          logger.warn('transaction conflict, running it again', { error: String(error) }),
-      }),
-    );
-    queue = result.catch(() => undefined);
+    const result = withConflictRetry(() => warehouse.transaction(work), {
+      onRetry: (error) =>
+        logger.warn('transaction conflict, running it again', { error: String(error) }),
+    });
+    const settled = result.catch(() => undefined);
+    inFlight.add(settled);
+    void settled.then(() => inFlight.delete(settled));
     return result;
   };
 
@@ -238,6 +238,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     const decoded = decodeBatch(batch.topic, batch.partition, batch.messages);
     await ensureChangelogPartitions(contentsFrom(decoded, undefined, undefined).commitDays);
     const outcome = await inTransaction(async (trx) => {
+      // Safe to skip the wait for the WAL flush: a commit lost in a crash of PostgreSQL takes its
+      // stored offsets with it, and the batch is read again.
+      await trx.raw('SET LOCAL synchronous_commit = off');
       const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
       const expected = stored?.nextOffset;
       const first = batch.messages[0];
@@ -254,15 +257,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         expected,
         stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
       );
-      const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
-      const plan = planBatch(changes, metricsOf, state);
       const landing = await writeLandingBatch(trx, landed, deadLetters);
-      const written = await writePlan(trx, pipeline, plan);
       const nextOffset = BigInt(messages.at(-1)?.offset ?? last.offset) + 1n;
       await storePosition(trx, pipeline, batch.topic, batch.partition, {
         nextOffset,
         maxEventTimeMs,
       });
+      const written = await applyChanges(trx, pipeline, changes, metricsOf, watermarks);
+      const { plan } = written;
       return {
         kind: 'applied' as const,
         changes,
@@ -399,14 +401,17 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   if (options.heartbeatTopic) subscribed.push(options.heartbeatTopic);
   await consumer.subscribe({ topics: subscribed, fromBeginning: options.startAt === 'earliest' });
   await consumer.run({
+    partitionsConsumedConcurrently: options.concurrency ?? 3,
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: processBatch,
   });
 
   let stopped = false;
+  let ticking = false;
   const tick = setInterval(() => {
-    if (stopped) return;
+    if (stopped || ticking) return;
+    ticking = true;
     void inTransaction(async (trx) => {
       await observeOtherConsumers(trx);
       advanceWatermarks();
@@ -418,7 +423,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       })
       .catch((error: unknown) =>
         logger.error('emitting provisional values failed', { error: String(error) }),
-      );
+      )
+      .finally(() => (ticking = false));
   }, options.tickMs ?? 1_000);
 
   return {
@@ -430,7 +436,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       clearInterval(tick);
       for (const timer of pauseTimers) clearTimeout(timer);
       await consumer.disconnect();
-      await queue;
+      await Promise.all(inFlight);
       await producer?.disconnect();
     },
   };

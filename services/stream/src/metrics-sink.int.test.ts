@@ -8,8 +8,8 @@ import {
 import { createDatabase, loadConfig } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emitAndClose, loadPlannerState, writePlan } from './metrics-sink';
-import { planBatch, type KeyedChange } from './windowing/plan';
+import { applyChanges, emitAndClose } from './metrics-sink';
+import type { KeyedChange } from './windowing/plan';
 
 // The emit policies and window closing run as SQL over the stored accumulators: checked here
 // against the real warehouse, with plans written directly (no Kafka needed).
@@ -54,9 +54,7 @@ function created(amount: number, at = T0 + 10_000): KeyedChange {
 async function apply(changes: KeyedChange[], watermarkMs: number | null, intervalDue = false) {
   const watermarks = new Map(METRICS.map((metric) => [metric.name, watermarkMs]));
   return warehouse.transaction(async (trx) => {
-    const state = await loadPlannerState(trx, pipeline, changes, metricsOf, watermarks);
-    const plan = planBatch(changes, metricsOf, state);
-    await writePlan(trx, pipeline, plan);
+    await applyChanges(trx, pipeline, changes, metricsOf, watermarks);
     return emitAndClose(trx, pipeline, METRICS, watermarks, () => intervalDue);
   });
 }

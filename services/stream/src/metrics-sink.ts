@@ -1,12 +1,13 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
-import { contributionOf } from './windowing/contribution';
 import {
+  planChanges,
+  planSessionChanges,
   rowId,
   sessionKey,
   type BatchPlan,
   type KeyedChange,
-  type PlannerState,
+  type PendingSessions,
   type SessionChange,
 } from './windowing/plan';
 import type { SessionState } from './windowing/sessions';
@@ -62,153 +63,133 @@ export async function readWatermarks(db: Knex, pipeline: string): Promise<Map<st
   return new Map(rows.map((row) => [row.metric as string, new Date(row.watermark).getTime()]));
 }
 
-/**
- * Loads what planning a batch needs, inside its transaction: the rows' last applied LSNs and the
- * touched keys' session state, locked so concurrent consumers of other partitions wait.
- */
-export async function loadPlannerState(
+/** Each row's last applied LSN, for the rows of a batch. */
+async function loadRowVersions(
   trx: Knex.Transaction,
   pipeline: string,
   changes: readonly KeyedChange[],
-  metricsOf: (table: string) => readonly MetricDefinition[],
-  watermarks: ReadonlyMap<string, number | null>,
-): Promise<PlannerState> {
-  const state: PlannerState = {
-    rowVersions: new Map(),
-    sessions: new Map(),
-    watermarks: new Map(watermarks),
-  };
+): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
   const rows = new Map<string, [string, string]>();
-  const sessionKeys = new Map<string, [string, string]>();
-  for (const { table, primaryKey, event } of changes) {
+  for (const { table, primaryKey } of changes)
     rows.set(rowId(table, primaryKey), [table, primaryKey]);
-    for (const metric of metricsOf(table)) {
-      if (metric.window.kind !== 'session') continue;
-      for (const image of [event.before, event.after]) {
-        const contribution = image && contributionOf(metric, image);
-        if (contribution) {
-          sessionKeys.set(sessionKey(metric.name, contribution.groupKey), [
-            metric.name,
-            contribution.groupKey,
-          ]);
-        }
-      }
-    }
-  }
-  if (rows.size > 0) {
-    const [tables, keys] = unzip([...rows.values()]);
-    const found = await trx('stream.row_versions')
-      .where({ pipeline })
-      .whereRaw('(source_table, primary_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
-        tables,
-        keys,
-      ])
-      .select('source_table', 'primary_key', 'lsn');
-    for (const row of found) {
-      state.rowVersions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
-    }
-  }
-  if (sessionKeys.size > 0) {
-    const sorted = [...sessionKeys.values()].sort(compareTuples);
-    const [metrics, groups] = unzip(sorted);
-    const found = await trx('stream.session_state')
-      .where({ pipeline })
-      .whereRaw('(metric, group_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
-        metrics,
-        groups,
-      ])
-      .orderBy(['metric', 'group_key'])
-      .forUpdate()
-      .select('metric', 'group_key', 'entries', 'closed_until_ms');
-    for (const row of found) {
-      const stored: SessionState = {
-        entries: row.entries,
-        closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
-      };
-      state.sessions.set(sessionKey(row.metric, row.group_key), stored);
-    }
-  }
-  return state;
+  if (rows.size === 0) return versions;
+  const [tables, keys] = unzip([...rows.values()]);
+  const found = await trx('stream.row_versions')
+    .where({ pipeline })
+    .whereRaw('(source_table, primary_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
+      tables,
+      keys,
+    ])
+    .select('source_table', 'primary_key', 'lsn');
+  for (const row of found) versions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
+  return versions;
 }
 
-/** What a batch's plan wrote. */
+/**
+ * The session state of the keys a batch touches, locked in key order until it commits. Missing
+ * keys are created first, so a consumer of another partition touching the same new key waits
+ * for this one instead of overwriting its state.
+ */
+async function lockSessionStates(
+  trx: Knex.Transaction,
+  pipeline: string,
+  pending: PendingSessions,
+): Promise<Map<string, SessionState>> {
+  const states = new Map<string, SessionState>();
+  if (pending.byKey.size === 0) return states;
+  const keys = [...pending.byKey.values()]
+    .map(({ metric, groupKey, inputs }) => ({
+      metric: metric.name,
+      groupKey,
+      keyValues: JSON.stringify(inputs[0]?.contribution.keyValues ?? []),
+    }))
+    .sort((a, b) => compareTuples([a.metric, a.groupKey], [b.metric, b.groupKey]));
+  await trx.raw(
+    `INSERT INTO stream.session_state (pipeline, metric, group_key, key_values, entries)
+       SELECT ?, metric, group_key, key_values::jsonb, '[]'::jsonb
+         FROM unnest(?::text[], ?::text[], ?::text[]) AS touched(metric, group_key, key_values)
+     ON CONFLICT (pipeline, metric, group_key) DO NOTHING`,
+    [
+      pipeline,
+      keys.map((key) => key.metric),
+      keys.map((key) => key.groupKey),
+      keys.map((key) => key.keyValues),
+    ],
+  );
+  const found = await trx('stream.session_state')
+    .where({ pipeline })
+    .whereRaw('(metric, group_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
+      keys.map((key) => key.metric),
+      keys.map((key) => key.groupKey),
+    ])
+    .orderBy(['metric', 'group_key'])
+    .forUpdate()
+    .select('metric', 'group_key', 'entries', 'closed_until_ms');
+  for (const row of found) {
+    states.set(sessionKey(row.metric, row.group_key), {
+      entries: row.entries,
+      closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
+    });
+  }
+  return states;
+}
+
+/** What applying a batch's changes wrote. */
 export interface MetricsWriteResult {
+  plan: BatchPlan;
   windows: number;
   sessions: number;
   late: number;
 }
 
 /**
- * Writes a batch's plan inside its transaction: window deltas merged into the stored
- * accumulators (in key order, so concurrent consumers cannot deadlock), session rows replaced,
- * row versions advanced and late contributions recorded, each idempotent.
+ * Applies a batch's changes to every metric inside the caller's transaction. The order keeps
+ * locks short where consumers of other partitions meet: first what only this batch touches (row
+ * versions, the late ledger), then the session keys, locked in key order, and last the shared
+ * provisional rows, merged one metric at a time in key order. Everything is idempotent.
  */
-export async function writePlan(
+export async function applyChanges(
   trx: Knex.Transaction,
   pipeline: string,
-  plan: BatchPlan,
+  changes: readonly KeyedChange[],
+  metricsOf: (table: string) => readonly MetricDefinition[],
+  watermarks: ReadonlyMap<string, number | null>,
 ): Promise<MetricsWriteResult> {
-  const windowRows = plan.windowDeltas
-    .map((delta) => ({
-      metric: delta.metric,
-      row: {
-        pipeline,
-        metric: delta.metric.name,
-        window_start: new Date(delta.window.startMs),
-        window_end: new Date(delta.window.endMs),
-        group_key: delta.groupKey,
-        key_values: JSON.stringify(delta.keyValues),
-        accumulator: JSON.stringify(delta.delta),
-        last_committed_at: new Date(delta.lastCommittedAtMs),
-      },
-    }))
-    .sort(
-      (a, b) =>
-        compareTuples([a.row.metric, a.row.group_key], [b.row.metric, b.row.group_key]) ||
-        a.row.window_start.getTime() - b.row.window_start.getTime(),
-    );
-  // One statement per metric, in metric order: rows are locked in the same order by every
-  // consumer, and `on_update` values are emitted by the very statement that merges them.
-  for (const rows of groupedByMetric(windowRows)) {
-    const metric = rows[0]?.metric as MetricDefinition;
-    const merged =
-      'stream.merge_accumulator(provisional.metric_values.accumulator, excluded.accumulator)';
-    for (const chunk of chunks(rows, 2_000)) {
-      await trx('provisional.metric_values')
-        .insert(
-          chunk.map(({ row }) => ({ ...row, ...insertedEmission(trx, metric, row.accumulator) })),
-        )
-        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
-        .merge({
-          accumulator: trx.raw(merged),
-          last_committed_at: trx.raw(
-            'GREATEST(provisional.metric_values.last_committed_at, excluded.last_committed_at)',
-          ),
-          ...mergedEmission(trx, metric, merged),
-          updated_at: trx.raw('clock_timestamp()'),
-        });
-    }
-  }
+  const rowVersions = await loadRowVersions(trx, pipeline, changes);
+  const plan = planChanges(changes, metricsOf, { rowVersions, watermarks });
+  await writeRowVersions(trx, pipeline, plan);
 
+  const sessions = await lockSessionStates(trx, pipeline, plan.pendingSessions);
+  const sessionPlan = planSessionChanges(plan.pendingSessions, { sessions, watermarks });
+  plan.sessionChanges = sessionPlan.sessionChanges;
+  plan.late.push(...sessionPlan.late);
+  await writeLateContributions(trx, pipeline, plan);
   await writeSessionChanges(trx, pipeline, plan.sessionChanges);
+  const windows = await mergeWindowDeltas(trx, pipeline, plan);
+  return { plan, windows, sessions: plan.sessionChanges.length, late: plan.late.length };
+}
 
-  const versions = [...plan.rowVersions.values()]
-    .map((version) => ({
+async function writeRowVersions(trx: Knex.Transaction, pipeline: string, plan: BatchPlan) {
+  const versions = [...plan.rowVersions.values()].sort((a, b) =>
+    compareTuples([a.table, a.primaryKey], [b.table, b.primaryKey]),
+  );
+  if (versions.length === 0) return;
+  await trx.raw(
+    `INSERT INTO stream.row_versions (pipeline, source_table, primary_key, lsn)
+       SELECT ?, * FROM unnest(?::text[], ?::text[], ?::bigint[])
+     ON CONFLICT (pipeline, source_table, primary_key)
+       DO UPDATE SET lsn = GREATEST(stream.row_versions.lsn, excluded.lsn)`,
+    [
       pipeline,
-      source_table: version.table,
-      primary_key: version.primaryKey,
-      lsn: version.lsn,
-    }))
-    .sort((a, b) =>
-      compareTuples([a.source_table, a.primary_key], [b.source_table, b.primary_key]),
-    );
-  for (const chunk of chunks(versions, 5_000)) {
-    await trx('stream.row_versions')
-      .insert(chunk)
-      .onConflict(['pipeline', 'source_table', 'primary_key'])
-      .merge({ lsn: trx.raw('GREATEST(stream.row_versions.lsn, excluded.lsn)') });
-  }
+      versions.map((version) => version.table),
+      versions.map((version) => version.primaryKey),
+      versions.map((version) => version.lsn),
+    ],
+  );
+}
 
+async function writeLateContributions(trx: Knex.Transaction, pipeline: string, plan: BatchPlan) {
   const lateRows = plan.late.map((entry) => ({
     pipeline,
     metric: entry.metric,
@@ -229,11 +210,58 @@ export async function writePlan(
   for (const chunk of chunks(lateRows, 2_000)) {
     await trx('ops.late_events').insert(chunk).onConflict().ignore();
   }
-  return {
-    windows: windowRows.length,
-    sessions: plan.sessionChanges.length,
-    late: lateRows.length,
-  };
+}
+
+/**
+ * Merges the window deltas into the stored accumulators: one statement per metric, in metric
+ * and key order, so every consumer locks shared rows in the same order; `on_update` values are
+ * emitted by the very statement that merges them.
+ */
+async function mergeWindowDeltas(
+  trx: Knex.Transaction,
+  pipeline: string,
+  plan: BatchPlan,
+): Promise<number> {
+  const windowRows = plan.windowDeltas
+    .map((delta) => ({
+      metric: delta.metric,
+      row: {
+        pipeline,
+        metric: delta.metric.name,
+        window_start: new Date(delta.window.startMs),
+        window_end: new Date(delta.window.endMs),
+        group_key: delta.groupKey,
+        key_values: JSON.stringify(delta.keyValues),
+        accumulator: JSON.stringify(delta.delta),
+        last_committed_at: new Date(delta.lastCommittedAtMs),
+      },
+    }))
+    .sort(
+      (a, b) =>
+        compareTuples([a.row.metric, a.row.group_key], [b.row.metric, b.row.group_key]) ||
+        a.row.window_start.getTime() - b.row.window_start.getTime(),
+    );
+  for (const rows of groupedByMetric(windowRows)) {
+    const metric = rows[0]?.metric as MetricDefinition;
+    const merged =
+      'stream.merge_accumulator(provisional.metric_values.accumulator, excluded.accumulator)';
+    for (const chunk of chunks(rows, 2_000)) {
+      await trx('provisional.metric_values')
+        .insert(
+          chunk.map(({ row }) => ({ ...row, ...insertedEmission(trx, metric, row.accumulator) })),
+        )
+        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
+        .merge({
+          accumulator: trx.raw(merged),
+          last_committed_at: trx.raw(
+            'GREATEST(provisional.metric_values.last_committed_at, excluded.last_committed_at)',
+          ),
+          ...mergedEmission(trx, metric, merged),
+          updated_at: trx.raw('clock_timestamp()'),
+        });
+    }
+  }
+  return windowRows.length;
 }
 
 /** Replaces the rows of sessions that changed, in three statements whatever the batch's size. */

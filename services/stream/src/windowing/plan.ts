@@ -76,9 +76,16 @@ export interface PlannerState {
   watermarks: Map<string, number | null>;
 }
 
+/** Contributions to session windows, per (metric, key), waiting for their keys' state. */
+export interface PendingSessions {
+  byKey: Map<string, { metric: MetricDefinition; groupKey: string; inputs: SignedContribution[] }>;
+}
+
 export interface BatchPlan {
   windowDeltas: WindowDelta[];
+  /** Filled by `planBatch`; `planChanges` leaves it empty and returns `pendingSessions`. */
   sessionChanges: SessionChange[];
+  pendingSessions: PendingSessions;
   late: LateContribution[];
   /** Rows whose last applied LSN moved, to store with the batch. */
   rowVersions: Map<string, { table: string; primaryKey: string; lsn: number }>;
@@ -95,7 +102,7 @@ export function sessionKey(metric: string, groupKey: string): string {
   return `${metric}\u0000${groupKey}`;
 }
 
-interface SignedContribution {
+export interface SignedContribution {
   contribution: Contribution;
   sign: 1 | -1;
   change: KeyedChange;
@@ -113,9 +120,30 @@ export function planBatch(
   metricsOf: (table: string) => readonly MetricDefinition[],
   state: PlannerState,
 ): BatchPlan {
+  const plan = planChanges(changes, metricsOf, state);
+  const sessions = planSessionChanges(plan.pendingSessions, state);
+  plan.sessionChanges = sessions.sessionChanges;
+  plan.late.push(...sessions.late);
+  return plan;
+}
+
+/**
+ * The first half of `planBatch`, which needs no session state: deduplication, retractions,
+ * fixed windows and their late contributions; session contributions are left pending, so the
+ * caller can lock the session keys as late in its transaction as possible.
+ */
+export function planChanges(
+  changes: readonly KeyedChange[],
+  metricsOf: (table: string) => readonly MetricDefinition[],
+  state: {
+    rowVersions: ReadonlyMap<string, number>;
+    watermarks: ReadonlyMap<string, number | null>;
+  },
+): BatchPlan {
   const plan: BatchPlan = {
     windowDeltas: [],
     sessionChanges: [],
+    pendingSessions: { byKey: new Map() },
     late: [],
     rowVersions: new Map(),
     duplicates: 0,
@@ -123,7 +151,7 @@ export function planBatch(
   };
   const versions = new Map(state.rowVersions);
   const deltas = new Map<string, WindowDelta>();
-  const sessionInputs = new Map<string, SignedContribution[]>();
+  const sessionInputs = plan.pendingSessions.byKey;
 
   for (const change of changes) {
     const { event, table, primaryKey } = change;
@@ -155,10 +183,11 @@ export function planBatch(
       if (added) signed.push({ contribution: added, sign: 1, change });
       if (metric.window.kind === 'session') {
         for (const item of signed) {
-          const key = sessionKey(metric.name, item.contribution.groupKey);
-          const list = sessionInputs.get(key) ?? [];
-          list.push(item);
-          sessionInputs.set(key, list);
+          const { groupKey } = item.contribution;
+          const key = sessionKey(metric.name, groupKey);
+          const pending = sessionInputs.get(key) ?? { metric, groupKey, inputs: [] };
+          pending.inputs.push(item);
+          sessionInputs.set(key, pending);
         }
       } else {
         for (const item of signed) addToWindows(metric, item, state, deltas, plan.late);
@@ -167,17 +196,24 @@ export function planBatch(
   }
 
   plan.windowDeltas = [...deltas.values()].filter((delta) => !isNeutral(delta.delta));
-  for (const [key, inputs] of sessionInputs) {
-    const first = inputs[0];
-    if (!first) continue;
-    const metric = metricsOf(first.change.table).find(
-      (candidate) => sessionKey(candidate.name, first.contribution.groupKey) === key,
-    );
-    if (!metric) continue;
-    const change = planSessions(metric, inputs, state.sessions.get(key), state, plan.late);
-    if (change) plan.sessionChanges.push(change);
-  }
   return plan;
+}
+
+/** The second half of `planBatch`: the pending session contributions against their keys' state. */
+export function planSessionChanges(
+  pending: PendingSessions,
+  state: {
+    sessions: ReadonlyMap<string, SessionState>;
+    watermarks: ReadonlyMap<string, number | null>;
+  },
+): { sessionChanges: SessionChange[]; late: LateContribution[] } {
+  const sessionChanges: SessionChange[] = [];
+  const late: LateContribution[] = [];
+  for (const [key, { metric, inputs }] of pending.byKey) {
+    const change = planSessions(metric, inputs, state.sessions.get(key), state, late);
+    if (change) sessionChanges.push(change);
+  }
+  return { sessionChanges, late };
 }
 
 function lateReason(change: KeyedChange, sign: 1 | -1): LateReason {
@@ -212,7 +248,7 @@ function lateEntry(
 function truncateEntry(
   metric: MetricDefinition,
   change: KeyedChange,
-  state: PlannerState,
+  state: { watermarks: ReadonlyMap<string, number | null> },
 ): LateContribution {
   return {
     metric: metric.name,
@@ -238,7 +274,7 @@ function isClosed(window: TimeWindow, allowedLatenessMs: number, watermarkMs: nu
 function addToWindows(
   metric: MetricDefinition,
   item: SignedContribution,
-  state: PlannerState,
+  state: { watermarks: ReadonlyMap<string, number | null> },
   deltas: Map<string, WindowDelta>,
   late: LateContribution[],
 ): void {
@@ -272,7 +308,7 @@ function planSessions(
   metric: MetricDefinition,
   inputs: readonly SignedContribution[],
   stored: SessionState | undefined,
-  state: PlannerState,
+  state: { watermarks: ReadonlyMap<string, number | null> },
   late: LateContribution[],
 ): SessionChange | undefined {
   if (metric.window.kind !== 'session') return undefined;
