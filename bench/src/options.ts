@@ -27,6 +27,8 @@ export interface BenchOptions {
   /** Where the results are written, relative to the repository root unless absolute. */
   out: string;
   seed: number;
+  /** Distinct customers of the load: per-customer session windows hold about operations / customers events. */
+  customers: number;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -43,6 +45,9 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   sqlProfile: true,
   out: 'bench/results/stream.json',
   seed: 20_250_101,
+  // A shop's worth of customers: sessions of a few orders each. With a few hundred, every
+  // customer's 30-minute session holds thousands of events, a different (pathological) bench.
+  customers: 50_000,
 };
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
@@ -59,6 +64,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --pipeline-timeout 150s    most time for the pipeline over the range (partial rate past it)
   --no-sql-profile           do not sample pg_stat_activity during the throughput phase
   --seed 20250101            the load plan's seed
+  --customers 50000          distinct customers (a few hundred: sessions of thousands of events)
   --out bench/results/stream.json`;
 
 function usageError(problems: readonly string[]): TidemarkError {
@@ -102,6 +108,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         'pipeline-timeout': { type: 'string' },
         'no-sql-profile': { type: 'boolean' },
         seed: { type: 'string' },
+        customers: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -148,6 +155,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     pipelineTimeoutMs: duration('pipeline-timeout', d.pipelineTimeoutMs),
     sqlProfile: values['no-sql-profile'] !== true,
     seed: count('seed', d.seed),
+    customers: count('customers', d.customers),
     out: text('out') ?? d.out,
   };
   if (options.out.trim() === '') problems.push('--out: expected a file path');

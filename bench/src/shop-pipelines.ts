@@ -1,6 +1,12 @@
 import { startShopPipeline } from '@tidemark/cli';
-import { createLogger, withTimeout, type Config, type Logger } from '@tidemark/runtime';
-import type { StreamPipeline } from '@tidemark/stream';
+import {
+  createKafka,
+  createLogger,
+  withTimeout,
+  type Config,
+  type Logger,
+} from '@tidemark/runtime';
+import { resetPipeline, type StreamPipeline } from '@tidemark/stream';
 import type { Admin } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { OffsetMarks } from './offset-marks';
@@ -37,10 +43,16 @@ export class ShopPipelines {
     return stream;
   }
 
+  /** Stops a pipeline and forgets everything it derived: a bench leaves no state behind. */
   async stop(pipeline: string): Promise<void> {
     const stream = this.running.get(pipeline);
     this.running.delete(pipeline);
     await stream?.stop();
+    await resetPipeline(
+      this.warehouse,
+      createKafka(this.config, 'tidemark-bench', this.pipelineLogger),
+      pipeline,
+    );
   }
 
   async stopAll(logger: Logger): Promise<void> {

@@ -12,7 +12,13 @@ export const BENCH_CUSTOMER_PREFIX = 'bench';
 /** What the writer process runs: the default mix of inserts, updates and deletes. */
 export type LoadRequest = Pick<
   LoadOptions,
-  'ratePerSec' | 'durationMs' | 'operations' | 'connections' | 'seed' | 'customerPrefix'
+  | 'ratePerSec'
+  | 'durationMs'
+  | 'operations'
+  | 'connections'
+  | 'seed'
+  | 'customerPrefix'
+  | 'customers'
 >;
 
 /** What the writer process reports: everything counted was committed. */

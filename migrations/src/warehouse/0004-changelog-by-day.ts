@@ -25,10 +25,14 @@ export async function up(knex: Knex): Promise<void> {
       kafka_offset bigint NOT NULL,
       kafka_timestamp timestamptz NOT NULL,
       landed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-      UNIQUE (source_table, primary_key, lsn, committed_at)
+      -- LSN first: new changes append at the index's right edge instead of landing at random
+      -- places among the keys (several times cheaper to maintain under load).
+      UNIQUE (lsn, source_table, primary_key, committed_at)
     ) PARTITION BY RANGE (committed_at)`);
   await knex.raw('CREATE INDEX ON raw.change_events (committed_at)');
-  await knex.raw('CREATE INDEX ON raw.change_events (source_table, primary_key)');
+  // A row's history (audits, the trace workflow): a hash index costs far less to keep than a
+  // b-tree over random keys.
+  await knex.raw('CREATE INDEX ON raw.change_events USING hash (primary_key)');
 
   // Creates the daily partitions that do not exist yet; idempotent and safe to call concurrently.
   await knex.raw(`
@@ -78,7 +82,5 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('INSERT INTO raw.change_events SELECT * FROM raw.change_events_partitioned');
   await knex.raw('DROP TABLE raw.change_events_partitioned CASCADE');
   await knex.raw('DROP FUNCTION raw.ensure_change_event_partitions(date[])');
-  await knex.raw(
-    'ALTER TABLE raw.change_events ADD UNIQUE (source_table, primary_key, lsn, committed_at)',
-  );
+  await knex.raw('ALTER TABLE raw.change_events ADD UNIQUE (source_table, primary_key, lsn)');
 }

@@ -19,7 +19,7 @@ const LAND_CHANGES = `
       lsn bigint, tx_id bigint, committed_at timestamptz, captured_at timestamptz, before jsonb,
       after jsonb, contract_version integer, kafka_topic text, kafka_partition integer,
       kafka_offset bigint, kafka_timestamp timestamptz)
-  ON CONFLICT (source_table, primary_key, lsn, committed_at) DO NOTHING`;
+  ON CONFLICT (lsn, source_table, primary_key, committed_at) DO NOTHING`;
 
 /**
  * Writes a batch's changes and dead letters idempotently, inside the caller's transaction (or

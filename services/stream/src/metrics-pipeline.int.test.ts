@@ -3,6 +3,7 @@ import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+import { resetPipeline } from './pipeline-reset';
 
 const config = loadConfig();
 const source = createDatabase(config.source, 2);
@@ -160,6 +161,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stream?.stop();
+  for (const name of [pipeline, `${pipeline}-second`]) await resetPipeline(warehouse, kafka, name);
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
 

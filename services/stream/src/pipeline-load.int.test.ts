@@ -4,6 +4,7 @@ import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+import { resetPipeline } from './pipeline-reset';
 
 // A realistic load (inserts, payments, updates, deletes, retries, key changes, late and poison
 // rows) through the real Debezium, Kafka and warehouse: the provisional values must equal the
@@ -86,6 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(streams.map((stream) => stream.stop()));
+  await resetPipeline(warehouse, createKafka(config, pipeline, silentLogger), pipeline);
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
 

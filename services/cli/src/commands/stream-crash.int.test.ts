@@ -1,4 +1,5 @@
-import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
+import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
+import { resetPipeline } from '@tidemark/stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -121,6 +122,7 @@ async function provisionalValues(metric: string) {
 
 afterAll(async () => {
   await Promise.all([...running].map(kill));
+  await resetPipeline(warehouse, createKafka(config, pipeline, silentLogger), pipeline);
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
 
