@@ -11,6 +11,17 @@ const PIPELINE_STATE = [
   ['ops.consumer_offsets', 'group_id'],
 ] as const;
 
+// Kafka's NON_EMPTY_GROUP: members are still in the group.
+const NON_EMPTY_GROUP = 68;
+
+function isGroupNotEmpty(error: unknown): boolean {
+  const groups =
+    (error as { groups?: { errorCode?: number; error?: { type?: string } }[] }).groups ?? [];
+  return groups.some(
+    (group) => group.errorCode === NON_EMPTY_GROUP || group.error?.type === 'NON_EMPTY_GROUP',
+  );
+}
+
 /**
  * Forgets everything a stream pipeline derived and where it was, in the warehouse and in its
  * Kafka consumer group, so it starts afresh from its start position. The pipeline must not be
@@ -28,8 +39,17 @@ export async function resetPipeline(
   await admin.connect();
   try {
     const groups = await admin.listGroups();
-    if (groups.groups.some((group) => group.groupId === pipeline)) {
-      await admin.deleteGroups([pipeline]);
+    if (!groups.groups.some((group) => group.groupId === pipeline)) return;
+    // A consumer that died without leaving stays a member until its session times out.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await admin.deleteGroups([pipeline]);
+        return;
+      } catch (error) {
+        if (!isGroupNotEmpty(error) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
     }
   } finally {
     await admin.disconnect();

@@ -40,6 +40,8 @@ describe('traceChangeWorkflow on the Temporal dev server', () => {
       kafka_partition: 0,
       kafka_timestamp: new Date('2026-11-22T10:00:00.200Z'),
     };
+    // The raw changelog is partitioned by day: its writers create the day they write to.
+    await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [['2026-11-22']]);
     await warehouse('raw.change_events').insert([
       {
         ...base,
