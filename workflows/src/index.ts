@@ -5,3 +5,5 @@ export { installTemporalRuntime } from './runtime';
 export { createTidemarkWorker } from './worker';
 export { traceChangeWorkflow } from './workflows/trace-change';
 export type { TraceChangeInput } from './workflows/trace-change';
+export { conditionSql, finalMetricSql, tableStateSql } from './consolidation/final-metric-sql';
+export type { ConsolidationRange, SqlStatement } from './consolidation/final-metric-sql';

@@ -1,0 +1,65 @@
+import { customerSessions, paymentFailureRate, revenuePerMinute } from '@tidemark/contracts';
+import { describe, expect, it } from 'vitest';
+import { conditionSql, finalMetricSql, tableStateSql } from './final-metric-sql';
+
+const range = {
+  start: new Date('2026-11-23T00:00:00Z'),
+  end: new Date('2026-11-24T00:00:00Z'),
+  cutoff: new Date('2026-11-24T02:00:00Z'),
+};
+
+function placeholders(sql: string): number {
+  return (sql.match(/\?/g) ?? []).length;
+}
+
+describe('finalMetricSql', () => {
+  it('has one binding per placeholder, in text order, and no value in the SQL text', () => {
+    for (const metric of [revenuePerMinute, paymentFailureRate, customerSessions]) {
+      const { sql, bindings } = finalMetricSql(metric, range);
+      expect(placeholders(sql), metric.name).toBe(bindings.length);
+      expect(sql).not.toContain(metric.eventTimeField);
+      expect(sql).not.toContain('cancelled');
+      expect(bindings.slice(0, 2)).toEqual([metric.source.table, range.cutoff]);
+    }
+  });
+
+  it('reads the hopping window size and slide from the definition', () => {
+    const { bindings } = finalMetricSql(paymentFailureRate, range);
+    expect(bindings).toContain(60_000);
+    expect(bindings).toContain(4 * 60_000);
+    expect(bindings).toContain(5 * 60_000);
+  });
+
+  it('keeps a session lookback around the range', () => {
+    const { bindings } = finalMetricSql(customerSessions, range);
+    expect(bindings).toContainEqual(new Date('2026-11-22T00:00:00Z'));
+    expect(bindings).toContainEqual(new Date('2026-11-25T00:00:00Z'));
+  });
+});
+
+describe('conditionSql', () => {
+  const bound: unknown[] = [];
+  const bind = (value: string | number | boolean | Date) => {
+    bound.push(value);
+    return '?';
+  };
+
+  it('casts numbers and keeps NULL comparisons false', () => {
+    expect(conditionSql({ field: 'fee', op: 'gt', value: 1.5 }, bind)).toBe(
+      '(row ->> ?)::numeric > ?',
+    );
+    expect(conditionSql({ field: 'status', op: 'not_in', value: ['a', 'b'] }, bind)).toBe(
+      '(row ->> ?) NOT IN (?, ?)',
+    );
+    expect(conditionSql({ field: 'settled_on', op: 'is_null' }, bind)).toBe('(row ->> ?) IS NULL');
+    expect(bound).toEqual(['fee', 1.5, 'status', 'a', 'b', 'settled_on']);
+  });
+});
+
+describe('tableStateSql', () => {
+  it('reads the latest version per key up to the cutoff', () => {
+    const { sql, bindings } = tableStateSql('shop.orders', range.cutoff);
+    expect(sql).toContain('DISTINCT ON (primary_key)');
+    expect(bindings).toEqual(['shop.orders', range.cutoff, 'shop.orders', range.cutoff]);
+  });
+});
