@@ -5,6 +5,7 @@ import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 import * as streamState from './warehouse/0002-stream-state';
 import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
 import * as changelogByDay from './warehouse/0004-changelog-by-day';
+import * as finalMetrics from './warehouse/0006-final-metrics';
 
 export interface Migration {
   name: string;
@@ -24,6 +25,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0002-stream-state', ...streamState },
   { name: '0003-dead-letter-replay', ...deadLetterReplay },
   { name: '0004-changelog-by-day', ...changelogByDay },
+  { name: '0006-final-metrics', ...finalMetrics },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under
