@@ -75,14 +75,23 @@ async function loadRowVersions(
     rows.set(rowId(table, primaryKey), [table, primaryKey]);
   if (rows.size === 0) return versions;
   const [tables, keys] = unzip([...rows.values()]);
-  const found = await trx('stream.row_versions')
-    .where({ pipeline })
-    .whereRaw('(source_table, primary_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
-      tables,
-      keys,
-    ])
-    .select('source_table', 'primary_key', 'lsn');
-  for (const row of found) versions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
+  // One primary-key probe per row, whatever the planner believes: a pipeline's first minutes
+  // have no statistics, and a hash join over every row it has stored grows with each batch.
+  const found = await trx.raw<{
+    rows: { source_table: string; primary_key: string; lsn: string }[];
+  }>(
+    `SELECT wanted.source_table, wanted.primary_key, stored.lsn
+       FROM unnest(?::text[], ?::text[]) AS wanted(source_table, primary_key)
+       CROSS JOIN LATERAL (
+         SELECT lsn FROM stream.row_versions AS v
+          WHERE v.pipeline = ? AND v.source_table = wanted.source_table
+            AND v.primary_key = wanted.primary_key
+          LIMIT 1) AS stored`,
+    [tables, keys, pipeline],
+  );
+  for (const row of found.rows) {
+    versions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
+  }
   return versions;
 }
 
@@ -117,22 +126,30 @@ async function lockSessionStates(
       keys.map((key) => key.keyValues),
     ],
   );
-  const found = await trx('stream.session_state')
-    .where({ pipeline })
-    .whereRaw('(metric, group_key) IN (SELECT * FROM unnest(?::text[], ?::text[]))', [
-      keys.map((key) => key.metric),
-      keys.map((key) => key.groupKey),
-    ])
-    .orderBy(['metric', 'group_key'])
-    .forUpdate()
-    .select('metric', 'group_key', 'entries', 'closed_until_ms');
-  for (const row of found) {
+  // One primary-key probe per key (see loadRowVersions), locking in the array's order: key order.
+  const locked = await trx.raw<{ rows: StoredSessionState[] }>(
+    `SELECT wanted.metric, wanted.group_key, stored.entries, stored.closed_until_ms
+       FROM unnest(?::text[], ?::text[]) AS wanted(metric, group_key)
+       CROSS JOIN LATERAL (
+         SELECT entries, closed_until_ms FROM stream.session_state AS s
+          WHERE s.pipeline = ? AND s.metric = wanted.metric AND s.group_key = wanted.group_key
+          LIMIT 1 FOR UPDATE) AS stored`,
+    [keys.map((key) => key.metric), keys.map((key) => key.groupKey), pipeline],
+  );
+  for (const row of locked.rows) {
     states.set(sessionKey(row.metric, row.group_key), {
       entries: row.entries,
       closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
     });
   }
   return states;
+}
+
+interface StoredSessionState {
+  metric: string;
+  group_key: string;
+  entries: SessionState['entries'];
+  closed_until_ms: string | null;
 }
 
 /** What applying a batch's changes wrote. */
@@ -275,18 +292,21 @@ async function writeSessionChanges(
     change.removed.map((session) => ({ change, session })),
   );
   if (removed.length > 0) {
+    // The pipeline comes as a column, not a constant: a constant the statistics do not know yet
+    // (a new pipeline) makes the planner hash every row of the pipeline instead of probing keys.
     await trx.raw(
       `DELETE FROM provisional.metric_values AS v
-        USING unnest(?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[])
-          AS gone(metric, group_key, window_start, window_end)
-        WHERE v.pipeline = ? AND v.metric = gone.metric AND v.group_key = gone.group_key
-          AND v.window_start = gone.window_start AND v.window_end = gone.window_end`,
+        USING unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[])
+          AS gone(pipeline, metric, group_key, window_start, window_end)
+        WHERE v.pipeline = gone.pipeline AND v.metric = gone.metric
+          AND v.group_key = gone.group_key AND v.window_start = gone.window_start
+          AND v.window_end = gone.window_end`,
       [
+        removed.map(() => pipeline),
         removed.map(({ change }) => change.metric.name),
         removed.map(({ change }) => change.groupKey),
         removed.map(({ session }) => new Date(session.startMs).toISOString()),
         removed.map(({ session }) => new Date(session.endMs).toISOString()),
-        pipeline,
       ],
     );
   }
