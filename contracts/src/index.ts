@@ -76,3 +76,5 @@ export type {
   SchemaChangeRule,
   SchemaProblem,
 } from './compat';
+export { EXPECTATION_SEVERITIES, EXPECTATIONS, expectationName } from './quality/expectations';
+export type { Expectation, ExpectationSeverity } from './quality/expectations';

@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '@tidemark/runtime';
 import type { Knex } from 'knex';
 import { fileURLToPath } from 'node:url';
+import { createConsolidationActivities } from './activities/consolidation';
 import { createActivities } from './activities/landed-changes';
 
 const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -10,6 +11,8 @@ const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta
 export async function createTidemarkWorker(options: {
   config: Config;
   warehouse: Knex;
+  /** The source database (read-only use: row counts for the quality gate). */
+  source: Knex;
   taskQueue?: string;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.config.temporal.address });
@@ -18,7 +21,14 @@ export async function createTidemarkWorker(options: {
     namespace: options.config.temporal.namespace,
     taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities({ warehouse: options.warehouse }),
+    activities: {
+      ...createActivities({ warehouse: options.warehouse }),
+      ...createConsolidationActivities({
+        warehouse: options.warehouse,
+        source: options.source,
+        pipeline: options.config.stream.pipeline,
+      }),
+    },
   });
   return { worker, connection };
 }

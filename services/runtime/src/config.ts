@@ -41,6 +41,8 @@ export interface DatabaseSettings {
 
 export interface Config {
   source: DatabaseSettings;
+  /** The source database as the platform role, which may only read the captured tables. */
+  sourceReader: DatabaseSettings;
   warehouse: DatabaseSettings;
   kafka: { brokers: string[]; topicPrefix: string };
   connect: { url: string; databaseHost: string; databasePort: number };
@@ -81,6 +83,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       database: e.TIDEMARK_SOURCE_DB,
       user: e.TIDEMARK_APP_USER,
       password: e.TIDEMARK_APP_PASSWORD,
+    },
+    sourceReader: {
+      ...server,
+      database: e.TIDEMARK_SOURCE_DB,
+      user: e.TIDEMARK_PLATFORM_USER,
+      password: e.TIDEMARK_PLATFORM_PASSWORD,
     },
     warehouse: {
       ...server,

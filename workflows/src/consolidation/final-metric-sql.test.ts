@@ -19,7 +19,8 @@ describe('finalMetricSql', () => {
       expect(placeholders(sql), metric.name).toBe(bindings.length);
       expect(sql).not.toContain(metric.eventTimeField);
       expect(sql).not.toContain('cancelled');
-      expect(bindings.slice(0, 2)).toEqual([metric.source.table, range.cutoff]);
+      expect(bindings[0]).toBe(metric.source.table);
+      expect(bindings).toContainEqual(range.cutoff);
     }
   });
 

@@ -45,6 +45,56 @@ export function tableStateSql(table: string, cutoff: Date): SqlStatement {
 }
 
 /**
+ * The part of a table's state as of the cutoff that can hold event times in [from, to): the
+ * latest version of every row one of whose versions had its event time there. Only the days
+ * committed since `from` are scanned for candidates (a change is committed at or after its event
+ * time), then the candidates' whole history is read to find their latest version.
+ */
+export function eventRangeStateSql(
+  table: string,
+  eventTimeField: string,
+  from: Date,
+  to: Date,
+  cutoff: Date,
+): SqlStatement {
+  return {
+    sql: `
+      WITH candidates AS (
+        SELECT DISTINCT primary_key
+          FROM raw.change_events
+         WHERE source_table = ? AND committed_at >= ? AND committed_at <= ?
+           AND (after ->> ?)::timestamptz >= ? AND (after ->> ?)::timestamptz < ?
+      ), latest AS (
+        SELECT DISTINCT ON (change.primary_key) change.op, change.after, change.committed_at
+          FROM raw.change_events change
+          JOIN candidates USING (primary_key)
+         WHERE change.source_table = ? AND change.committed_at <= ? AND change.op <> 't'
+         ORDER BY change.primary_key, change.lsn DESC
+      ), truncated AS (
+        SELECT max(committed_at) AS at
+          FROM raw.change_events
+         WHERE source_table = ? AND committed_at <= ? AND op = 't'
+      )
+      SELECT latest.after AS row
+        FROM latest, truncated
+       WHERE latest.op <> 'd' AND (truncated.at IS NULL OR latest.committed_at > truncated.at)`,
+    bindings: [
+      table,
+      from,
+      cutoff,
+      eventTimeField,
+      from,
+      eventTimeField,
+      to,
+      table,
+      cutoff,
+      table,
+      cutoff,
+    ],
+  };
+}
+
+/**
  * Final values of a metric for a range, as SQL over the table state as of the cutoff: the same
  * definition the stream runs incrementally, executed in one pass. Yields `window_start`,
  * `window_end` (timestamptz), `key_values` (jsonb array), `value` (numeric) and `rows`.
@@ -52,26 +102,32 @@ export function tableStateSql(table: string, cutoff: Date): SqlStatement {
  */
 export function finalMetricSql(metric: MetricDefinition, range: ConsolidationRange): SqlStatement {
   const { bind, statement } = binder();
-  const state = tableStateSql(metric.source.table, range.cutoff);
+  const { window } = metric;
+  const lookbackMs = window.kind === 'session' ? SESSION_CONTEXT_MS : window.sizeMs;
+  const lookaheadMs = window.kind === 'session' ? SESSION_CONTEXT_MS : 0;
+  const from = new Date(range.start.getTime() - lookbackMs);
+  const to = new Date(range.end.getTime() + lookaheadMs);
+  const state = eventRangeStateSql(
+    metric.source.table,
+    metric.eventTimeField,
+    from,
+    to,
+    range.cutoff,
+  );
   const stateSql = state.sql.replace(/\?/g, () => bind(state.bindings.shift() as Date | string));
 
   const eventTime = `(row ->> ${bind(metric.eventTimeField)})::timestamptz`;
   const keyValues = `jsonb_build_array(${metric.keys.map((key) => `row -> ${bind(key)}`).join(', ')})`;
   const filter = metric.filter.map((condition) => conditionSql(condition, bind));
   const aggregate = aggregateSql(metric, bind);
-  const { window } = metric;
-  const lookbackMs = window.kind === 'session' ? SESSION_CONTEXT_MS : window.sizeMs;
-  const lookaheadMs = window.kind === 'session' ? SESSION_CONTEXT_MS : 0;
   const events = `
       events AS (
         SELECT row, ${keyValues} AS key_values,
                floor(extract(epoch FROM ${eventTime}) * 1000)::bigint AS t_ms
           FROM state
-         WHERE ${[
-           `${eventTime} >= ${bind(new Date(range.start.getTime() - lookbackMs))}`,
-           `${eventTime} < ${bind(new Date(range.end.getTime() + lookaheadMs))}`,
-           ...filter,
-         ].join('\n           AND ')}
+         WHERE ${[`${eventTime} >= ${bind(from)}`, `${eventTime} < ${bind(to)}`, ...filter].join(
+           '\n           AND ',
+         )}
       )`;
 
   if (window.kind === 'session') {
@@ -121,13 +177,13 @@ export function finalMetricSql(metric: MetricDefinition, range: ConsolidationRan
        ORDER BY window_start, key_values`);
 }
 
-type Bind = (value: string | number | boolean | Date) => string;
+export type Bind = (value: string | number | boolean | Date) => string;
 
 /**
  * Bindings by token: `bind` returns a placeholder token that may appear anywhere (and more than
  * once) in the text; `statement` turns the tokens into `?` with the bindings in text order.
  */
-function binder(): { bind: Bind; statement: (sql: string) => SqlStatement } {
+export function binder(): { bind: Bind; statement: (sql: string) => SqlStatement } {
   const values: SqlStatement['bindings'] = [];
   return {
     bind: (value) => {

@@ -8,13 +8,19 @@ import { traceChangeWorkflow } from './trace-change';
 
 const config = loadConfig();
 const warehouse = createDatabase(config.warehouse, 2);
+const sourceReader = createDatabase(config.sourceReader, 1);
 // Each run has its own task queue and source table name, so runs never see each other's work.
 const taskQueue = `trace-int-${randomUUID()}`;
 const table = `int_test.orders_${randomUUID().slice(0, 8)}`;
 let stopWorker: () => Promise<void>;
 
 beforeAll(async () => {
-  const { worker, connection } = await createTidemarkWorker({ config, warehouse, taskQueue });
+  const { worker, connection } = await createTidemarkWorker({
+    config,
+    warehouse,
+    source: sourceReader,
+    taskQueue,
+  });
   const running = worker.run();
   stopWorker = async () => {
     worker.shutdown();
@@ -26,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopWorker();
   await warehouse('raw.change_events').where({ source_table: table }).delete();
-  await warehouse.destroy();
+  await Promise.all([warehouse.destroy(), sourceReader.destroy()]);
 });
 
 describe('traceChangeWorkflow on the Temporal dev server', () => {

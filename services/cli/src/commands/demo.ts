@@ -55,7 +55,13 @@ export async function runDemo(
   const source = createDatabase(config.source);
   const warehouse = createDatabase(config.warehouse);
   const taskQueue = `tidemark-demo-${process.pid}`;
-  const { worker, connection } = await createTidemarkWorker({ config, warehouse, taskQueue });
+  const sourceReader = createDatabase(config.sourceReader, 2);
+  const { worker, connection } = await createTidemarkWorker({
+    config,
+    warehouse,
+    source: sourceReader,
+    taskQueue,
+  });
   const workerRun = worker.run();
   const client = await createTemporalClient(config);
   const tally = new StreamTally();
@@ -139,7 +145,7 @@ export async function runDemo(
     await workerRun;
     await connection.close();
     await client.connection.close();
-    await Promise.all([source.destroy(), warehouse.destroy()]);
+    await Promise.all([source.destroy(), warehouse.destroy(), sourceReader.destroy()]);
   }
 }
 

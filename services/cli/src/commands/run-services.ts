@@ -83,11 +83,16 @@ export async function runStream(config: Config, logger: Logger): Promise<void> {
 /** Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown). */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   const warehouse = createDatabase(config.warehouse);
-  const { worker, connection } = await createTidemarkWorker({ config, warehouse });
+  const sourceReader = createDatabase(config.sourceReader, 2);
+  const { worker, connection } = await createTidemarkWorker({
+    config,
+    warehouse,
+    source: sourceReader,
+  });
   logger.info('worker polling', { taskQueue: config.temporal.taskQueue });
   await worker.run();
   await connection.close();
-  await warehouse.destroy();
+  await Promise.all([warehouse.destroy(), sourceReader.destroy()]);
 }
 
 function untilSignal(): Promise<void> {

@@ -1,0 +1,252 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { METRICS, type Expectation } from '@tidemark/contracts';
+import { runLoad, type LoadReport } from '@tidemark/loadgen';
+import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
+import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsolidationActivities } from '../activities/consolidation';
+import { createTemporalClient } from '../client';
+import { consolidateDayWorkflow } from './consolidate-day';
+
+// The nightly consolidation on the real Temporal dev server, over what the real stream landed:
+// final values equal the source table, every provisional-vs-final difference of this run's keys
+// has a cause, and a failing ERROR expectation blocks the publication.
+
+const config = loadConfig();
+const source = createDatabase(config.source, 4);
+const sourceReader = createDatabase(config.sourceReader, 2);
+const warehouse = createDatabase(config.warehouse, 4);
+const prefix = config.kafka.topicPrefix;
+const pipeline = `consolidate-int-${randomUUID()}`;
+const kafka = createKafka(config, pipeline, silentLogger);
+const letters = () =>
+  Array.from({ length: 3 }, () => String.fromCharCode(65 + Math.floor(Math.random() * 26))).join(
+    '',
+  );
+const currency = letters();
+const MINUTE = 60_000;
+const WORKFLOWS_PATH = fileURLToPath(new URL('./index.ts', import.meta.url));
+const workers: { shutdown: () => Promise<void> }[] = [];
+let stream: StreamPipeline;
+let report: LoadReport;
+let asOf: string;
+
+// Expectations that hold for this run whatever else the shared stack holds (the source tables
+// may carry rows no pipeline ever read, which the row-count expectation rightly refuses).
+const HOLDING: Expectation[] = [
+  { kind: 'not_null', table: 'shop.orders', fields: ['id', 'currency'], severity: 'ERROR' },
+  { kind: 'range', table: 'shop.orders', field: 'amount_minor', min: 0, severity: 'ERROR' },
+  { kind: 'reconciliation_drift', maxUnexplained: 0, severity: 'WARN' },
+];
+const FAILING: Expectation[] = [
+  ...HOLDING,
+  { kind: 'range', table: 'shop.orders', field: 'amount_minor', max: 1, severity: 'ERROR' },
+];
+
+async function startWorker(taskQueue: string, expectations: Expectation[]) {
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createConsolidationActivities({
+      warehouse,
+      source: sourceReader,
+      pipeline,
+      expectations,
+    }),
+  });
+  const running = worker.run();
+  workers.push({
+    shutdown: async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  });
+}
+
+async function endOffsets(topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  stream = await startStreamPipeline({
+    kafka,
+    warehouse,
+    logger: silentLogger,
+    pipeline,
+    topics: new Map([
+      ['shop.orders', `${prefix}.shop.orders`],
+      ['shop.payments', `${prefix}.shop.payments`],
+    ]),
+    heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
+    metrics: METRICS,
+    startAt: 'latest',
+    idleTimeoutMs: 1_000,
+    tickMs: 250,
+  });
+  await stream.joined;
+  await source('shop.orders').insert({
+    customer_id: `${pipeline}-warmup`,
+    amount_minor: 100,
+    currency,
+    status: 'paid',
+  });
+  await waitFor(
+    'the orders watermark',
+    async () => (stream.watermarks().get('orders_per_minute') ?? null) !== null || undefined,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  report = await runLoad(source, {
+    ratePerSec: 400,
+    durationMs: 4_000,
+    seed: 777,
+    currencies: [currency],
+    customerPrefix: pipeline,
+    customers: 20,
+    updates: 0.15,
+    deletes: 0.03,
+    pkChanges: 0.01,
+    payments: 0.1,
+    poison: 0,
+    late: 0.05,
+    lateByMs: 20 * MINUTE,
+  });
+  const ends = await endOffsets(`${prefix}.shop.orders`);
+  await waitFor(
+    'the pipeline to land the load',
+    async () => {
+      const stored = await warehouse('ops.consumer_offsets').where({
+        group_id: pipeline,
+        topic: `${prefix}.shop.orders`,
+      });
+      const landed = stored.reduce((sum, row) => sum + Number(row.next_offset), 0);
+      const end = [...ends.values()].reduce((sum, offset) => sum + Number(offset), 0);
+      return landed >= end - 10_000_000 &&
+        [...ends].every(([partition, offset]) => {
+          const row = stored.find((candidate) => candidate.partition === partition);
+          return !row || BigInt(row.next_offset) >= offset;
+        })
+        ? true
+        : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+  asOf = new Date().toISOString();
+});
+
+afterAll(async () => {
+  for (const worker of workers) await worker.shutdown();
+  await stream?.stop();
+  await resetPipeline(warehouse, kafka, pipeline);
+  await Promise.all([source.destroy(), sourceReader.destroy(), warehouse.destroy()]);
+});
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe('consolidateDayWorkflow on the Temporal dev server', () => {
+  it('publishes final values equal to the source table and explains every difference', async () => {
+    const taskQueue = `consolidate-int-${randomUUID()}`;
+    await startWorker(taskQueue, HOLDING);
+    const client = await createTemporalClient(config);
+    try {
+      const result = await client.workflow.execute(consolidateDayWorkflow, {
+        taskQueue,
+        workflowId: `consolidate-int-${randomUUID()}`,
+        args: [{ day: today(), asOf, completenessPollMs: 1_000, completenessTimeoutMs: 90_000 }],
+        workflowExecutionTimeout: '5 minutes',
+      });
+      expect(result.published).toBeGreaterThan(0);
+      expect(result.quality.errors).toEqual([]);
+
+      // Final orders per minute of this run's currency equal the source table, late rows included.
+      const rows = (await source('shop.orders')
+        .where({ currency })
+        .whereNot('status', 'cancelled')
+        .where('created_at', '<=', asOf)
+        .select('created_at')) as { created_at: Date }[];
+      const expected = new Map<number, number>();
+      for (const row of rows) {
+        const start = Math.floor(row.created_at.getTime() / MINUTE) * MINUTE;
+        if (new Date(start).toISOString().slice(0, 10) !== today()) continue;
+        expected.set(start, (expected.get(start) ?? 0) + 1);
+      }
+      const published = await warehouse('final.metric_values')
+        .where({ metric: 'orders_per_minute' })
+        .whereRaw('key_values = ?::jsonb', [JSON.stringify([currency])])
+        .select('window_start', 'value', 'run_id');
+      expect(
+        new Map(published.map((row) => [new Date(row.window_start).getTime(), Number(row.value)])),
+      ).toEqual(expected);
+      expect(new Set(published.map((row) => row.run_id))).toEqual(new Set([result.runId]));
+
+      // This run's keys: every difference has a cause, and the late rows show up as such.
+      const audit = await warehouse('audit.reconciliation')
+        .where({ run_id: result.runId })
+        .whereRaw('key_values = ?::jsonb', [JSON.stringify([currency])])
+        .select('cause');
+      const causes = audit.map((row) => row.cause);
+      expect(causes).not.toContain('unexplained');
+      if (report.late > 0) expect(causes).toContain('late_beyond_lateness');
+      expect(causes).toContain('exact');
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  it('blocks the publication when an ERROR expectation fails, leaving final values untouched', async () => {
+    const before = await warehouse('final.metric_values')
+      .where({ metric: 'orders_per_minute' })
+      .whereRaw('key_values = ?::jsonb', [JSON.stringify([currency])])
+      .orderBy('window_start')
+      .select('window_start', 'value', 'run_id');
+    const taskQueue = `consolidate-int-${randomUUID()}`;
+    await startWorker(taskQueue, FAILING);
+    const client = await createTemporalClient(config);
+    const workflowId = `consolidate-int-blocked-${randomUUID()}`;
+    try {
+      const error = await client.workflow
+        .execute(consolidateDayWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [{ day: today(), asOf, completenessPollMs: 1_000, completenessTimeoutMs: 90_000 }],
+          workflowExecutionTimeout: '5 minutes',
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as { type?: string; message?: string };
+      expect(cause.type).toBe('QUALITY_GATE_FAILED');
+      expect(cause.message).toContain('range:shop.orders.amount_minor:..1');
+    } finally {
+      await client.connection.close();
+    }
+    const after = await warehouse('final.metric_values')
+      .where({ metric: 'orders_per_minute' })
+      .whereRaw('key_values = ?::jsonb', [JSON.stringify([currency])])
+      .orderBy('window_start')
+      .select('window_start', 'value', 'run_id');
+    expect(after).toEqual(before);
+    const run = await warehouse('final.runs').where({ workflow_id: workflowId }).first('status');
+    expect(run?.status).toBe('blocked');
+    const failed = await warehouse('quality.results')
+      .join('final.runs', 'final.runs.run_id', 'quality.results.run_id')
+      .where({ 'final.runs.workflow_id': workflowId, passed: false })
+      .select('expectation', 'severity');
+    expect(failed).toContainEqual({
+      expectation: 'range:shop.orders.amount_minor:..1',
+      severity: 'ERROR',
+    });
+  });
+});
