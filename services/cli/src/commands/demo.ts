@@ -1,5 +1,5 @@
 import { writeOrders, type DemoOrder } from '@tidemark/loadgen';
-import { resetPipeline } from '@tidemark/stream';
+import { resetPipeline, type StreamPipeline } from '@tidemark/stream';
 import {
   createDatabase,
   createKafka,
@@ -119,7 +119,7 @@ export async function runDemo(
     );
     print(`workflows:  ${journeys[0]?.workflowId ?? ''} ... (see the Temporal UI)`);
     print('');
-    await showStreamCases(source, warehouse, orders, print);
+    await showStreamCases(source, warehouse, stream, orders, print);
     print('');
     print(
       `load:       ${LOAD_RATE} changes/s for ${LOAD_SECONDS} s (updates, deletes, retries, late and poison rows); provisional values live (value rN = revision N):`,
@@ -180,6 +180,7 @@ function renderJourneys(journeys: readonly OrderJourney[]): string {
 async function showStreamCases(
   source: Knex,
   warehouse: Knex,
+  stream: StreamPipeline,
   orders: readonly DemoOrder[],
   print: (line: string) => void,
 ): Promise<void> {
@@ -214,13 +215,21 @@ async function showStreamCases(
       .first('metric', 'window_start', 'group_key', 'value', 'revision', 'status');
   const before = await cancelledRow();
   await source('shop.orders').where({ id: cancelled.id }).update({ status: 'cancelled' });
+  // An order is late only against a watermark: wait until the stream has one past its window.
+  const lateAt = Date.now() - HOUR;
+  await waitFor(
+    'the stream to know its watermark',
+    async () =>
+      (stream.watermarks().get('orders_per_minute') ?? 0) > lateAt + 10 * 60_000 || undefined,
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
   const [late] = await source('shop.orders')
     .insert({
       customer_id: 'demo-late',
       amount_minor: 1234,
       currency: cancelled.currency,
       status: 'paid',
-      created_at: new Date(Date.now() - HOUR),
+      created_at: new Date(lateAt),
     })
     .returning('id');
   const [poison] = await source('shop.orders')
