@@ -26,6 +26,14 @@ describe('EventClock', () => {
     expect(clock.nowMs(100 + IDLE)).toBe(50_000);
   });
 
+  it('is not held back by a partition read to its end that never had an event', () => {
+    const clock = new EventClock(IDLE);
+    clock.assign(0, { caughtUp: true, nowMs: 0 });
+    clock.assign(1, { caughtUp: true, nowMs: 0 });
+    clock.observeEvent(0, 7_000, 10);
+    expect(clock.nowMs(20)).toBe(7_000);
+  });
+
   it('never skips a partition that still has unread events, however quiet', () => {
     const clock = new EventClock(IDLE);
     clock.assign(0, { maxEventTimeMs: 1_000, caughtUp: false, nowMs: 0 });

@@ -77,9 +77,13 @@ export class EventClock {
 
   /** The table's event time: no later unread event should be older, up to out-of-orderness. */
   nowMs(processingNowMs: number): number | undefined {
+    // A partition read to its end holds the clock only while events keep arriving on it; one
+    // that never had any holds nothing back.
     const holding = [...this.partitions.values()].filter(
       (progress) =>
-        !progress.caughtUp || processingNowMs - progress.lastEventAtMs < this.idleTimeoutMs,
+        !progress.caughtUp ||
+        (progress.maxEventTimeMs !== undefined &&
+          processingNowMs - progress.lastEventAtMs < this.idleTimeoutMs),
     );
     const foreign = [...this.foreign.values()];
     const foreignHolding = foreign.filter(
