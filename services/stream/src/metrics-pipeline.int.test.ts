@@ -7,6 +7,8 @@ import { resetPipeline } from './pipeline-reset';
 
 const config = loadConfig();
 const source = createDatabase(config.source, 2);
+// Event time truncated to milliseconds by PostgreSQL, as the stream and the final SQL see it.
+const MS_CREATED_AT = source.raw("date_trunc('milliseconds', created_at) AS created_at");
 const warehouse = createDatabase(config.warehouse, 4);
 const prefix = config.kafka.topicPrefix;
 const topics = new Map([
@@ -110,7 +112,7 @@ async function expectedFromSource(excludedIds: readonly string[]) {
   const rows = (await source('shop.orders')
     .where({ currency })
     .whereNotIn('id', [...excludedIds])
-    .select('amount_minor', 'status', 'created_at')) as OrderRow[];
+    .select('amount_minor', 'status', MS_CREATED_AT)) as OrderRow[];
   const count = new Map<number, number>();
   const revenue = new Map<number, number>();
   for (const row of rows) {

@@ -13,6 +13,8 @@ import { resetPipeline } from './pipeline-reset';
 
 const config = loadConfig();
 const source = createDatabase(config.source, 6);
+// Event time truncated to milliseconds by PostgreSQL, as the stream and the final SQL see it.
+const MS_CREATED_AT = source.raw("date_trunc('milliseconds', created_at) AS created_at");
 const warehouse = createDatabase(config.warehouse, 4);
 const prefix = config.kafka.topicPrefix;
 const pipeline = `stream-load-${randomUUID()}`;
@@ -101,7 +103,7 @@ function lateIds(): Set<string> {
 async function expectedFromSource(excluded: ReadonlySet<string>) {
   const rows = (await source('shop.orders')
     .whereIn('currency', currencies)
-    .select('id', 'currency', 'amount_minor', 'status', 'created_at')) as {
+    .select('id', 'currency', 'amount_minor', 'status', MS_CREATED_AT)) as {
     id: string;
     currency: string;
     amount_minor: string;

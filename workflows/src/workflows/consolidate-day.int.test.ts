@@ -17,6 +17,8 @@ import { consolidateDayWorkflow } from './consolidate-day';
 
 const config = loadConfig();
 const source = createDatabase(config.source, 4);
+// Event time truncated to milliseconds by PostgreSQL, as the stream and the final SQL see it.
+const MS_CREATED_AT = source.raw("date_trunc('milliseconds', created_at) AS created_at");
 const sourceReader = createDatabase(config.sourceReader, 2);
 const warehouse = createDatabase(config.warehouse, 4);
 const prefix = config.kafka.topicPrefix;
@@ -176,7 +178,7 @@ describe('consolidateDayWorkflow on the Temporal dev server', () => {
         .where({ currency })
         .whereNot('status', 'cancelled')
         .where('created_at', '<=', asOf)
-        .select('created_at')) as { created_at: Date }[];
+        .select(MS_CREATED_AT)) as { created_at: Date }[];
       const expected = new Map<number, number>();
       for (const row of rows) {
         const start = Math.floor(row.created_at.getTime() / MINUTE) * MINUTE;

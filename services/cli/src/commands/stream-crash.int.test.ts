@@ -11,6 +11,8 @@ import { REPO_ROOT } from '../paths';
 
 const config = loadConfig();
 const source = createDatabase(config.source, 4);
+// Event time truncated to milliseconds by PostgreSQL, as the stream and the final SQL see it.
+const MS_CREATED_AT = source.raw("date_trunc('milliseconds', created_at) AS created_at");
 const warehouse = createDatabase(config.warehouse, 2);
 const pipeline = `stream-crash-${randomUUID()}`;
 const currency = Array.from({ length: 3 }, () =>
@@ -96,7 +98,7 @@ async function writeTraffic(until: () => boolean): Promise<number> {
 async function sourceValues() {
   const rows = await source('shop.orders')
     .where({ currency })
-    .select('amount_minor', 'status', 'created_at');
+    .select('amount_minor', 'status', MS_CREATED_AT);
   const count = new Map<number, number>();
   const revenue = new Map<number, number>();
   for (const row of rows as { amount_minor: string; status: string; created_at: Date }[]) {
