@@ -25,23 +25,7 @@ const SESSION_CONTEXT_MS = 24 * 60 * 60 * 1000;
  * version of every primary key, deletes removed, rows before a truncate gone. Yields `row jsonb`.
  */
 export function tableStateSql(table: string, cutoff: Date): SqlStatement {
-  return {
-    sql: `
-      WITH latest AS (
-        SELECT DISTINCT ON (primary_key) op, after, committed_at
-          FROM raw.change_events
-         WHERE source_table = ? AND committed_at <= ? AND op <> 't'
-         ORDER BY primary_key, lsn DESC
-      ), truncated AS (
-        SELECT max(committed_at) AS at
-          FROM raw.change_events
-         WHERE source_table = ? AND committed_at <= ? AND op = 't'
-      )
-      SELECT latest.after AS row
-        FROM latest, truncated
-       WHERE latest.op <> 'd' AND (truncated.at IS NULL OR latest.committed_at > truncated.at)`,
-    bindings: [table, cutoff, table, cutoff],
-  };
+  return latestVersionsSql(table, cutoff);
 }
 
 /**
@@ -57,19 +41,28 @@ export function eventRangeStateSql(
   to: Date,
   cutoff: Date,
 ): SqlStatement {
-  return {
+  return latestVersionsSql(table, cutoff, {
     sql: `
-      WITH candidates AS (
         SELECT DISTINCT primary_key
           FROM raw.change_events
          WHERE source_table = ? AND committed_at >= ? AND committed_at <= ?
-           AND (after ->> ?)::timestamptz >= ? AND (after ->> ?)::timestamptz < ?
-      ), latest AS (
-        SELECT DISTINCT ON (change.primary_key) change.op, change.after, change.committed_at
+           AND (after ->> ?)::timestamptz >= ? AND (after ->> ?)::timestamptz < ?`,
+    bindings: [table, from, cutoff, eventTimeField, from, eventTimeField, to],
+  });
+}
+
+/** The latest version as of the cutoff of every row (or of the candidate rows), as `row jsonb`. */
+function latestVersionsSql(table: string, cutoff: Date, candidates?: SqlStatement): SqlStatement {
+  const candidatesCte = candidates ? `candidates AS (${candidates.sql}\n      ), ` : '';
+  const join = candidates ? 'JOIN candidates USING (primary_key)' : '';
+  return {
+    sql: `
+      WITH ${candidatesCte}latest AS (
+        SELECT DISTINCT ON (primary_key) change.op, change.after, change.committed_at
           FROM raw.change_events change
-          JOIN candidates USING (primary_key)
+          ${join}
          WHERE change.source_table = ? AND change.committed_at <= ? AND change.op <> 't'
-         ORDER BY change.primary_key, change.lsn DESC
+         ORDER BY primary_key, change.lsn DESC
       ), truncated AS (
         SELECT max(committed_at) AS at
           FROM raw.change_events
@@ -78,19 +71,7 @@ export function eventRangeStateSql(
       SELECT latest.after AS row
         FROM latest, truncated
        WHERE latest.op <> 'd' AND (truncated.at IS NULL OR latest.committed_at > truncated.at)`,
-    bindings: [
-      table,
-      from,
-      cutoff,
-      eventTimeField,
-      from,
-      eventTimeField,
-      to,
-      table,
-      cutoff,
-      table,
-      cutoff,
-    ],
+    bindings: [...(candidates?.bindings ?? []), table, cutoff, table, cutoff],
   };
 }
 
