@@ -340,6 +340,7 @@ describe('the stream pipeline on the live stack', () => {
     }
     const landed = await warehouse('raw.change_events')
       .whereRaw("primary_key->>'id' = ?", [order.id])
+      .orderBy('lsn')
       .select('op');
     expect(landed.map((row) => row.op)).toEqual(['c', 'u']);
     await waitForProvisionalToMatch(lateIds);
