@@ -1,23 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import {
-  EXPECTATIONS,
-  expectationName,
-  METRICS,
-  type Expectation,
-  type MetricDefinition,
-} from '@tidemark/contracts';
+import { METRICS, type Expectation, type MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import { finalMetricSql } from '../consolidation/final-metric-sql';
-import {
-  expectationSql,
-  isWarehouseExpectation,
-  landedRowCountSql,
-} from '../consolidation/quality-sql';
 import {
   causeOf,
   RECONCILIATION_CAUSES,
   type ReconciliationCause,
 } from '../consolidation/reconcile';
+import { createQualityGateActivities } from './quality-gate';
+
+export type { QualityOutcome } from './quality-gate';
 
 export interface ConsolidationDependencies {
   warehouse: Knex;
@@ -36,12 +28,6 @@ export interface ConsolidationRun {
   rangeStart: string;
   rangeEnd: string;
   cutoff: string;
-}
-
-export interface QualityOutcome {
-  errors: string[];
-  warnings: string[];
-  results: { expectation: string; severity: string; passed: boolean; observed: unknown }[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -68,11 +54,12 @@ export function dayRange(
 
 /** The activities of the nightly consolidation, bound to their dependencies. */
 export function createConsolidationActivities(deps: ConsolidationDependencies) {
-  const { warehouse, source, pipeline } = deps;
+  const { warehouse, pipeline } = deps;
   const metrics = deps.metrics ?? METRICS;
-  const expectations = deps.expectations ?? EXPECTATIONS;
 
   return {
+    ...createQualityGateActivities(deps),
+
     /** Records a run (idempotent for a workflow retry) and returns its range and cutoff. */
     async startConsolidation(input: {
       runId: string;
@@ -230,70 +217,6 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         }
       });
       return counts;
-    },
-
-    /** Checks every expectation and stores the results; ERRORs block publication. */
-    async runQualityGate(run: ConsolidationRun, unexplained: number): Promise<QualityOutcome> {
-      const cutoff = new Date(run.cutoff);
-      const results: QualityOutcome['results'] = [];
-      for (const expectation of expectations) {
-        const name = expectationName(expectation);
-        let passed: boolean;
-        let observed: unknown;
-        if (isWarehouseExpectation(expectation)) {
-          const { sql, bindings } = expectationSql(expectation, cutoff);
-          const [row] = (await warehouse.raw(sql, bindings)).rows as {
-            passed: boolean;
-            observed: unknown;
-          }[];
-          passed = row?.passed ?? false;
-          observed = row?.observed ?? null;
-        } else if (expectation.kind === 'row_count_matches_source') {
-          const [schema, table] = expectation.table.split('.') as [string, string];
-          const counted = (await source.withSchema(schema).from(table).count({ count: '*' })) as {
-            count: string;
-          }[];
-          const { sql, bindings } = landedRowCountSql(expectation.table);
-          const [landed] = (await warehouse.raw(sql, bindings)).rows as {
-            landed: string;
-            dead_lettered: string;
-          }[];
-          const sourceRows = Number(counted[0]?.count ?? 0);
-          const landedRows = Number(landed?.landed ?? 0);
-          const deadLettered = Number(landed?.dead_lettered ?? 0);
-          const unaccounted = Math.abs(sourceRows - deadLettered - landedRows);
-          passed = unaccounted <= expectation.tolerance * Math.max(sourceRows, 1);
-          observed = {
-            source: sourceRows,
-            landed: landedRows,
-            dead_lettered: deadLettered,
-            unaccounted,
-          };
-        } else {
-          passed = unexplained <= expectation.maxUnexplained;
-          observed = { unexplained, max: expectation.maxUnexplained };
-        }
-        results.push({ expectation: name, severity: expectation.severity, passed, observed });
-      }
-      await warehouse.transaction(async (trx) => {
-        await trx('quality.results').where({ run_id: run.runId }).delete();
-        await trx('quality.results').insert(
-          results.map((result) => ({
-            run_id: run.runId,
-            expectation: result.expectation,
-            severity: result.severity,
-            passed: result.passed,
-            observed: JSON.stringify(result.observed),
-            message: result.passed ? 'passed' : `failed: ${JSON.stringify(result.observed)}`,
-          })),
-        );
-        await trx('final.runs').where({ run_id: run.runId }).update({ status: 'gated' });
-      });
-      const failed = (severity: string) =>
-        results
-          .filter((result) => !result.passed && result.severity === severity)
-          .map((r) => r.expectation);
-      return { errors: failed('ERROR'), warnings: failed('WARN'), results };
     },
 
     /**
