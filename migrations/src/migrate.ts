@@ -6,6 +6,7 @@ import * as streamState from './warehouse/0002-stream-state';
 import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
 import * as changelogByDay from './warehouse/0004-changelog-by-day';
 import * as finalMetrics from './warehouse/0006-final-metrics';
+import * as backfills from './warehouse/0007-backfills';
 
 export interface Migration {
   name: string;
@@ -26,6 +27,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0003-dead-letter-replay', ...deadLetterReplay },
   { name: '0004-changelog-by-day', ...changelogByDay },
   { name: '0006-final-metrics', ...finalMetrics },
+  { name: '0007-backfills', ...backfills },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -1,15 +1,16 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import { METRICS, type Expectation, type MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
-import { finalMetricSql } from '../consolidation/final-metric-sql';
 import {
   causeOf,
   RECONCILIATION_CAUSES,
   type ReconciliationCause,
 } from '../consolidation/reconcile';
+import { createFinalValueActivities } from './final-values';
+import { dayRange, selectMetrics, type ConsolidationRun } from './run';
 import { createQualityGateActivities } from './quality-gate';
 
 export type { QualityOutcome } from './quality-gate';
+export { dayRange, selectMetrics, type ConsolidationRun } from './run';
 
 export interface ConsolidationDependencies {
   warehouse: Knex;
@@ -21,43 +22,13 @@ export interface ConsolidationDependencies {
   expectations?: readonly Expectation[];
 }
 
-/** One consolidation run, as the workflow carries it between activities (plain JSON). */
-export interface ConsolidationRun {
-  runId: string;
-  day: string;
-  rangeStart: string;
-  rangeEnd: string;
-  cutoff: string;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-/** The range and cutoff of a day: the whole UTC day, complete once its allowed lateness passed. */
-export function dayRange(
-  day: string,
-  metrics: readonly MetricDefinition[],
-  asOf?: string,
-): { rangeStart: Date; rangeEnd: Date; cutoff: Date } {
-  const rangeStart = new Date(`${day}T00:00:00Z`);
-  if (!DAY.test(day) || Number.isNaN(rangeStart.getTime())) {
-    throw ApplicationFailure.nonRetryable(`not a day: "${day}" (expected yyyy-mm-dd)`, 'BAD_INPUT');
-  }
-  const rangeEnd = new Date(rangeStart.getTime() + DAY_MS);
-  const lateness = Math.max(0, ...metrics.map((metric) => metric.allowedLatenessMs));
-  const cutoff = asOf ? new Date(asOf) : new Date(rangeEnd.getTime() + lateness);
-  if (Number.isNaN(cutoff.getTime())) {
-    throw ApplicationFailure.nonRetryable(`not a time: "${asOf}"`, 'BAD_INPUT');
-  }
-  return { rangeStart, rangeEnd, cutoff };
-}
-
 /** The activities of the nightly consolidation, bound to their dependencies. */
 export function createConsolidationActivities(deps: ConsolidationDependencies) {
   const { warehouse, pipeline } = deps;
   const metrics = deps.metrics ?? METRICS;
 
   return {
+    ...createFinalValueActivities(deps),
     ...createQualityGateActivities(deps),
 
     /** Records a run (idempotent for a workflow retry) and returns its range and cutoff. */
@@ -67,8 +38,13 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       day: string;
       asOf?: string;
       reason: string;
+      /** Only these metrics (every metric when absent). */
+      metrics?: string[];
+      /** The backfill this run belongs to. */
+      backfillId?: string;
     }): Promise<ConsolidationRun> {
-      const { rangeStart, rangeEnd, cutoff } = dayRange(input.day, metrics, input.asOf);
+      const selected = selectMetrics(input.metrics, metrics);
+      const { rangeStart, rangeEnd, cutoff } = dayRange(input.day, selected, input.asOf);
       await warehouse('final.runs')
         .insert({
           run_id: input.runId,
@@ -79,6 +55,8 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           cutoff,
           reason: input.reason,
           status: 'computing',
+          metrics: input.metrics?.length ? selected.map((metric) => metric.name) : null,
+          backfill_id: input.backfillId ?? null,
         })
         .onConflict('run_id')
         .ignore();
@@ -88,6 +66,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         rangeStart: rangeStart.toISOString(),
         rangeEnd: rangeEnd.toISOString(),
         cutoff: cutoff.toISOString(),
+        metrics: selected.map((metric) => metric.name),
       };
     },
 
@@ -98,7 +77,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         .select('metric', 'watermark');
       const watermarks = new Map(rows.map((row) => [row.metric, new Date(row.watermark)]));
       const cutoff = new Date(run.cutoff);
-      const behind = metrics
+      const behind = selectMetrics(run.metrics, metrics)
         .filter(
           (metric) => (watermarks.get(metric.name)?.getTime() ?? -Infinity) < cutoff.getTime(),
         )
@@ -106,34 +85,12 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       return { complete: behind.length === 0, behind };
     },
 
-    /** Computes every metric's final values for the run's range into its staging rows. */
-    async computeFinalValues(run: ConsolidationRun): Promise<{ values: number }> {
-      const range = {
-        start: new Date(run.rangeStart),
-        end: new Date(run.rangeEnd),
-        cutoff: new Date(run.cutoff),
-      };
-      return warehouse.transaction(async (trx) => {
-        await trx('final.staged_values').where({ run_id: run.runId }).delete();
-        let values = 0;
-        for (const metric of metrics) {
-          const { sql, bindings } = finalMetricSql(metric, range);
-          const result = await trx.raw(
-            `INSERT INTO final.staged_values (run_id, metric, window_start, window_end, key_values, value, rows)
-             SELECT ?, ?, window_start, window_end, key_values, value, rows FROM (${sql}) computed`,
-            [run.runId, metric.name, ...bindings],
-          );
-          values += (result as { rowCount: number }).rowCount;
-        }
-        return { values };
-      });
-    },
-
     /**
      * Compares the stream's provisional values with the staged final ones per (metric, window,
      * key) and stores each difference with its cause.
      */
     async reconcile(run: ConsolidationRun): Promise<Record<ReconciliationCause, number>> {
+      const selected = selectMetrics(run.metrics, metrics);
       const rows = await warehouse.raw(
         `WITH final AS (
            SELECT metric, window_start, window_end, key_values, value
@@ -145,17 +102,28 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
              JOIN unnest(?::text[], ?::text[]) AS m(metric, fn) ON m.metric = p.metric
             WHERE p.pipeline = ? AND p.window_start >= ? AND p.window_start < ?
          ), late AS (
-           SELECT metric, window_start, window_end, key_values, array_agg(DISTINCT reason) AS reasons
-             FROM ops.late_events
-            WHERE pipeline = ? AND window_start >= ? AND window_start < ?
-            GROUP BY metric, window_start, window_end, key_values
+           -- A late contribution carried by a replayed dead letter is the dead letter's doing.
+           SELECT late.metric, late.window_start, late.window_end, late.key_values,
+                  COALESCE(array_agg(DISTINCT late.reason) FILTER (WHERE replayed.id IS NULL), '{}')
+                    AS reasons,
+                  bool_or(replayed.id IS NOT NULL) AS dead_lettered
+             FROM ops.late_events late
+             LEFT JOIN LATERAL (
+               SELECT id FROM ops.dead_letters
+                WHERE replay_source_table = late.source_table AND replay_lsn = late.lsn
+                LIMIT 1
+             ) replayed ON true
+            WHERE late.pipeline = ? AND late.metric = ANY(?::text[])
+              AND late.window_start >= ? AND late.window_start < ?
+            GROUP BY late.metric, late.window_start, late.window_end, late.key_values
          )
          SELECT COALESCE(f.metric, p.metric) AS metric,
                 COALESCE(f.window_start, p.window_start) AS window_start,
                 COALESCE(f.window_end, p.window_end) AS window_end,
                 COALESCE(f.key_values, p.key_values) AS key_values,
                 p.value AS provisional, f.value AS final,
-                COALESCE(late.reasons, '{}') AS late_reasons
+                COALESCE(late.reasons, '{}') AS late_reasons,
+                COALESCE(late.dead_lettered, false) AS dead_lettered
            FROM final f
            FULL JOIN provisional p USING (metric, window_start, window_end, key_values)
            LEFT JOIN late ON late.metric = COALESCE(f.metric, p.metric)
@@ -164,12 +132,13 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                          AND late.key_values = COALESCE(f.key_values, p.key_values)`,
         [
           run.runId,
-          metrics.map((metric) => metric.name),
-          metrics.map((metric) => metric.aggregate.fn),
+          selected.map((metric) => metric.name),
+          selected.map((metric) => metric.aggregate.fn),
           pipeline,
           run.rangeStart,
           run.rangeEnd,
           pipeline,
+          selected.map((metric) => metric.name),
           run.rangeStart,
           run.rangeEnd,
         ],
@@ -187,6 +156,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           provisional: string | null;
           final: string | null;
           late_reasons: string[];
+          dead_lettered: boolean;
         }[]
       ).map((row) => {
         const provisional = row.provisional === null ? null : Number(row.provisional);
@@ -195,7 +165,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           provisional,
           final,
           lateReasons: row.late_reasons,
-          deadLettered: false,
+          deadLettered: row.dead_lettered,
         });
         counts[cause] += 1;
         return {
@@ -229,20 +199,37 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       return warehouse.transaction(async (trx) => {
         const runRow = await trx('final.runs').where({ run_id: run.runId }).first('reason');
         const changed = await trx.raw(
-          `INSERT INTO final.value_changes (run_id, metric, window_start, window_end, key_values,
+          `WITH old AS (
+             SELECT * FROM final.metric_values
+              WHERE metric = ANY(?::text[]) AND window_start >= ? AND window_start < ?
+           ), new AS (
+             SELECT * FROM final.staged_values WHERE run_id = ?
+           ), republished AS (
+             -- Values appearing in a range published before are changes too (previous: none).
+             SELECT DISTINCT metric FROM old
+           )
+           INSERT INTO final.value_changes (run_id, metric, window_start, window_end, key_values,
                                             previous_value, new_value, previous_run_id, reason)
-           SELECT ?, old.metric, old.window_start, old.window_end, old.key_values, old.value,
-                  new.value, old.run_id, ?
-             FROM final.metric_values old
-             LEFT JOIN final.staged_values new
-               ON new.run_id = ? AND new.metric = old.metric AND new.window_start = old.window_start
-              AND new.window_end = old.window_end AND new.key_values = old.key_values
-            WHERE old.window_start >= ? AND old.window_start < ?
-              AND new.value IS DISTINCT FROM old.value`,
-          [run.runId, runRow?.reason ?? 'consolidation', run.runId, run.rangeStart, run.rangeEnd],
+           SELECT ?, COALESCE(old.metric, new.metric), COALESCE(old.window_start, new.window_start),
+                  COALESCE(old.window_end, new.window_end), COALESCE(old.key_values, new.key_values),
+                  old.value, new.value, old.run_id, ?
+             FROM old
+             FULL JOIN new USING (metric, window_start, window_end, key_values)
+            WHERE CASE WHEN old.run_id IS NULL THEN new.metric IN (SELECT metric FROM republished)
+                       WHEN new.run_id IS NULL THEN true
+                       ELSE old.value IS DISTINCT FROM new.value END`,
+          [
+            run.metrics,
+            run.rangeStart,
+            run.rangeEnd,
+            run.runId,
+            run.runId,
+            runRow?.reason ?? 'consolidation',
+          ],
         );
         await trx('final.metric_values')
-          .where('window_start', '>=', run.rangeStart)
+          .whereIn('metric', run.metrics)
+          .andWhere('window_start', '>=', run.rangeStart)
           .andWhere('window_start', '<', run.rangeEnd)
           .delete();
         const published = await trx.raw(

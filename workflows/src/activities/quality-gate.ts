@@ -5,7 +5,7 @@ import {
   isWarehouseExpectation,
   landedRowCountSql,
 } from '../consolidation/quality-sql';
-import type { ConsolidationRun } from './consolidation';
+import type { ConsolidationRun } from './run';
 
 export interface QualityGateDependencies {
   warehouse: Knex;

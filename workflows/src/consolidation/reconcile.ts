@@ -14,7 +14,7 @@ export interface ReconciledWindow {
   final: number | null;
   /** Reasons the late ledger holds for contributions kept out of this window. */
   lateReasons: readonly string[];
-  /** Whether a dead letter of the metric's table was replayed into this window after it closed. */
+  /** Whether a contribution the late ledger kept out of this window came from a replayed dead letter. */
   deadLettered: boolean;
 }
 

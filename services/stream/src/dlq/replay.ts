@@ -229,6 +229,8 @@ async function recordOutcomes(
           ...attempt,
           replayed_at: trx.raw('clock_timestamp()'),
           replay_topic: decision.message.topic,
+          replay_source_table: decision.table,
+          replay_lsn: decision.lsn,
           last_replay_error: null,
         });
       continue;

@@ -1,0 +1,54 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { MetricDefinition } from '@tidemark/contracts';
+
+/** One consolidation run, as the workflow carries it between activities (plain JSON). */
+export interface ConsolidationRun {
+  runId: string;
+  day: string;
+  rangeStart: string;
+  rangeEnd: string;
+  cutoff: string;
+  /** The metrics this run consolidates (a backfill may take some only). */
+  metrics: string[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The range and cutoff of a day: the whole UTC day, complete once its allowed lateness passed. */
+export function dayRange(
+  day: string,
+  metrics: readonly MetricDefinition[],
+  asOf?: string,
+): { rangeStart: Date; rangeEnd: Date; cutoff: Date } {
+  const rangeStart = new Date(`${day}T00:00:00Z`);
+  if (!DAY.test(day) || Number.isNaN(rangeStart.getTime())) {
+    throw ApplicationFailure.nonRetryable(`not a day: "${day}" (expected yyyy-mm-dd)`, 'BAD_INPUT');
+  }
+  const rangeEnd = new Date(rangeStart.getTime() + DAY_MS);
+  const lateness = Math.max(0, ...metrics.map((metric) => metric.allowedLatenessMs));
+  const cutoff = asOf ? new Date(asOf) : new Date(rangeEnd.getTime() + lateness);
+  if (Number.isNaN(cutoff.getTime())) {
+    throw ApplicationFailure.nonRetryable(`not a time: "${asOf}"`, 'BAD_INPUT');
+  }
+  return { rangeStart, rangeEnd, cutoff };
+}
+
+/**
+ * The definitions of the named metrics, in definition order; every metric when no names are
+ * given. An unknown name is bad input naming the known ones.
+ */
+export function selectMetrics(
+  names: readonly string[] | undefined,
+  metrics: readonly MetricDefinition[],
+): MetricDefinition[] {
+  if (names === undefined || names.length === 0) return [...metrics];
+  const unknown = names.filter((name) => !metrics.some((metric) => metric.name === name));
+  if (unknown.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `unknown metric${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name}"`).join(', ')} (known: ${metrics.map((metric) => metric.name).join(', ')})`,
+      'BAD_INPUT',
+    );
+  }
+  return metrics.filter((metric) => names.includes(metric.name));
+}
