@@ -4,12 +4,49 @@ export { createTemporalClient } from './client';
 export { installTemporalRuntime } from './runtime';
 export { createTidemarkWorker } from './worker';
 export {
+  backfillDayWorkflowId,
+  backfillProgressQuery,
+  backfillWorkflow,
+  cancelBackfillSignal,
   CONSOLIDATION_FAILURES,
   consolidateDayWorkflow,
+  consolidationWorkflowId,
+  dayBefore,
+  nightlyConsolidationWorkflow,
+  pauseBackfillSignal,
+  resumeBackfillSignal,
   traceChangeWorkflow,
 } from './workflows/index';
-export type { ConsolidateDayInput, ConsolidateDayResult } from './workflows/consolidate-day';
-export { createConsolidationActivities, dayRange } from './activities/consolidation';
+export type {
+  BackfillInput,
+  ConsolidateDayInput,
+  ConsolidateDayResult,
+  NightlyInput,
+} from './workflows/index';
+export {
+  BackfillInputError,
+  dayAt,
+  dayCount,
+  finishedDays,
+  isDay,
+  MAX_BACKFILL_DAYS,
+  progressBar,
+  validateBackfillRequest,
+} from './workflows/backfill-plan';
+export type {
+  BackfillFailure,
+  BackfillProgress,
+  BackfillReport,
+  BackfillRequest,
+  BackfillStatus,
+} from './workflows/backfill-plan';
+export {
+  applyNightlySchedule,
+  describeNightlySchedule,
+  NIGHTLY_SCHEDULE_ID,
+  nightlyScheduleOptions,
+} from './schedule';
+export { createConsolidationActivities, dayRange, selectMetrics } from './activities/consolidation';
 export type {
   ConsolidationActivities,
   ConsolidationRun,

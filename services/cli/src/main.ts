@@ -1,20 +1,27 @@
+import type { Client } from '@temporalio/client';
 import {
   ConnectClient,
+  type Config,
   createDatabase,
   createKafka,
   createLogger,
   loadConfig,
   TidemarkError,
 } from '@tidemark/runtime';
-import { installTemporalRuntime } from '@tidemark/workflows';
+import { createTemporalClient, installTemporalRuntime } from '@tidemark/workflows';
 import { parseArgs } from 'node:util';
+import { AUDIT_USAGE, auditCommand } from './commands/audit';
+import { BACKFILL_USAGE, backfillCommand } from './commands/backfill';
 import { describeConnector, registerShopConnector } from './commands/connector';
+import { CONSOLIDATE_USAGE, consolidateCommand } from './commands/consolidate';
 import { contractsCommand } from './commands/contracts';
 import { runDemo } from './commands/demo';
 import { DLQ_USAGE, dlqCommand } from './commands/dlq';
 import { LOAD_USAGE, loadCommand } from './commands/load';
 import { migrateAll } from './commands/migrate';
 import { runStream, runWorker } from './commands/run-services';
+import { QUALITY_USAGE, qualityCommand } from './commands/quality';
+import { SCHEDULE_USAGE, scheduleCommand } from './commands/schedule';
 import { runStackScript } from './commands/stack';
 import { SHOP_CONNECTOR_NAME } from './paths';
 
@@ -46,7 +53,23 @@ dead letters
                          messages that failed decoding or their contract, newest first
   dlq replay [--since <time>] [--id <id>]... [--dry-run]
                          re-validate against the current contracts and re-inject those that pass, once
+
+batch (Temporal; a worker must run)
   worker                 run the Temporal worker (until Ctrl-C)
+  consolidate --date <yyyy-mm-dd|yesterday> [--metric <name>]... [--as-of now]
+                         consolidate a day into final values now: gate, publish, reconcile
+  backfill --metric <name|all> --from <day> --to <day> [--concurrency 4] [--reason <text>]
+                         recompute a range of days, one child workflow per day, live progress
+  backfill status|pause|resume|cancel <id>, backfill list
+  schedule apply|status|trigger
+                         the nightly consolidation's Temporal Schedule (TIDEMARK_NIGHTLY_*)
+
+reports
+  audit --date <yyyy-mm-dd|latest> [--metric NAME] [--format table|json|html] [--out FILE]
+                         a day's reconciliation of provisional against final values (html: report with charts)
+  quality --date <yyyy-mm-dd|latest> [--json]
+                         the day's quality gate results: exit 0 passed, 1 blocked publication, 2 bad input
+
   demo                   the end-to-end walk: orders -> Debezium -> Kafka -> warehouse -> workflow
 `;
 
@@ -54,6 +77,32 @@ async function main(argv: string[]): Promise<number> {
   // Commands with options of their own parse their arguments themselves.
   if (argv[0] === 'load') return runLoadCommand(argv.slice(1));
   if (argv[0] === 'dlq') return runDlqCommand(argv.slice(1));
+  if (argv[0] === 'audit') {
+    return runReportCommand('audit', AUDIT_USAGE, auditCommand, argv.slice(1));
+  }
+  if (argv[0] === 'quality') {
+    return runReportCommand('quality', QUALITY_USAGE, qualityCommand, argv.slice(1));
+  }
+  if (argv[0] === 'backfill') {
+    return runTemporalCommand('backfill', BACKFILL_USAGE, argv.slice(1), (deps) =>
+      backfillCommand(argv.slice(1), {
+        ...deps,
+        rewrite: process.stdout.isTTY
+          ? (line) => process.stdout.write(`\r${line}\x1b[K`)
+          : undefined,
+      }),
+    );
+  }
+  if (argv[0] === 'consolidate') {
+    return runTemporalCommand('consolidate', CONSOLIDATE_USAGE, argv.slice(1), (deps) =>
+      consolidateCommand(argv.slice(1), deps),
+    );
+  }
+  if (argv[0] === 'schedule') {
+    return runTemporalCommand('schedule', SCHEDULE_USAGE, argv.slice(1), (deps) =>
+      scheduleCommand(argv.slice(1), deps),
+    );
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -169,6 +218,69 @@ async function runLoadCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await source.destroy();
+  }
+}
+
+/** `tidemark audit|quality ...` against the warehouse; exit 2 for bad input or a day with nothing to show. */
+async function runReportCommand(
+  name: string,
+  usage: string,
+  command: typeof auditCommand | typeof qualityCommand,
+  argv: string[],
+): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const warehouse = createDatabase(loadConfig().warehouse, 2);
+  try {
+    return await command(argv, { warehouse, print: (line) => process.stdout.write(`${line}\n`) });
+  } catch (error) {
+    if (error instanceof TidemarkError && error.code === 'BAD_INPUT') {
+      process.stderr.write(`tidemark ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await warehouse.destroy();
+  }
+}
+
+/** A command that talks to Temporal: usage on --help or no arguments, bad input exits 2. */
+async function runTemporalCommand(
+  name: string,
+  usage: string,
+  argv: string[],
+  run: (deps: {
+    client: Client;
+    config: Config;
+    taskQueue: string;
+    print: (line: string) => void;
+  }) => Promise<number>,
+): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, fields: { service: `tidemark-${name}` } });
+  installTemporalRuntime(logger);
+  const client = await createTemporalClient(config);
+  try {
+    return await run({
+      client,
+      config,
+      taskQueue: config.temporal.taskQueue,
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+  } catch (error) {
+    if (error instanceof TidemarkError && error.code === 'BAD_INPUT') {
+      process.stderr.write(`tidemark ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await client.connection.close();
   }
 }
 

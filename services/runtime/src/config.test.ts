@@ -47,4 +47,31 @@ describe('loadConfig', () => {
     expect(config.stream).toMatchObject({ pipeline: 'blue', startAt: 'latest', metricsPort: 9464 });
     expect(() => loadConfig({ TIDEMARK_STREAM_START: 'middle' })).toThrow(/TIDEMARK_STREAM_START/);
   });
+
+  it('reads the nightly schedule, naming every bad setting', () => {
+    expect(loadConfig({}).nightly).toEqual({
+      at: '02:30',
+      timeZone: 'UTC',
+      catchupWindow: '3d',
+      overlap: 'BUFFER_ALL',
+    });
+    expect(
+      loadConfig({ TIDEMARK_NIGHTLY_AT: '23:05', TIDEMARK_NIGHTLY_TIMEZONE: 'Europe/Paris' })
+        .nightly,
+    ).toMatchObject({ at: '23:05', timeZone: 'Europe/Paris' });
+    let message = '';
+    try {
+      loadConfig({
+        TIDEMARK_NIGHTLY_AT: '24:00',
+        TIDEMARK_NIGHTLY_TIMEZONE: 'Mars/Olympus',
+        TIDEMARK_NIGHTLY_CATCHUP_WINDOW: 'forever',
+        TIDEMARK_NIGHTLY_OVERLAP: 'SOMETIMES',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const name of ['AT', 'TIMEZONE', 'CATCHUP_WINDOW', 'OVERLAP']) {
+      expect(message).toContain(`TIDEMARK_NIGHTLY_${name}`);
+    }
+  });
 });

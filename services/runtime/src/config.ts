@@ -29,7 +29,31 @@ const ENV_SCHEMA = z.object({
   TIDEMARK_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   TIDEMARK_STREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   TIDEMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  TIDEMARK_NIGHTLY_AT: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM (24-hour)')
+    .default('02:30'),
+  TIDEMARK_NIGHTLY_TIMEZONE: z
+    .string()
+    .refine(isTimeZone, 'an IANA time zone such as UTC or Europe/Paris')
+    .default('UTC'),
+  TIDEMARK_NIGHTLY_CATCHUP_WINDOW: z
+    .string()
+    .regex(/^\d+(m|h|d)$/, 'a duration in minutes, hours or days, such as 90m, 12h or 3d')
+    .default('3d'),
+  TIDEMARK_NIGHTLY_OVERLAP: z
+    .enum(['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'])
+    .default('BUFFER_ALL'),
 });
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface DatabaseSettings {
   host: string;
@@ -57,6 +81,18 @@ export interface Config {
     sessionTimeoutMs: number;
     /** Port of /metrics, /healthz and /readyz (0: any free port). */
     metricsPort: number;
+  };
+  /** The nightly consolidation's Temporal Schedule. */
+  nightly: {
+    /** Local time of day it fires, HH:MM. */
+    at: string;
+    /** The IANA time zone of `at` (daylight saving time handled by Temporal). */
+    timeZone: string;
+    /** How far back missed runs are still taken after an outage, e.g. 3d. */
+    catchupWindow: string;
+    /** What happens when a run fires while the previous one still runs. */
+    overlap:
+      'SKIP' | 'BUFFER_ONE' | 'BUFFER_ALL' | 'CANCEL_OTHER' | 'TERMINATE_OTHER' | 'ALLOW_ALL';
   };
 }
 
@@ -117,6 +153,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idleTimeoutMs: e.TIDEMARK_STREAM_IDLE_TIMEOUT_MS,
       sessionTimeoutMs: e.TIDEMARK_STREAM_SESSION_TIMEOUT_MS,
       metricsPort: e.TIDEMARK_METRICS_PORT,
+    },
+    nightly: {
+      at: e.TIDEMARK_NIGHTLY_AT,
+      timeZone: e.TIDEMARK_NIGHTLY_TIMEZONE,
+      catchupWindow: e.TIDEMARK_NIGHTLY_CATCHUP_WINDOW,
+      overlap: e.TIDEMARK_NIGHTLY_OVERLAP,
     },
   };
 }

@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'DECODE_FAILED',
   'TIMEOUT',
   'BAD_INPUT',
+  'WORKER_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -44,7 +44,11 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       backfillId?: string;
     }): Promise<ConsolidationRun> {
       const selected = selectMetrics(input.metrics, metrics);
-      const { rangeStart, rangeEnd, cutoff } = dayRange(input.day, selected, input.asOf);
+      const { rangeStart, rangeEnd, cutoff, completeAt } = dayRange(
+        input.day,
+        selected,
+        input.asOf,
+      );
       await warehouse('final.runs')
         .insert({
           run_id: input.runId,
@@ -66,21 +70,20 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         rangeStart: rangeStart.toISOString(),
         rangeEnd: rangeEnd.toISOString(),
         cutoff: cutoff.toISOString(),
+        completeAt: completeAt.toISOString(),
         metrics: selected.map((metric) => metric.name),
       };
     },
 
-    /** Whether the stream's watermark of every metric has passed the cutoff. */
+    /** Whether the stream's watermark of every metric of the run has passed its completion point. */
     async isComplete(run: ConsolidationRun): Promise<{ complete: boolean; behind: string[] }> {
       const rows = await warehouse('stream.watermarks')
         .where({ pipeline })
         .select('metric', 'watermark');
       const watermarks = new Map(rows.map((row) => [row.metric, new Date(row.watermark)]));
-      const cutoff = new Date(run.cutoff);
+      const completeAt = new Date(run.completeAt).getTime();
       const behind = selectMetrics(run.metrics, metrics)
-        .filter(
-          (metric) => (watermarks.get(metric.name)?.getTime() ?? -Infinity) < cutoff.getTime(),
-        )
+        .filter((metric) => (watermarks.get(metric.name)?.getTime() ?? -Infinity) < completeAt)
         .map((metric) => metric.name);
       return { complete: behind.length === 0, behind };
     },

@@ -8,6 +8,12 @@ export interface ConsolidationRun {
   rangeStart: string;
   rangeEnd: string;
   cutoff: string;
+  /**
+   * When the day is complete: its end plus the allowed lateness, or the cutoff when that is
+   * earlier (a day consolidated before its end). A later cutoff (a backfill reading everything
+   * known now) does not make the day wait longer.
+   */
+  completeAt: string;
   /** The metrics this run consolidates (a backfill may take some only). */
   metrics: string[];
 }
@@ -15,23 +21,28 @@ export interface ConsolidationRun {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** The range and cutoff of a day: the whole UTC day, complete once its allowed lateness passed. */
+/**
+ * The range and cutoff of a day: the whole UTC day, complete once its allowed lateness passed,
+ * read as of the cutoff (by default that same instant).
+ */
 export function dayRange(
   day: string,
   metrics: readonly MetricDefinition[],
   asOf?: string,
-): { rangeStart: Date; rangeEnd: Date; cutoff: Date } {
+): { rangeStart: Date; rangeEnd: Date; cutoff: Date; completeAt: Date } {
   const rangeStart = new Date(`${day}T00:00:00Z`);
   if (!DAY.test(day) || Number.isNaN(rangeStart.getTime())) {
     throw ApplicationFailure.nonRetryable(`not a day: "${day}" (expected yyyy-mm-dd)`, 'BAD_INPUT');
   }
   const rangeEnd = new Date(rangeStart.getTime() + DAY_MS);
   const lateness = Math.max(0, ...metrics.map((metric) => metric.allowedLatenessMs));
-  const cutoff = asOf ? new Date(asOf) : new Date(rangeEnd.getTime() + lateness);
+  const closed = new Date(rangeEnd.getTime() + lateness);
+  const cutoff = asOf ? new Date(asOf) : closed;
   if (Number.isNaN(cutoff.getTime())) {
     throw ApplicationFailure.nonRetryable(`not a time: "${asOf}"`, 'BAD_INPUT');
   }
-  return { rangeStart, rangeEnd, cutoff };
+  const completeAt = cutoff.getTime() < closed.getTime() ? cutoff : closed;
+  return { rangeStart, rangeEnd, cutoff, completeAt };
 }
 
 /**

@@ -22,6 +22,10 @@ export interface ConsolidateDayInput {
   asOf?: string;
   /** Why this run happens (the nightly schedule, a backfill, a correction): kept with every change. */
   reason?: string;
+  /** Only these metrics (every metric when absent): their published values alone are replaced. */
+  metrics?: string[];
+  /** The backfill this run belongs to, if any. */
+  backfillId?: string;
   /** How long to wait for the stream's watermark to pass the cutoff before failing (ms). */
   completenessTimeoutMs?: number;
   /** How often to look again while waiting (ms). */
@@ -61,6 +65,8 @@ export async function consolidateDayWorkflow(
     day: input.day,
     asOf: input.asOf,
     reason: input.reason ?? 'nightly consolidation',
+    metrics: input.metrics,
+    backfillId: input.backfillId,
   });
 
   const timeoutMs = input.completenessTimeoutMs ?? 6 * 60 * 60 * 1000;
@@ -70,7 +76,7 @@ export async function consolidateDayWorkflow(
     if (complete) break;
     if (waitedMs >= timeoutMs) {
       throw ApplicationFailure.nonRetryable(
-        `day ${input.day} is not complete after ${Math.round(waitedMs / 1000)} s: the stream's watermark of ${behind.join(', ')} has not passed ${run.cutoff}`,
+        `day ${input.day} is not complete after ${Math.round(waitedMs / 1000)} s: the stream's watermark of ${behind.join(', ')} has not passed ${run.completeAt}`,
         CONSOLIDATION_FAILURES.incomplete,
       );
     }
