@@ -1,0 +1,117 @@
+// What integration tests need to run a stream pipeline of their own on the live stack: start it
+// on the shop's topics from their current end, and wait until it has stored offsets past
+// everything written to a topic so far (every change landed, poison rows included).
+import { METRICS, type MetricDefinition } from '@tidemark/contracts';
+import { createKafka, silentLogger, waitFor, type Config } from '@tidemark/runtime';
+import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
+import type { Kafka } from 'kafkajs';
+import type { Knex } from 'knex';
+
+type ShopTable = 'shop.orders' | 'shop.payments';
+
+export interface TestPipeline {
+  name: string;
+  kafka: Kafka;
+  stream: StreamPipeline;
+  /** Waits until the pipeline has read every message written so far to the table's topic. */
+  waitCaughtUp(table: ShopTable, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until the changelog holds at least `changes` changes of the rows with these ids (what
+   * Debezium has yet to publish is not in Kafka yet), then until the pipeline has caught up.
+   */
+  waitLanded(table: ShopTable, ids: readonly string[], changes: number): Promise<void>;
+  /** Stops the pipeline and removes everything it derived. */
+  stopAndReset(): Promise<void>;
+}
+
+/** Starts a pipeline named `name` on the shop's change topics, from their current end. */
+export async function startTestPipeline(options: {
+  config: Config;
+  warehouse: Knex;
+  name: string;
+  metrics?: readonly MetricDefinition[];
+}): Promise<TestPipeline> {
+  const { config, warehouse, name } = options;
+  const prefix = config.kafka.topicPrefix;
+  const kafka = createKafka(config, name, silentLogger);
+  const topicOf = (table: string) => `${prefix}.${table}`;
+  const stream = await startStreamPipeline({
+    kafka,
+    warehouse,
+    logger: silentLogger,
+    pipeline: name,
+    topics: new Map([
+      ['shop.orders', topicOf('shop.orders')],
+      ['shop.payments', topicOf('shop.payments')],
+    ]),
+    heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
+    metrics: options.metrics ?? METRICS,
+    startAt: 'latest',
+    idleTimeoutMs: 1_000,
+    tickMs: 250,
+  });
+  await stream.joined;
+  // Where each partition ended when the pipeline joined: it starts reading there.
+  const startedAt = new Map<string, Map<number, bigint>>();
+  for (const table of ['shop.orders', 'shop.payments']) {
+    startedAt.set(table, await endOffsets(kafka, topicOf(table)));
+  }
+
+  const waitCaughtUp = async (table: ShopTable, timeoutMs = 60_000) => {
+    const topic = topicOf(table);
+    const ends = await endOffsets(kafka, topic);
+    await waitFor(
+      `pipeline ${name} to read ${topic} to its end`,
+      async () => {
+        const stored = await warehouse('ops.consumer_offsets').where({ group_id: name, topic });
+        const joinedAt = startedAt.get(table);
+        return (
+          [...ends].every(([partition, end]) => {
+            // Nothing written to the partition since the pipeline joined: nothing to wait for.
+            if ((joinedAt?.get(partition) ?? 0n) >= end) return true;
+            const row = stored.find((candidate) => candidate.partition === partition);
+            return row !== undefined && BigInt(row.next_offset) >= end;
+          }) || undefined
+        );
+      },
+      { timeoutMs, intervalMs: 250 },
+    );
+  };
+
+  return {
+    name,
+    kafka,
+    stream,
+    waitCaughtUp,
+    async waitLanded(table, ids, changes) {
+      await waitFor(
+        `${changes} changes of ${ids.length} ${table} rows to land`,
+        async () => {
+          const [row] = (await warehouse('raw.change_events')
+            .where({ source_table: table })
+            .whereRaw('primary_key = ANY(?::jsonb[])', [ids.map((id) => JSON.stringify({ id }))])
+            .count({ landed: '*' })) as { landed: string }[];
+          return Number(row?.landed ?? 0) >= changes || undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await waitCaughtUp(table);
+    },
+    async stopAndReset() {
+      await stream.stop();
+      await resetPipeline(warehouse, kafka, name);
+    },
+  };
+}
+
+/** The end offset (the next offset to be written) of every partition of a topic. */
+export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
