@@ -51,6 +51,7 @@ export type {
   ConsolidationActivities,
   ConsolidationRun,
   QualityOutcome,
+  ReconciliationCounts,
 } from './activities/consolidation';
 export { causeOf, RECONCILIATION_CAUSES } from './consolidation/reconcile';
 export type { ReconciliationCause } from './consolidation/reconcile';

@@ -103,6 +103,16 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   const clocks = new Map(
     [...options.topics.keys()].map((table) => [table, new EventClock(idleTimeoutMs)]),
   );
+  // The first start of a pipeline records since when it observes the changelog: from the
+  // beginning of the topics, or from now when it starts at their end with no stored offsets.
+  const resumes = await warehouse('ops.consumer_offsets').where({ group_id: pipeline }).first();
+  await warehouse('stream.pipelines')
+    .insert({
+      pipeline,
+      observed_from: options.startAt === 'latest' && !resumes ? new Date(now()) : null,
+    })
+    .onConflict('pipeline')
+    .ignore();
   const watermarks = new Map<string, number | null>(metrics.map((metric) => [metric.name, null]));
   for (const [metric, watermark] of await readWatermarks(warehouse, pipeline)) {
     if (watermarks.has(metric)) watermarks.set(metric, watermark);

@@ -9,6 +9,7 @@ const PIPELINE_STATE = [
   ['stream.watermarks', 'pipeline'],
   ['ops.late_events', 'pipeline'],
   ['ops.consumer_offsets', 'group_id'],
+  ['stream.pipelines', 'pipeline'],
 ] as const;
 
 // Kafka's NON_EMPTY_GROUP: members are still in the group.

@@ -22,6 +22,12 @@ export interface ConsolidationDependencies {
   expectations?: readonly Expectation[];
 }
 
+/**
+ * Windows per cause, and the windows left out because they started before the stream pipeline
+ * observed the changelog (nothing provisional to compare them with).
+ */
+export type ReconciliationCounts = Record<ReconciliationCause, number> & { unobserved: number };
+
 /** The activities of the nightly consolidation, bound to their dependencies. */
 export function createConsolidationActivities(deps: ConsolidationDependencies) {
   const { warehouse, pipeline } = deps;
@@ -92,8 +98,23 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
      * Compares the stream's provisional values with the staged final ones per (metric, window,
      * key) and stores each difference with its cause.
      */
-    async reconcile(run: ConsolidationRun): Promise<Record<ReconciliationCause, number>> {
+    async reconcile(run: ConsolidationRun): Promise<ReconciliationCounts> {
       const selected = selectMetrics(run.metrics, metrics);
+      // Windows that started before the pipeline observed the changelog have no provisional
+      // side to compare; a pipeline that never ran observed nothing.
+      const observation = await warehouse('stream.pipelines')
+        .where({ pipeline })
+        .first('observed_from');
+      const observedFrom = !observation
+        ? new Date(run.rangeEnd)
+        : observation.observed_from === null
+          ? new Date(run.rangeStart)
+          : new Date(
+              Math.min(
+                Math.max(new Date(observation.observed_from).getTime(), Date.parse(run.rangeStart)),
+                Date.parse(run.rangeEnd),
+              ),
+            );
       const rows = await warehouse.raw(
         `WITH final AS (
            SELECT metric, window_start, window_end, key_values, value
@@ -126,7 +147,10 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                 COALESCE(f.key_values, p.key_values) AS key_values,
                 p.value AS provisional, f.value AS final,
                 COALESCE(late.reasons, '{}') AS late_reasons,
-                COALESCE(late.dead_lettered, false) AS dead_lettered
+                COALESCE(late.dead_lettered, false) AS dead_lettered,
+                -- Started before the pipeline observed the changelog, and nothing of it seen late.
+                COALESCE(f.window_start, p.window_start) < ?::timestamptz AND late.metric IS NULL
+                  AS unobserved
            FROM final f
            FULL JOIN provisional p USING (metric, window_start, window_end, key_values)
            LEFT JOIN late ON late.metric = COALESCE(f.metric, p.metric)
@@ -144,12 +168,13 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           selected.map((metric) => metric.name),
           run.rangeStart,
           run.rangeEnd,
+          observedFrom,
         ],
       );
-      const counts = Object.fromEntries(RECONCILIATION_CAUSES.map((cause) => [cause, 0])) as Record<
-        ReconciliationCause,
-        number
-      >;
+      const counts = Object.fromEntries([
+        ...RECONCILIATION_CAUSES.map((cause) => [cause, 0]),
+        ['unobserved', 0],
+      ]) as ReconciliationCounts;
       const audited = (
         rows.rows as {
           metric: string;
@@ -160,8 +185,13 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           final: string | null;
           late_reasons: string[];
           dead_lettered: boolean;
+          unobserved: boolean;
         }[]
-      ).map((row) => {
+      ).flatMap((row) => {
+        if (row.unobserved) {
+          counts.unobserved += 1;
+          return [];
+        }
         const provisional = row.provisional === null ? null : Number(row.provisional);
         const final = row.final === null ? null : Number(row.final);
         const cause = causeOf({

@@ -1,6 +1,9 @@
 import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
-import type { ConsolidationActivities, QualityOutcome } from '../activities/consolidation';
-import type { ReconciliationCause } from '../consolidation/reconcile';
+import type {
+  ConsolidationActivities,
+  QualityOutcome,
+  ReconciliationCounts,
+} from '../activities/consolidation';
 
 // Database work is idempotent, so transient failures are retried with backoff; a bad input or a
 // blocked gate is a non-retryable ApplicationFailure with its own type.
@@ -39,7 +42,7 @@ export interface ConsolidateDayResult {
   values: number;
   published: number;
   changed: number;
-  reconciliation: Record<ReconciliationCause, number>;
+  reconciliation: ReconciliationCounts;
   quality: QualityOutcome;
 }
 
