@@ -1,4 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Expectation } from '@tidemark/contracts';
 import type { Config } from '@tidemark/runtime';
 import type { Knex } from 'knex';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,10 @@ export async function createTidemarkWorker(options: {
   /** The source database (read-only use: row counts for the quality gate). */
   source: Knex;
   taskQueue?: string;
+  /** The stream pipeline reconciled against (the configured one by default). */
+  pipeline?: string;
+  /** The quality gate's expectations (the contracts' by default). */
+  expectations?: readonly Expectation[];
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.config.temporal.address });
   const worker = await Worker.create({
@@ -26,7 +31,8 @@ export async function createTidemarkWorker(options: {
       ...createConsolidationActivities({
         warehouse: options.warehouse,
         source: options.source,
-        pipeline: options.config.stream.pipeline,
+        pipeline: options.pipeline ?? options.config.stream.pipeline,
+        expectations: options.expectations,
       }),
     },
   });

@@ -148,9 +148,18 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                 p.value AS provisional, f.value AS final,
                 COALESCE(late.reasons, '{}') AS late_reasons,
                 COALESCE(late.dead_lettered, false) AS dead_lettered,
-                -- Started before the pipeline observed the changelog, and nothing of it seen late.
-                COALESCE(f.window_start, p.window_start) < ?::timestamptz AND late.metric IS NULL
-                  AS unobserved
+                -- Started before the pipeline observed the changelog and nothing of it seen late,
+                -- or a session the stream saw only the end of (its start was before then).
+                (COALESCE(f.window_start, p.window_start) < ?::timestamptz AND late.metric IS NULL)
+                OR EXISTS (
+                  SELECT 1 FROM final.staged_values earlier
+                   WHERE earlier.run_id = ? AND earlier.metric = ANY(?::text[])
+                     AND earlier.metric = COALESCE(f.metric, p.metric)
+                     AND earlier.key_values = COALESCE(f.key_values, p.key_values)
+                     AND earlier.window_start < ?::timestamptz
+                     AND earlier.window_end > COALESCE(f.window_start, p.window_start)
+                     AND earlier.window_start < COALESCE(f.window_end, p.window_end)
+                ) AS unobserved
            FROM final f
            FULL JOIN provisional p USING (metric, window_start, window_end, key_values)
            LEFT JOIN late ON late.metric = COALESCE(f.metric, p.metric)
@@ -168,6 +177,11 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           selected.map((metric) => metric.name),
           run.rangeStart,
           run.rangeEnd,
+          observedFrom,
+          run.runId,
+          selected
+            .filter((metric) => metric.window.kind === 'session')
+            .map((metric) => metric.name),
           observedFrom,
         ],
       );

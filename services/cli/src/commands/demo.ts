@@ -18,6 +18,7 @@ import {
 } from '@tidemark/workflows';
 import { renderTable } from '../table';
 import { describeConnector, registerShopConnector } from './connector';
+import { runDemoBatch } from './demo-batch';
 import { runLiveLoad, StreamTally } from './demo-live-load';
 import { migrateAll } from './migrate';
 import { startShopPipeline } from './run-services';
@@ -61,6 +62,7 @@ export async function runDemo(
     warehouse,
     source: sourceReader,
     taskQueue,
+    pipeline: DEMO_PIPELINE,
   });
   const workerRun = worker.run();
   const client = await createTemporalClient(config);
@@ -139,6 +141,16 @@ export async function runDemo(
       `load:       ${report.operations} operations at ${report.achievedRatePerSec}/s, ${report.late} late rows, ${report.poison} poison rows`,
     );
     print(await describeLoadOutcome(warehouse, report.startedAt));
+    print('');
+    await runDemoBatch({
+      config,
+      client,
+      warehouse,
+      sourceReader,
+      taskQueue,
+      pipeline: DEMO_PIPELINE,
+      print,
+    });
   } finally {
     await stream.stop();
     worker.shutdown();

@@ -82,7 +82,8 @@ export async function runStream(config: Config, logger: Logger): Promise<void> {
 
 /** Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown). */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
-  const warehouse = createDatabase(config.warehouse);
+  // No activity statement outlives the activities' 10-minute start-to-close timeout.
+  const warehouse = createDatabase(config.warehouse, 10, { statementTimeoutMs: 9 * 60_000 });
   const sourceReader = createDatabase(config.sourceReader, 2);
   const { worker, connection } = await createTidemarkWorker({
     config,
