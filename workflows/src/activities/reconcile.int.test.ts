@@ -1,0 +1,177 @@
+import { createDatabase, loadConfig } from '@tidemark/runtime';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsolidationActivities } from './consolidation';
+import type { ConsolidationRun } from './run';
+
+// The reconciliation's cause attribution on the real warehouse: staged final values of a run
+// against a pipeline's provisional values, its late ledger and the dead letters replayed into it,
+// each window written as the stream and the consolidation write them.
+
+const config = loadConfig();
+const warehouse = createDatabase(config.warehouse, 2);
+const source = createDatabase(config.sourceReader, 1);
+const pipeline = `reconcile-int-${randomUUID()}`;
+const runId = `reconcile-int-${randomUUID()}`;
+const day = '2001-02-03';
+const MINUTE = 60_000;
+const dayStart = Date.parse(`${day}T00:00:00Z`);
+const at = (minute: number) => new Date(dayStart + minute * MINUTE);
+const KEY = ['EUR'];
+let deadLetterId: number;
+
+const run: ConsolidationRun = {
+  runId,
+  day,
+  rangeStart: at(0).toISOString(),
+  rangeEnd: at(24 * 60).toISOString(),
+  cutoff: at(24 * 60 + 30).toISOString(),
+  completeAt: at(24 * 60 + 30).toISOString(),
+  metrics: ['orders_per_minute'],
+};
+
+/** Minute windows: [final, provisional] counts, and what the late ledger holds for them. */
+const WINDOWS: {
+  minute: number;
+  final: number | null;
+  provisional: number | null;
+  late?: { reason: string; lsn: number };
+}[] = [
+  { minute: 600, final: 3, provisional: 3 },
+  { minute: 601, final: 4, provisional: 3, late: { reason: 'late_beyond_lateness', lsn: 9_001 } },
+  { minute: 602, final: 2, provisional: 3, late: { reason: 'changed_after_close', lsn: 9_002 } },
+  // The late contribution came from a dead letter replayed after the window closed.
+  {
+    minute: 603,
+    final: 1,
+    provisional: null,
+    late: { reason: 'late_beyond_lateness', lsn: 9_003 },
+  },
+  { minute: 604, final: 5, provisional: 4 },
+  // Before the pipeline observed the changelog: nothing to compare.
+  { minute: 10, final: 7, provisional: null },
+];
+
+beforeAll(async () => {
+  await warehouse('stream.pipelines').insert({ pipeline, observed_from: at(60) });
+  await warehouse('final.runs').insert({
+    run_id: runId,
+    workflow_id: runId,
+    day,
+    range_start: run.rangeStart,
+    range_end: run.rangeEnd,
+    cutoff: run.cutoff,
+    reason: 'reconcile test',
+    status: 'computing',
+  });
+  for (const window of WINDOWS) {
+    const bounds = { window_start: at(window.minute), window_end: at(window.minute + 1) };
+    if (window.final !== null) {
+      await warehouse('final.staged_values').insert({
+        run_id: runId,
+        metric: 'orders_per_minute',
+        ...bounds,
+        key_values: JSON.stringify(KEY),
+        value: window.final,
+        rows: window.final,
+      });
+    }
+    if (window.provisional !== null) {
+      await warehouse('provisional.metric_values').insert({
+        pipeline,
+        metric: 'orders_per_minute',
+        ...bounds,
+        group_key: JSON.stringify(KEY),
+        key_values: JSON.stringify(KEY),
+        accumulator: { sum: 0, rows: window.provisional, values: {}, measured: 0 },
+        value: window.provisional,
+      });
+    }
+    if (window.late) {
+      await warehouse('ops.late_events').insert({
+        pipeline,
+        metric: 'orders_per_minute',
+        ...bounds,
+        group_key: JSON.stringify(KEY),
+        key_values: JSON.stringify(KEY),
+        source_table: 'shop.orders',
+        primary_key: JSON.stringify({ id: `order-${window.minute}` }),
+        lsn: window.late.lsn,
+        op: 'c',
+        sign: 1,
+        event_time: at(window.minute),
+        reason: window.late.reason,
+      });
+    }
+  }
+  const [deadLetter] = await warehouse('ops.dead_letters')
+    .insert({
+      kafka_topic: `${pipeline}.shop.orders`,
+      kafka_partition: 0,
+      kafka_offset: 1,
+      code: 'CONTRACT_VIOLATION',
+      path: 'after.currency',
+      message: 'was "euro"',
+      raw: Buffer.from('{}'),
+      replayed_at: at(24 * 60),
+      replay_topic: `${pipeline}.shop.orders`,
+      replay_source_table: 'shop.orders',
+      replay_lsn: 9_003,
+    })
+    .returning('id');
+  deadLetterId = Number(deadLetter.id);
+});
+
+afterAll(async () => {
+  await warehouse('audit.reconciliation').where({ run_id: runId }).delete();
+  await warehouse('final.staged_values').where({ run_id: runId }).delete();
+  await warehouse('final.runs').where({ run_id: runId }).delete();
+  await warehouse('provisional.metric_values').where({ pipeline }).delete();
+  await warehouse('ops.late_events').where({ pipeline }).delete();
+  await warehouse('stream.pipelines').where({ pipeline }).delete();
+  if (deadLetterId) await warehouse('ops.dead_letters').where({ id: deadLetterId }).delete();
+  await Promise.all([warehouse.destroy(), source.destroy()]);
+});
+
+describe('the reconciliation', () => {
+  it('names the cause of every difference, a replayed dead letter included', async () => {
+    const activities = createConsolidationActivities({ warehouse, source, pipeline });
+    const counts = await activities.reconcile(run);
+    expect(counts).toEqual({
+      exact: 1,
+      late_beyond_lateness: 1,
+      changed_after_close: 1,
+      dead_lettered: 1,
+      unexplained: 1,
+      unobserved: 1,
+    });
+    const rows = await warehouse('audit.reconciliation')
+      .where({ run_id: runId })
+      .orderBy('window_start')
+      .select('window_start', 'provisional', 'final', 'difference', 'cause');
+    expect(
+      rows.map((row) => [
+        (new Date(row.window_start).getTime() - dayStart) / MINUTE,
+        row.provisional === null ? null : Number(row.provisional),
+        row.final === null ? null : Number(row.final),
+        row.difference === null ? null : Number(row.difference),
+        row.cause,
+      ]),
+    ).toEqual([
+      [600, 3, 3, 0, 'exact'],
+      [601, 3, 4, 1, 'late_beyond_lateness'],
+      [602, 3, 2, -1, 'changed_after_close'],
+      [603, null, 1, null, 'dead_lettered'],
+      [604, 4, 5, 1, 'unexplained'],
+    ]);
+  });
+
+  it('is idempotent: a second reconciliation replaces the first', async () => {
+    const activities = createConsolidationActivities({ warehouse, source, pipeline });
+    await activities.reconcile(run);
+    const [count] = await warehouse('audit.reconciliation')
+      .where({ run_id: runId })
+      .count({ n: '*' });
+    expect(Number(count?.n)).toBe(5);
+  });
+});
