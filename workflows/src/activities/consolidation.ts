@@ -6,6 +6,7 @@ import {
   type ReconciliationCause,
 } from '../consolidation/reconcile';
 import { createFinalValueActivities } from './final-values';
+import { withHeartbeats } from './heartbeat';
 import { dayRange, selectMetrics, type ConsolidationRun } from './run';
 import { createQualityGateActivities } from './quality-gate';
 
@@ -33,7 +34,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
   const { warehouse, pipeline } = deps;
   const metrics = deps.metrics ?? METRICS;
 
-  return {
+  return withHeartbeats({
     ...createFinalValueActivities(deps),
     ...createQualityGateActivities(deps),
 
@@ -301,7 +302,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         .where({ run_id: run.runId })
         .update({ status: 'blocked', finished_at: warehouse.fn.now() });
     },
-  };
+  });
 }
 
 export type ConsolidationActivities = ReturnType<typeof createConsolidationActivities>;

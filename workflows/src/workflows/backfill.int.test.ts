@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Expectation } from '@tidemark/contracts';
 import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -230,6 +230,7 @@ async function progress(id: string): Promise<BackfillReport> {
 }
 
 beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   env = await TestWorkflowEnvironment.createFromExistingServer({
     address: config.temporal.address,
     namespace: config.temporal.namespace,

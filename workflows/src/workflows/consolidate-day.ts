@@ -7,8 +7,10 @@ import type {
 
 // Database work is idempotent, so transient failures are retried with backoff; a bad input or a
 // blocked gate is a non-retryable ApplicationFailure with its own type.
+// Activities heartbeat every 5 s: a worker that dies mid-activity is noticed within 30 s.
 const activities = proxyActivities<ConsolidationActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
