@@ -262,7 +262,7 @@ function printReport(report: BackfillReport, print: (line: string) => void, json
   }
   print(progressBar(report));
   print(
-    `${report.succeeded} days published (${report.published} values, ${report.changed} changed), ${report.failed.length} failed; as of ${report.asOf}; reason: ${report.reason}`,
+    `${report.succeeded} ${report.succeeded === 1 ? 'day' : 'days'} published (${report.published} values, ${report.changed} changed), ${report.failed.length} failed; as of ${report.asOf}; reason: ${report.reason}`,
   );
   if (report.running.length > 0) print(`running: ${report.running.join(', ')}`);
   if (report.failed.length > 0) {
