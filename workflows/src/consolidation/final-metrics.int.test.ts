@@ -10,6 +10,7 @@ import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '
 import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endOffsets } from '../../../test/integration/pipeline';
 import { finalMetricSql } from './final-metric-sql';
 
 // The batch layer's SQL, generated from the same definitions the stream runs, over the table
@@ -33,17 +34,6 @@ const MINUTE = 60_000;
 let stream: StreamPipeline;
 let report: LoadReport;
 
-async function endOffsets(topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 beforeAll(async () => {
   stream = await startStreamPipeline({
     kafka: createKafka(config, pipeline, silentLogger),
@@ -57,7 +47,7 @@ beforeAll(async () => {
     tickMs: 500,
   });
   await stream.joined;
-  const before = await endOffsets(`${prefix}.shop.orders`);
+  const before = await endOffsets(kafka, `${prefix}.shop.orders`);
   report = await runLoad(source, {
     ratePerSec: 600,
     durationMs: 6_000,
@@ -79,7 +69,7 @@ beforeAll(async () => {
   await waitFor(
     'Debezium to deliver the load',
     async () => {
-      const now = await endOffsets(`${prefix}.shop.orders`);
+      const now = await endOffsets(kafka, `${prefix}.shop.orders`);
       const written = [...now].reduce(
         (sum, [partition, end]) => sum + Number(end - (before.get(partition) ?? 0n)),
         0,

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killHard } from '../../../test/integration/process';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
 import { createConsolidationActivities } from '../activities/consolidation';
 import {
@@ -91,14 +92,6 @@ function startWorkerProcess(taskQueue: string): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 const orderIds: string[] = [];
@@ -242,7 +235,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...children].map(kill));
+  await Promise.all([...children].map(killHard));
   for (const shutdown of inProcessWorkers) await shutdown();
   await pipeline?.stopAndReset();
   await env?.teardown();
@@ -323,7 +316,7 @@ describe('backfillWorkflow on the Temporal dev server', () => {
       async () => ((await progress(id)).succeeded >= 4 ? true : undefined),
       { timeoutMs: 120_000, intervalMs: 200 },
     );
-    await kill(first);
+    await killHard(first);
     const atKill = await warehouse('final.runs').where({ backfill_id: id }).count({ n: '*' });
     startWorkerProcess(taskQueue);
     const report = await handle.result();

@@ -7,6 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endOffsets } from '../../../test/integration/pipeline';
 import { createConsolidationActivities } from '../activities/consolidation';
 import { createTemporalClient } from '../client';
 import { consolidateDayWorkflow } from './consolidate-day';
@@ -72,17 +73,6 @@ async function startWorker(taskQueue: string, expectations: Expectation[]) {
   });
 }
 
-async function endOffsets(topic: string): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((offset) => [offset.partition, BigInt(offset.high)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 beforeAll(async () => {
   stream = await startStreamPipeline({
     kafka,
@@ -126,7 +116,7 @@ beforeAll(async () => {
     late: 0.05,
     lateByMs: 20 * MINUTE,
   });
-  const ends = await endOffsets(`${prefix}.shop.orders`);
+  const ends = await endOffsets(kafka, `${prefix}.shop.orders`);
   await waitFor(
     'the pipeline to land the load',
     async () => {

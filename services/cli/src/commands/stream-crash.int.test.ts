@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killHard } from '../../../../test/integration/process';
 import { REPO_ROOT } from '../paths';
 
 // The stream process killed with SIGKILL at random points during a load, and restarted, must
@@ -42,14 +43,6 @@ function startStreamProcess(): ChildProcess {
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 async function storedOffsets(): Promise<number> {
@@ -123,7 +116,7 @@ async function provisionalValues(metric: string) {
 }
 
 afterAll(async () => {
-  await Promise.all([...running].map(kill));
+  await Promise.all([...running].map(killHard));
   await resetPipeline(warehouse, createKafka(config, pipeline, silentLogger), pipeline);
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
@@ -139,7 +132,7 @@ describe('the stream process under kill -9', () => {
     const kills = 3;
     for (let round = 0; round < kills; round += 1) {
       await new Promise((resolve) => setTimeout(resolve, 2_000 + Math.random() * 3_000));
-      await kill(child);
+      await killHard(child);
       child = startStreamProcess();
     }
     await new Promise((resolve) => setTimeout(resolve, 2_000));
