@@ -44,6 +44,16 @@ describe('parseBenchArgs', () => {
     ]);
   });
 
+  it('selects the batch part and its sizes', () => {
+    expect(
+      parseBenchArgs(['--only', 'batch', '--batch-changes', '100000', '--batch-day', '2031-02-03']),
+    ).toMatchObject({ only: 'batch', batchChanges: 100_000, batchDay: '2031-02-03' });
+    expect(() => parseBenchArgs(['--only', 'both'])).toThrow(
+      /--only: expected one of stream, batch/,
+    );
+    expect(() => parseBenchArgs(['--batch-day', 'tomorrow'])).toThrow(/--batch-day/);
+  });
+
   it('rejects unknown flags and answers --help', () => {
     expect(() => parseBenchArgs(['--rate', '5'])).toThrow(/Unknown option '--rate'/);
     expect(parseBenchArgs(['--help'])).toBe('help');

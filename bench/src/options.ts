@@ -29,6 +29,23 @@ export interface BenchOptions {
   seed: number;
   /** Distinct customers of the load: per-customer session windows hold about operations / customers events. */
   customers: number;
+  /** Which part runs: the stream bench, the batch bench, or both (stream first). */
+  only: 'stream' | 'batch' | undefined;
+  /** Changes of the batch bench's synthetic day. */
+  batchChanges: number;
+  /** The batch bench's day: far from real data, its changelog partitions are dropped after. */
+  batchDay: string;
+  /** Consolidations and baselines of the day; the median of each is reported. */
+  batchPasses: number;
+  /** Measure the backfill (its days are written, backfilled and removed). */
+  backfill: boolean;
+  /** The backfill's first day: in the past (a day is backfilled once complete), unused. */
+  backfillFrom: string;
+  /** Days of the backfill measurement, and changes per day. */
+  backfillDays: number;
+  backfillChangesPerDay: number;
+  /** Where the batch results are written. */
+  batchOut: string;
 }
 
 export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
@@ -48,7 +65,19 @@ export const DEFAULT_BENCH_OPTIONS: BenchOptions = {
   // A shop's worth of customers: sessions of a few orders each. With a few hundred, every
   // customer's 30-minute session holds thousands of events, a different (pathological) bench.
   customers: 50_000,
+  only: undefined,
+  batchChanges: 1_000_000,
+  batchDay: '2030-01-15',
+  batchPasses: 1,
+  backfill: true,
+  backfillFrom: '1985-01-01',
+  backfillDays: 365,
+  backfillChangesPerDay: 3_000,
+  batchOut: 'bench/results/batch.json',
 };
+
+const BENCH_PARTS = ['stream', 'batch'] as const;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export const BENCH_USAGE = `usage: npm run bench -- [options]
 
@@ -65,7 +94,16 @@ export const BENCH_USAGE = `usage: npm run bench -- [options]
   --no-sql-profile           do not sample pg_stat_activity during the throughput phase
   --seed 20250101            the load plan's seed
   --customers 50000          distinct customers (a few hundred: sessions of thousands of events)
-  --out bench/results/stream.json`;
+  --out bench/results/stream.json
+  --only stream|batch        run one part only (default: the stream bench, then the batch bench)
+  --batch-changes 1000000    changes of the batch bench's synthetic day
+  --batch-day 2030-01-15     its day (its changelog partitions are dropped afterwards)
+  --batch-passes 1           consolidations and baselines of the day (the median is reported)
+  --no-backfill              do not measure the backfill
+  --backfill-from 1985-01-01 the backfill's first day (in the past; its partitions are dropped after)
+  --backfill-days 365        days of the backfill measurement
+  --backfill-changes 3000    changes per backfilled day
+  --batch-out bench/results/batch.json`;
 
 function usageError(problems: readonly string[]): TidemarkError {
   return new TidemarkError(
@@ -110,6 +148,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
         seed: { type: 'string' },
         customers: { type: 'string' },
         out: { type: 'string' },
+        only: { type: 'string' },
+        'batch-changes': { type: 'string' },
+        'batch-day': { type: 'string' },
+        'batch-passes': { type: 'string' },
+        'no-backfill': { type: 'boolean' },
+        'backfill-from': { type: 'string' },
+        'backfill-days': { type: 'string' },
+        'backfill-changes': { type: 'string' },
+        'batch-out': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -157,8 +204,34 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | 'help' {
     seed: count('seed', d.seed),
     customers: count('customers', d.customers),
     out: text('out') ?? d.out,
+    only: d.only,
+    batchChanges: count('batch-changes', d.batchChanges),
+    batchDay: text('batch-day') ?? d.batchDay,
+    batchPasses: count('batch-passes', d.batchPasses),
+    backfill: values['no-backfill'] !== true,
+    backfillFrom: text('backfill-from') ?? d.backfillFrom,
+    backfillDays: count('backfill-days', d.backfillDays),
+    backfillChangesPerDay: count('backfill-changes', d.backfillChangesPerDay),
+    batchOut: text('batch-out') ?? d.batchOut,
   };
+  const only = text('only');
+  if (only !== undefined) {
+    if ((BENCH_PARTS as readonly string[]).includes(only)) {
+      options.only = only as (typeof BENCH_PARTS)[number];
+    } else {
+      problems.push(`--only: expected one of ${BENCH_PARTS.join(', ')}, got ${only}`);
+    }
+  }
+  if (!DAY.test(options.batchDay) || Number.isNaN(Date.parse(options.batchDay))) {
+    problems.push(`--batch-day: expected a day such as 2030-01-15, got ${options.batchDay}`);
+  }
+  if (!DAY.test(options.backfillFrom) || Number.isNaN(Date.parse(options.backfillFrom))) {
+    problems.push(
+      `--backfill-from: expected a day such as 1985-01-01, got ${options.backfillFrom}`,
+    );
+  }
   if (options.out.trim() === '') problems.push('--out: expected a file path');
+  if (options.batchOut.trim() === '') problems.push('--batch-out: expected a file path');
   if (problems.length > 0) throw usageError(problems);
   return options;
 }

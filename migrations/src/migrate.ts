@@ -1,12 +1,15 @@
 import type { Knex } from 'knex';
 import * as shopSchema from './source/0001-shop-schema';
 import * as orderChannel from './source/0002-order-channel';
+import * as replicationHeartbeat from './source/0003-replication-heartbeat';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 import * as streamState from './warehouse/0002-stream-state';
 import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
 import * as changelogByDay from './warehouse/0004-changelog-by-day';
 import * as finalMetrics from './warehouse/0006-final-metrics';
 import * as backfills from './warehouse/0007-backfills';
+import * as dayScopedQuality from './warehouse/0008-day-scoped-quality';
+import * as pipelineObservation from './warehouse/0009-pipeline-observation';
 
 export interface Migration {
   name: string;
@@ -18,6 +21,7 @@ export interface Migration {
 export const SOURCE_MIGRATIONS: readonly Migration[] = [
   { name: '0001-shop-schema', ...shopSchema },
   { name: '0002-order-channel', ...orderChannel },
+  { name: '0003-replication-heartbeat', ...replicationHeartbeat },
 ];
 
 /** Migrations of the `warehouse` database, in order. */
@@ -28,6 +32,8 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0004-changelog-by-day', ...changelogByDay },
   { name: '0006-final-metrics', ...finalMetrics },
   { name: '0007-backfills', ...backfills },
+  { name: '0008-day-scoped-quality', ...dayScopedQuality },
+  { name: '0009-pipeline-observation', ...pipelineObservation },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -1,10 +1,13 @@
 import { EXPECTATIONS, expectationName, type Expectation } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import {
+  dayStateSql,
+  eventTimeFieldOf,
   expectationSql,
   isWarehouseExpectation,
   landedRowCountSql,
 } from '../consolidation/quality-sql';
+import { CONSOLIDATION_WORK_MEM, type SqlStatement } from '../consolidation/final-metric-sql';
 import type { ConsolidationRun } from './run';
 
 export interface QualityGateDependencies {
@@ -20,55 +23,101 @@ export interface QualityOutcome {
   results: { expectation: string; severity: string; passed: boolean; observed: unknown }[];
 }
 
+/** Tables whose day state several expectations read: rebuilt once per gate. */
+export function sharedDayStates(expectations: readonly Expectation[]): string[] {
+  const reads = new Map<string, number>();
+  for (const expectation of expectations) {
+    if (['not_null', 'range', 'references'].includes(expectation.kind)) {
+      const { table } = expectation as { table: string };
+      reads.set(table, (reads.get(table) ?? 0) + 1);
+    }
+  }
+  return [...reads].filter(([, count]) => count > 1).map(([table]) => table);
+}
+
 /** The quality gate of a consolidation run, bound to its dependencies. */
 export function createQualityGateActivities(deps: QualityGateDependencies) {
   const { warehouse, source } = deps;
   const expectations = deps.expectations ?? EXPECTATIONS;
 
   return {
-    /** Checks every expectation and stores the results; ERRORs block publication. */
+    /**
+     * Checks every expectation over the run's day and stores the results; ERRORs block
+     * publication. Each check reads the day's rows only (event time in the day), so a day costs
+     * the same however long the history behind it; a table's day state read by several checks
+     * is rebuilt once.
+     */
     async runQualityGate(run: ConsolidationRun, unexplained: number): Promise<QualityOutcome> {
-      const cutoff = new Date(run.cutoff);
-      const results: QualityOutcome['results'] = [];
-      for (const expectation of expectations) {
-        const name = expectationName(expectation);
-        let passed: boolean;
-        let observed: unknown;
-        if (isWarehouseExpectation(expectation)) {
-          const { sql, bindings } = expectationSql(expectation, cutoff);
-          const [row] = (await warehouse.raw(sql, bindings)).rows as {
-            passed: boolean;
-            observed: unknown;
-          }[];
-          passed = row?.passed ?? false;
-          observed = row?.observed ?? null;
-        } else if (expectation.kind === 'row_count_matches_source') {
-          const [schema, table] = expectation.table.split('.') as [string, string];
-          const counted = (await source.withSchema(schema).from(table).count({ count: '*' })) as {
-            count: string;
-          }[];
-          const { sql, bindings } = landedRowCountSql(expectation.table);
-          const [landed] = (await warehouse.raw(sql, bindings)).rows as {
-            landed: string;
-            dead_lettered: string;
-          }[];
-          const sourceRows = Number(counted[0]?.count ?? 0);
-          const landedRows = Number(landed?.landed ?? 0);
-          const deadLettered = Number(landed?.dead_lettered ?? 0);
-          const unaccounted = Math.abs(sourceRows - deadLettered - landedRows);
-          passed = unaccounted <= expectation.tolerance * Math.max(sourceRows, 1);
-          observed = {
-            source: sourceRows,
-            landed: landedRows,
-            dead_lettered: deadLettered,
-            unaccounted,
-          };
-        } else {
-          passed = unexplained <= expectation.maxUnexplained;
-          observed = { unexplained, max: expectation.maxUnexplained };
+      const scope = {
+        from: new Date(run.rangeStart),
+        to: new Date(run.rangeEnd),
+        cutoff: new Date(run.cutoff),
+      };
+      const results = await warehouse.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL work_mem = '${CONSOLIDATION_WORK_MEM}'`);
+        await trx.raw('SET LOCAL jit = off');
+        const query = async <Row>({ sql, bindings }: SqlStatement) =>
+          ((await trx.raw(sql, bindings)).rows as Row[])[0];
+        const states = new Map<string, string>();
+        for (const table of sharedDayStates(expectations)) {
+          const relation = `quality_state_${states.size}`;
+          const { sql, bindings } = dayStateSql(table, scope);
+          await trx.raw(`CREATE TEMPORARY TABLE ?? ON COMMIT DROP AS ${sql}`, [
+            relation,
+            ...bindings,
+          ]);
+          states.set(table, relation);
         }
-        results.push({ expectation: name, severity: expectation.severity, passed, observed });
-      }
+        const checked: QualityOutcome['results'] = [];
+        for (const expectation of expectations) {
+          const name = expectationName(expectation);
+          let passed: boolean;
+          let observed: unknown;
+          if (isWarehouseExpectation(expectation)) {
+            const row = await query<{ passed: boolean; observed: unknown }>(
+              expectationSql(expectation, scope, states),
+            );
+            passed = row?.passed ?? false;
+            observed = row?.observed ?? null;
+          } else if (expectation.kind === 'row_count_matches_source') {
+            const [schema, table] = expectation.table.split('.') as [string, string];
+            // The source's rows of the day by their event time (indexed there).
+            const eventTimeField = eventTimeFieldOf(expectation.table) ?? 'created_at';
+            const counted = (await source
+              .withSchema(schema)
+              .from(table)
+              .where(eventTimeField, '>=', scope.from)
+              .andWhere(eventTimeField, '<', scope.to)
+              .count({ count: '*' })) as { count: string }[];
+            const landed = await query<{
+              landed: string;
+              dead_lettered: string;
+              unattributed: string;
+            }>(landedRowCountSql(expectation.table, scope));
+            const sourceRows = Number(counted[0]?.count ?? 0);
+            const landedRows = Number(landed?.landed ?? 0);
+            const deadLettered = Number(landed?.dead_lettered ?? 0);
+            const unaccounted = Math.abs(sourceRows - deadLettered - landedRows);
+            passed = unaccounted <= expectation.tolerance * Math.max(sourceRows, 1);
+            observed = {
+              day: run.day,
+              source: sourceRows,
+              landed: landedRows,
+              dead_lettered: deadLettered,
+              // Dead letters not JSON, or whose event time does not parse: no day is theirs.
+              unattributed_dead_letters: Number(landed?.unattributed ?? 0),
+              unaccounted,
+            };
+          } else {
+            passed = unexplained <= expectation.maxUnexplained;
+            observed = { unexplained, max: expectation.maxUnexplained };
+          }
+          checked.push({ expectation: name, severity: expectation.severity, passed, observed });
+        }
+        // Dropped now, not only at commit: the caller's transaction may be longer than this one.
+        for (const relation of states.values()) await trx.raw('DROP TABLE ??', [relation]);
+        return checked;
+      });
       await warehouse.transaction(async (trx) => {
         await trx('quality.results').where({ run_id: run.runId }).delete();
         await trx('quality.results').insert(

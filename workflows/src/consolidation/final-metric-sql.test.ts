@@ -1,6 +1,11 @@
 import { customerSessions, paymentFailureRate, revenuePerMinute } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
-import { conditionSql, finalMetricSql, tableStateSql } from './final-metric-sql';
+import {
+  conditionSql,
+  eventRangeStateSql,
+  finalMetricSql,
+  tableStateSql,
+} from './final-metric-sql';
 
 const range = {
   start: new Date('2026-11-23T00:00:00Z'),
@@ -34,7 +39,53 @@ describe('finalMetricSql', () => {
   it('keeps a session lookback around the range', () => {
     const { bindings } = finalMetricSql(customerSessions, range);
     expect(bindings).toContainEqual(new Date('2026-11-22T00:00:00Z'));
-    expect(bindings).toContainEqual(new Date('2026-11-25T00:00:00Z'));
+    expect(bindings).toContain(Date.parse('2026-11-22T00:00:00Z'));
+    expect(bindings).toContain(Date.parse('2026-11-25T00:00:00Z'));
+  });
+
+  it('reads a materialised state instead of rebuilding it', () => {
+    const { sql, bindings } = finalMetricSql(revenuePerMinute, range, {
+      relation: 'consolidation_state_0',
+    });
+    expect(sql).toContain('FROM "consolidation_state_0"');
+    expect(sql).not.toContain('raw.change_events');
+    expect(placeholders(sql)).toBe(bindings.length);
+    expect(bindings).not.toContain(revenuePerMinute.source.table);
+    expect(() =>
+      finalMetricSql(revenuePerMinute, range, { relation: 'state; DROP TABLE x' }),
+    ).toThrow(/not a relation name/);
+  });
+
+  it('computes a tumbling window without a series per event', () => {
+    expect(finalMetricSql(revenuePerMinute, range).sql).not.toContain('generate_series');
+    expect(finalMetricSql(paymentFailureRate, range).sql).toContain('generate_series');
+  });
+});
+
+describe('eventRangeStateSql', () => {
+  it('reads only the changes committed since the start of the event range', () => {
+    const from = new Date('2026-11-22T00:00:00Z');
+    const to = new Date('2026-11-25T00:00:00Z');
+    const { sql, bindings } = eventRangeStateSql(
+      'shop.orders',
+      'created_at',
+      from,
+      to,
+      range.cutoff,
+    );
+    expect(sql).toContain('committed_at >= ?');
+    expect(sql).not.toContain('created_at');
+    expect(placeholders(sql)).toBe(bindings.length);
+    expect(bindings).toEqual([
+      'shop.orders',
+      from,
+      range.cutoff,
+      'shop.orders',
+      range.cutoff,
+      'created_at',
+      from.getTime(),
+      to.getTime(),
+    ]);
   });
 });
 
@@ -60,7 +111,8 @@ describe('conditionSql', () => {
 describe('tableStateSql', () => {
   it('reads the latest version per key up to the cutoff', () => {
     const { sql, bindings } = tableStateSql('shop.orders', range.cutoff);
-    expect(sql).toContain('DISTINCT ON (primary_key)');
+    expect(sql).toContain('DISTINCT ON (jsonb_hash(primary_key), primary_key)');
+    expect(sql).not.toContain('committed_at >=');
     expect(bindings).toEqual(['shop.orders', range.cutoff, 'shop.orders', range.cutoff]);
   });
 });

@@ -16,23 +16,51 @@ export interface ConsolidationRange {
   cutoff: Date;
 }
 
+/**
+ * Memory for a consolidation's sorts and aggregates, set for its transactions only: a day of
+ * changes sorts in memory instead of spilling to disk.
+ */
+export const CONSOLIDATION_WORK_MEM = '256MB';
+
 // How far around the range a session's events are read: a session starting in the range may
 // run past its end, and an event just after its start may continue an earlier session.
 const SESSION_CONTEXT_MS = 24 * 60 * 60 * 1000;
+
+/** The event times a metric reads to compute a range: its windows' reach around the range. */
+export function eventRangeOf(
+  metric: MetricDefinition,
+  range: Pick<ConsolidationRange, 'start' | 'end'>,
+): { from: Date; to: Date } {
+  const { window } = metric;
+  const lookbackMs = window.kind === 'session' ? SESSION_CONTEXT_MS : window.sizeMs;
+  const lookaheadMs = window.kind === 'session' ? SESSION_CONTEXT_MS : 0;
+  return {
+    from: new Date(range.start.getTime() - lookbackMs),
+    to: new Date(range.end.getTime() + lookaheadMs),
+  };
+}
 
 /**
  * The state of a source table as of the cutoff, rebuilt from the raw changelog: the latest
  * version of every primary key, deletes removed, rows before a truncate gone. Yields `row jsonb`.
  */
 export function tableStateSql(table: string, cutoff: Date): SqlStatement {
-  return latestVersionsSql(table, cutoff);
+  const latest = latestVersionsSql(table, cutoff);
+  return {
+    sql: `${latest.sql}
+      SELECT row FROM latest_rows`,
+    bindings: latest.bindings,
+  };
 }
 
 /**
- * The part of a table's state as of the cutoff that can hold event times in [from, to): the
- * latest version of every row one of whose versions had its event time there. Only the days
- * committed since `from` are scanned for candidates (a change is committed at or after its event
- * time), then the candidates' whole history is read to find their latest version.
+ * The part of a table's state as of the cutoff whose event time is in [from, to), with the event
+ * time in epoch milliseconds: yields `row jsonb` and `t_ms bigint`.
+ *
+ * Only the changes committed in [from, cutoff] are read: a change is committed at or after its
+ * event time, so the latest version of a row with its event time in the range was committed
+ * since `from`, and it is the latest of that row's changes committed since then. Older
+ * partitions are not scanned (their truncates only, by index), whatever history is behind.
  */
 export function eventRangeStateSql(
   table: string,
@@ -41,86 +69,124 @@ export function eventRangeStateSql(
   to: Date,
   cutoff: Date,
 ): SqlStatement {
-  return latestVersionsSql(table, cutoff, {
-    sql: `
-        SELECT DISTINCT primary_key
-          FROM raw.change_events
-         WHERE source_table = ? AND committed_at >= ? AND committed_at <= ?
-           AND (after ->> ?)::timestamptz >= ? AND (after ->> ?)::timestamptz < ?`,
-    bindings: [table, from, cutoff, eventTimeField, from, eventTimeField, to],
-  });
-}
-
-/** The latest version as of the cutoff of every row (or of the candidate rows), as `row jsonb`. */
-function latestVersionsSql(table: string, cutoff: Date, candidates?: SqlStatement): SqlStatement {
-  const candidatesCte = candidates ? `candidates AS (${candidates.sql}\n      ), ` : '';
-  const join = candidates ? 'JOIN candidates USING (primary_key)' : '';
+  const latest = latestVersionsSql(table, cutoff, from);
+  // OFFSET 0 keeps the subquery apart, so each row's event time is parsed once, not per use.
   return {
-    sql: `
-      WITH ${candidatesCte}latest AS (
-        SELECT DISTINCT ON (primary_key) change.op, change.after, change.committed_at
-          FROM raw.change_events change
-          ${join}
-         WHERE change.source_table = ? AND change.committed_at <= ? AND change.op <> 't'
-         ORDER BY primary_key, change.lsn DESC
-      ), truncated AS (
-        SELECT max(committed_at) AS at
-          FROM raw.change_events
-         WHERE source_table = ? AND committed_at <= ? AND op = 't'
-      )
-      SELECT latest.after AS row
-        FROM latest, truncated
-       WHERE latest.op <> 'd' AND (truncated.at IS NULL OR latest.committed_at > truncated.at)`,
-    bindings: [...(candidates?.bindings ?? []), table, cutoff, table, cutoff],
+    sql: `${latest.sql}
+      SELECT row, t_ms
+        FROM (SELECT row, floor(extract(epoch FROM (row ->> ?)::timestamptz) * 1000)::bigint AS t_ms
+                FROM latest_rows OFFSET 0) timed
+       WHERE t_ms >= ? AND t_ms < ?`,
+    bindings: [...latest.bindings, eventTimeField, from.getTime(), to.getTime()],
   };
 }
 
 /**
+ * `WITH ... latest_rows AS (...)`: the latest version as of the cutoff of every row changed since
+ * `from` (of every row when absent), deletes and rows before the last truncate removed.
+ */
+function latestVersionsSql(table: string, cutoff: Date, from?: Date): SqlStatement {
+  // Ordering by the key's hash first compares integers, not jsonb, for all but equal keys:
+  // several times cheaper than sorting by the key alone, and the same grouping.
+  return {
+    sql: `
+      WITH latest AS (
+        SELECT DISTINCT ON (jsonb_hash(primary_key), primary_key) op, after, committed_at
+          FROM raw.change_events
+         WHERE source_table = ?${from ? ' AND committed_at >= ?' : ''} AND committed_at <= ?
+           AND op <> 't'
+         ORDER BY jsonb_hash(primary_key), primary_key, lsn DESC
+      ), truncated AS (
+        SELECT max(committed_at) AS at
+          FROM raw.change_events
+         WHERE source_table = ? AND committed_at <= ? AND op = 't'
+      ), latest_rows AS (
+        SELECT latest.after AS row
+          FROM latest, truncated
+         WHERE latest.op <> 'd' AND (truncated.at IS NULL OR latest.committed_at > truncated.at)
+      )`,
+    bindings: [table, ...(from ? [from] : []), cutoff, table, cutoff],
+  };
+}
+
+/** A relation holding a table's event-range state (`row`, `t_ms`), e.g. a temporary table. */
+export interface MaterialisedState {
+  relation: string;
+}
+
+const RELATION = /^[a-z_][a-z0-9_]*$/;
+
+/**
  * Final values of a metric for a range, as SQL over the table state as of the cutoff: the same
  * definition the stream runs incrementally, executed in one pass. Yields `window_start`,
- * `window_end` (timestamptz), `key_values` (jsonb array), `value` (numeric) and `rows`.
+ * `window_end` (timestamptz), `key_values` (jsonb array), `value` (numeric) and `rows`, in no
+ * particular order. The state is rebuilt inside the statement, or read from `materialised`: the
+ * event-range state of the metric's table over at least the metric's event range (see
+ * eventRangeOf), so that several metrics of one table share one rebuild.
  * Identifiers come from the validated definition and travel as bindings, never as SQL text.
  */
-export function finalMetricSql(metric: MetricDefinition, range: ConsolidationRange): SqlStatement {
+export function finalMetricSql(
+  metric: MetricDefinition,
+  range: ConsolidationRange,
+  materialised?: MaterialisedState,
+): SqlStatement {
   const { bind, statement } = binder();
   const { window } = metric;
-  const lookbackMs = window.kind === 'session' ? SESSION_CONTEXT_MS : window.sizeMs;
-  const lookaheadMs = window.kind === 'session' ? SESSION_CONTEXT_MS : 0;
-  const from = new Date(range.start.getTime() - lookbackMs);
-  const to = new Date(range.end.getTime() + lookaheadMs);
-  const state = eventRangeStateSql(
-    metric.source.table,
-    metric.eventTimeField,
-    from,
-    to,
-    range.cutoff,
-  );
-  const stateSql = state.sql.replace(/\?/g, () => bind(state.bindings.shift() as Date | string));
+  const { from, to } = eventRangeOf(metric, range);
+  let state = 'state';
+  let stateCte = '';
+  if (materialised) {
+    if (!RELATION.test(materialised.relation)) {
+      throw new Error(`not a relation name: "${materialised.relation}"`);
+    }
+    state = `"${materialised.relation}"`;
+  } else {
+    const rebuilt = eventRangeStateSql(
+      metric.source.table,
+      metric.eventTimeField,
+      from,
+      to,
+      range.cutoff,
+    );
+    const rebuiltSql = rebuilt.sql.replace(/\?/g, () =>
+      bind(rebuilt.bindings.shift() as SqlStatement['bindings'][number]),
+    );
+    stateCte = `
+      state AS (${rebuiltSql}),`;
+  }
 
-  const eventTime = `(row ->> ${bind(metric.eventTimeField)})::timestamptz`;
   const keyValues = `jsonb_build_array(${metric.keys.map((key) => `row -> ${bind(key)}`).join(', ')})`;
   const filter = metric.filter.map((condition) => conditionSql(condition, bind));
-  const aggregate = aggregateSql(metric, bind);
+  const aggregate = aggregateSql(metric);
+  // Each event narrowed to what the windows and the aggregate need; materialised where a sort
+  // follows (sessions, hopping windows), so that it moves a few bytes per event, not its row.
+  const materialise = window.kind === 'tumbling' ? '' : ' MATERIALIZED';
   const events = `
-      events AS (
-        SELECT row, ${keyValues} AS key_values,
-               floor(extract(epoch FROM ${eventTime}) * 1000)::bigint AS t_ms
-          FROM state
-         WHERE ${[`${eventTime} >= ${bind(from)}`, `${eventTime} < ${bind(to)}`, ...filter].join(
-           '\n           AND ',
-         )}
+      events AS${materialise} (
+        SELECT ${keyValues} AS key_values, t_ms, ${measureOf(metric, bind)} AS measure${
+          window.kind === 'session' ? `, jsonb_hash(${keyValues}) AS key_hash` : ''
+        }
+          FROM ${state}
+         WHERE ${[
+           `t_ms >= ${bind(from.getTime())}`,
+           `t_ms < ${bind(to.getTime())}`,
+           ...filter,
+         ].join('\n           AND ')}
       )`;
 
   if (window.kind === 'session') {
     const gap = bind(window.gapMs);
+    // Partitioned by the key's hash first, as in the state rebuild: integer comparisons; both
+    // windows partition and order by the same columns, so the events are sorted once.
     return statement(`
-      WITH state AS (${stateSql}),${events},
+      WITH${stateCte}${events},
       ordered AS (
-        SELECT *, CASE WHEN t_ms - lag(t_ms) OVER (PARTITION BY key_values ORDER BY t_ms) < ${gap}
+        SELECT *, CASE WHEN t_ms - lag(t_ms) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms)
+                            < ${gap}
                        THEN 0 ELSE 1 END AS starts_session
           FROM events
       ), numbered AS (
-        SELECT *, sum(starts_session) OVER (PARTITION BY key_values ORDER BY t_ms
+        SELECT *, sum(starts_session) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms
                                             ROWS UNBOUNDED PRECEDING) AS session
           FROM ordered
       ), sessions AS (
@@ -132,21 +198,27 @@ export function finalMetricSql(metric: MetricDefinition, range: ConsolidationRan
       SELECT to_timestamp(start_ms / 1000.0) AS window_start,
              to_timestamp(end_ms / 1000.0) AS window_end, key_values, value, rows
         FROM sessions
-       WHERE start_ms >= ${bind(range.start.getTime())} AND start_ms < ${bind(range.end.getTime())}
-       ORDER BY window_start, key_values`);
+       WHERE start_ms >= ${bind(range.start.getTime())} AND start_ms < ${bind(range.end.getTime())}`);
   }
 
   const size = window.sizeMs;
   const slide = window.kind === 'hopping' ? window.slideMs : window.sizeMs;
+  // The slide boundary at or before the event, rounding down before 1970 too (integer division
+  // in SQL truncates towards zero; the stream floors).
+  const slideStart = `(t_ms - ((t_ms % ${bind(slide)}) + ${bind(slide)}) % ${bind(slide)})`;
+  // A tumbling window is the one window of its slide: no series to generate per event.
+  const windowStarts =
+    window.kind === 'tumbling'
+      ? `(SELECT ${slideStart} AS window_start_ms) AS window_start_ms`
+      : `generate_series(
+                 ${slideStart} - ${bind(size - slide)},
+                 ${slideStart},
+                 ${bind(slide)}::bigint) AS window_start_ms`;
   return statement(`
-      WITH state AS (${stateSql}),${events},
+      WITH${stateCte}${events},
       windowed AS (
         SELECT events.*, window_start_ms
-          FROM events,
-               LATERAL generate_series(
-                 (t_ms / ${bind(slide)}) * ${bind(slide)} - ${bind(size - slide)},
-                 (t_ms / ${bind(slide)}) * ${bind(slide)},
-                 ${bind(slide)}::bigint) AS window_start_ms
+          FROM events, LATERAL ${windowStarts}
       )
       SELECT to_timestamp(window_start_ms / 1000.0) AS window_start,
              to_timestamp((window_start_ms + ${bind(size)}) / 1000.0) AS window_end,
@@ -154,8 +226,7 @@ export function finalMetricSql(metric: MetricDefinition, range: ConsolidationRan
         FROM windowed
        WHERE window_start_ms >= ${bind(range.start.getTime())}
          AND window_start_ms < ${bind(range.end.getTime())}
-       GROUP BY window_start_ms, key_values
-       ORDER BY window_start, key_values`);
+       GROUP BY window_start_ms, key_values`);
 }
 
 export type Bind = (value: string | number | boolean | Date) => string;
@@ -182,12 +253,19 @@ export function binder(): { bind: Bind; statement: (sql: string) => SqlStatement
   };
 }
 
-function aggregateSql(metric: MetricDefinition, bind: Bind): string {
+/** The value an event contributes to the aggregate, read from its row (`NULL` for a count). */
+function measureOf(metric: MetricDefinition, bind: Bind): string {
+  const { aggregate } = metric;
+  if (aggregate.fn === 'count') return 'NULL::numeric';
+  return measureSql(aggregate.of, bind, aggregate.fn !== 'count_distinct');
+}
+
+/** The aggregate over the events' `measure` column. */
+function aggregateSql(metric: MetricDefinition): string {
   const { aggregate } = metric;
   if (aggregate.fn === 'count') return 'count(*)';
-  const measure = measureSql(aggregate.of, bind, aggregate.fn !== 'count_distinct');
-  if (aggregate.fn === 'count_distinct') return `count(DISTINCT ${measure})`;
-  return `${aggregate.fn}(${measure})`;
+  if (aggregate.fn === 'count_distinct') return 'count(DISTINCT measure)';
+  return `${aggregate.fn}(measure)`;
 }
 
 function measureSql(measure: Measure, bind: Bind, numeric: boolean): string {
