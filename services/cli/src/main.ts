@@ -147,7 +147,12 @@ async function main(argv: string[]): Promise<number> {
     level: config.logLevel,
     fields: { service: `tidemark-${command}` },
   });
-  installTemporalRuntime(logger);
+  // The demo shows a blocked publication on purpose: the SDK's warning about it would be noise.
+  installTemporalRuntime(
+    command === 'demo'
+      ? createLogger({ level: 'error', fields: { service: 'tidemark-demo' } })
+      : logger,
+  );
   const print = (line: string) => process.stdout.write(`${line}\n`);
   switch (command) {
     case 'migrate': {

@@ -14,6 +14,11 @@ export interface QualityGateDependencies {
   warehouse: Knex;
   /** The source database, read-only, for row counts. */
   source: Knex;
+  /**
+   * The stream pipeline whose landing the row counts check: rows with an event time before it
+   * observed the changelog (started at the topics' end) were never its to land.
+   */
+  pipeline?: string;
   expectations?: readonly Expectation[];
 }
 
@@ -53,6 +58,15 @@ export function createQualityGateActivities(deps: QualityGateDependencies) {
         to: new Date(run.rangeEnd),
         cutoff: new Date(run.cutoff),
       };
+      const observation = deps.pipeline
+        ? await warehouse('stream.pipelines')
+            .where({ pipeline: deps.pipeline })
+            .first('observed_from')
+        : undefined;
+      const countFrom = new Date(
+        Math.max(scope.from.getTime(), new Date(observation?.observed_from ?? 0).getTime()),
+      );
+      const countScope = { ...scope, from: countFrom < scope.to ? countFrom : scope.to };
       const results = await warehouse.transaction(async (trx) => {
         await trx.raw(`SET LOCAL work_mem = '${CONSOLIDATION_WORK_MEM}'`);
         await trx.raw('SET LOCAL jit = off');
@@ -86,14 +100,14 @@ export function createQualityGateActivities(deps: QualityGateDependencies) {
             const counted = (await source
               .withSchema(schema)
               .from(table)
-              .where(eventTimeField, '>=', scope.from)
-              .andWhere(eventTimeField, '<', scope.to)
+              .where(eventTimeField, '>=', countScope.from)
+              .andWhere(eventTimeField, '<', countScope.to)
               .count({ count: '*' })) as { count: string }[];
             const landed = await query<{
               landed: string;
               dead_lettered: string;
               unattributed: string;
-            }>(landedRowCountSql(expectation.table, scope));
+            }>(landedRowCountSql(expectation.table, countScope));
             const sourceRows = Number(counted[0]?.count ?? 0);
             const landedRows = Number(landed?.landed ?? 0);
             const deadLettered = Number(landed?.dead_lettered ?? 0);
@@ -101,6 +115,7 @@ export function createQualityGateActivities(deps: QualityGateDependencies) {
             passed = unaccounted <= expectation.tolerance * Math.max(sourceRows, 1);
             observed = {
               day: run.day,
+              ...(countScope.from > scope.from ? { counted_from: countScope.from } : {}),
               source: sourceRows,
               landed: landedRows,
               dead_lettered: deadLettered,

@@ -25,5 +25,17 @@ describe('the walking skeleton', () => {
     );
     expect(output).toMatch(/load: +\d+ operations at \d+\/s/);
     expect(output).toMatch(/late: +\d+ \w+/);
+    // The batch half: the day consolidated and published behind a passing gate, every difference
+    // explained, then a stricter expectation blocking a second publication.
+    expect(output).toMatch(/batch: +run demo-consolidate-\S+: \d+ final values published/);
+    expect(output).toContain('gate: passed');
+    const total = output.split('\n').find((line) => /^total +\d+/.test(line));
+    expect(total?.trim().split(/\s+/).at(-1)).toBe('0');
+    expect(output).toMatch(
+      /gate: +QUALITY_GATE_FAILED: .*range:shop\.orders\.amount_minor:\.\.10000/,
+    );
+    expect(output).toMatch(
+      /publication blocked; the \d+ values of run demo-consolidate-\S+ stay published/,
+    );
   }, 240_000);
 });
