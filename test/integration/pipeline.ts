@@ -115,3 +115,37 @@ export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<numbe
     await admin.disconnect();
   }
 }
+
+/**
+ * Waits until at least `atLeast` messages were written to the topic since `before`, and then no
+ * more for `quietMs` (a delete also writes a tombstone, so counts of changes are lower bounds):
+ * the end offsets once the source's changes have all reached Kafka.
+ */
+export async function waitTopicSettled(
+  kafka: Kafka,
+  topic: string,
+  before: Map<number, bigint>,
+  atLeast: number,
+  quietMs = 2_000,
+): Promise<Map<number, bigint>> {
+  let last = '';
+  let since = Date.now();
+  return waitFor(
+    `${atLeast} messages on ${topic}, then quiet`,
+    async () => {
+      const ends = await endOffsets(kafka, topic);
+      const written = [...ends].reduce(
+        (sum, [partition, end]) => sum + Number(end - (before.get(partition) ?? 0n)),
+        0,
+      );
+      const seen = JSON.stringify([...ends].map(([partition, end]) => [partition, String(end)]));
+      if (seen !== last) {
+        last = seen;
+        since = Date.now();
+        return undefined;
+      }
+      return written >= atLeast && Date.now() - since >= quietMs ? ends : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 250 },
+  );
+}

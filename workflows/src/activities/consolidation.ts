@@ -5,6 +5,7 @@ import {
   RECONCILIATION_CAUSES,
   type ReconciliationCause,
 } from '../consolidation/reconcile';
+import { preStartChangesSql } from '../consolidation/unobserved-sql';
 import { createFinalValueActivities } from './final-values';
 import { withHeartbeats } from './heartbeat';
 import { dayRange, selectMetrics, type ConsolidationRun } from './run';
@@ -101,23 +102,28 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
      */
     async reconcile(run: ConsolidationRun): Promise<ReconciliationCounts> {
       const selected = selectMetrics(run.metrics, metrics);
-      // Windows that started before the pipeline observed the changelog have no provisional
-      // side to compare; a pipeline that never ran observed nothing.
+      // Windows the pipeline saw only part of (changes committed before it started at the
+      // topics' end touched them) have no comparable provisional side; a pipeline that never
+      // ran saw nothing.
       const observation = await warehouse('stream.pipelines')
         .where({ pipeline })
         .first('observed_from');
-      const observedFrom = !observation
-        ? new Date(run.rangeEnd)
-        : observation.observed_from === null
-          ? new Date(run.rangeStart)
-          : new Date(
-              Math.min(
-                Math.max(new Date(observation.observed_from).getTime(), Date.parse(run.rangeStart)),
-                Date.parse(run.rangeEnd),
-              ),
-            );
+      const observedFrom: Date | null = observation?.observed_from ?? null;
+      const preStart = observedFrom
+        ? preStartChangesSql(
+            selected,
+            { start: new Date(run.rangeStart), end: new Date(run.rangeEnd) },
+            new Date(observedFrom),
+          )
+        : {
+            sql: `SELECT NULL::text AS metric, NULL::jsonb AS key_values,
+                         NULL::timestamptz AS first_event, NULL::timestamptz AS last_event,
+                         NULL::interval AS reach WHERE false`,
+            bindings: [],
+          };
       const rows = await warehouse.raw(
-        `WITH final AS (
+        `WITH pre_start AS MATERIALIZED (${preStart.sql}),
+         final AS (
            SELECT metric, window_start, window_end, key_values, value
              FROM final.staged_values WHERE run_id = ?
          ), provisional AS (
@@ -149,17 +155,12 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                 p.value AS provisional, f.value AS final,
                 COALESCE(late.reasons, '{}') AS late_reasons,
                 COALESCE(late.dead_lettered, false) AS dead_lettered,
-                -- Started before the pipeline observed the changelog and nothing of it seen late,
-                -- or a session the stream saw only the end of (its start was before then).
-                (COALESCE(f.window_start, p.window_start) < ?::timestamptz AND late.metric IS NULL)
-                OR EXISTS (
-                  SELECT 1 FROM final.staged_values earlier
-                   WHERE earlier.run_id = ? AND earlier.metric = ANY(?::text[])
-                     AND earlier.metric = COALESCE(f.metric, p.metric)
-                     AND earlier.key_values = COALESCE(f.key_values, p.key_values)
-                     AND earlier.window_start < ?::timestamptz
-                     AND earlier.window_end > COALESCE(f.window_start, p.window_start)
-                     AND earlier.window_start < COALESCE(f.window_end, p.window_end)
+                ?::boolean OR EXISTS (
+                  SELECT 1 FROM pre_start
+                   WHERE pre_start.metric = COALESCE(f.metric, p.metric)
+                     AND pre_start.key_values = COALESCE(f.key_values, p.key_values)
+                     AND pre_start.first_event < COALESCE(f.window_end, p.window_end)
+                     AND pre_start.last_event >= COALESCE(f.window_start, p.window_start) - pre_start.reach
                 ) AS unobserved
            FROM final f
            FULL JOIN provisional p USING (metric, window_start, window_end, key_values)
@@ -168,6 +169,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                          AND late.window_end = COALESCE(f.window_end, p.window_end)
                          AND late.key_values = COALESCE(f.key_values, p.key_values)`,
         [
+          ...preStart.bindings,
           run.runId,
           selected.map((metric) => metric.name),
           selected.map((metric) => metric.aggregate.fn),
@@ -178,12 +180,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           selected.map((metric) => metric.name),
           run.rangeStart,
           run.rangeEnd,
-          observedFrom,
-          run.runId,
-          selected
-            .filter((metric) => metric.window.kind === 'session')
-            .map((metric) => metric.name),
-          observedFrom,
+          !observation,
         ],
       );
       const counts = Object.fromEntries([

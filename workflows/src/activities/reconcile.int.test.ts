@@ -48,8 +48,10 @@ const WINDOWS: {
     late: { reason: 'late_beyond_lateness', lsn: 9_003 },
   },
   { minute: 604, final: 5, provisional: 4 },
-  // Before the pipeline observed the changelog: nothing to compare.
+  // Touched by a change committed before the pipeline started at the topics' end: not compared.
   { minute: 10, final: 7, provisional: null },
+  // Before the pipeline started too, but no change it missed touched it: a real difference.
+  { minute: 20, final: 2, provisional: null },
 ];
 
 beforeAll(async () => {
@@ -104,6 +106,21 @@ beforeAll(async () => {
       });
     }
   }
+  // The change the pipeline never saw: committed at 00:10, before it started at 01:00.
+  await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [[day]]);
+  await warehouse('raw.change_events').insert({
+    source_table: 'shop.orders',
+    op: 'c',
+    primary_key: JSON.stringify({ id: `${pipeline}-unseen` }),
+    lsn: 1,
+    committed_at: at(10),
+    captured_at: at(10),
+    after: JSON.stringify({ id: `${pipeline}-unseen`, currency: 'EUR', created_at: at(10) }),
+    kafka_topic: `${pipeline}.shop.orders`,
+    kafka_partition: 0,
+    kafka_offset: 0,
+    kafka_timestamp: at(10),
+  });
   const [deadLetter] = await warehouse('ops.dead_letters')
     .insert({
       kafka_topic: `${pipeline}.shop.orders`,
@@ -129,6 +146,9 @@ afterAll(async () => {
   await warehouse('provisional.metric_values').where({ pipeline }).delete();
   await warehouse('ops.late_events').where({ pipeline }).delete();
   await warehouse('stream.pipelines').where({ pipeline }).delete();
+  await warehouse('raw.change_events')
+    .where({ kafka_topic: `${pipeline}.shop.orders` })
+    .delete();
   if (deadLetterId) await warehouse('ops.dead_letters').where({ id: deadLetterId }).delete();
   await Promise.all([warehouse.destroy(), source.destroy()]);
 });
@@ -142,7 +162,7 @@ describe('the reconciliation', () => {
       late_beyond_lateness: 1,
       changed_after_close: 1,
       dead_lettered: 1,
-      unexplained: 1,
+      unexplained: 2,
       unobserved: 1,
     });
     const rows = await warehouse('audit.reconciliation')
@@ -158,6 +178,7 @@ describe('the reconciliation', () => {
         row.cause,
       ]),
     ).toEqual([
+      [20, null, 2, null, 'unexplained'],
       [600, 3, 3, 0, 'exact'],
       [601, 3, 4, 1, 'late_beyond_lateness'],
       [602, 3, 2, -1, 'changed_after_close'],
@@ -172,6 +193,6 @@ describe('the reconciliation', () => {
     const [count] = await warehouse('audit.reconciliation')
       .where({ run_id: runId })
       .count({ n: '*' });
-    expect(Number(count?.n)).toBe(5);
+    expect(Number(count?.n)).toBe(6);
   });
 });

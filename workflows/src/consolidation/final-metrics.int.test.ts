@@ -10,7 +10,7 @@ import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '
 import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endOffsets } from '../../../test/integration/pipeline';
+import { endOffsets, waitTopicSettled } from '../../../test/integration/pipeline';
 import { finalMetricSql } from './final-metric-sql';
 
 // The batch layer's SQL, generated from the same definitions the stream runs, over the table
@@ -66,18 +66,7 @@ beforeAll(async () => {
     outOfOrder: 0.2,
   });
   // Everything the load wrote is landed once the pipeline has stored the topic's end offsets.
-  await waitFor(
-    'Debezium to deliver the load',
-    async () => {
-      const now = await endOffsets(kafka, `${prefix}.shop.orders`);
-      const written = [...now].reduce(
-        (sum, [partition, end]) => sum + Number(end - (before.get(partition) ?? 0n)),
-        0,
-      );
-      return written >= report.changes ? now : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500 },
-  ).then((ends) =>
+  await waitTopicSettled(kafka, `${prefix}.shop.orders`, before, report.changes).then((ends) =>
     waitFor(
       'the pipeline to land the load',
       async () => {

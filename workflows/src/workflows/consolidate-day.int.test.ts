@@ -7,7 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endOffsets } from '../../../test/integration/pipeline';
+import { endOffsets, waitTopicSettled } from '../../../test/integration/pipeline';
 import { createConsolidationActivities } from '../activities/consolidation';
 import { createTemporalClient } from '../client';
 import { consolidateDayWorkflow } from './consolidate-day';
@@ -101,6 +101,10 @@ beforeAll(async () => {
     async () => (stream.watermarks().get('orders_per_minute') ?? null) !== null || undefined,
     { timeoutMs: 30_000, intervalMs: 100 },
   );
+  const before = new Map<string, Map<number, bigint>>();
+  for (const topic of [`${prefix}.shop.orders`, `${prefix}.shop.payments`]) {
+    before.set(topic, await endOffsets(kafka, topic));
+  }
   report = await runLoad(source, {
     ratePerSec: 400,
     durationMs: 4_000,
@@ -116,26 +120,24 @@ beforeAll(async () => {
     late: 0.05,
     lateByMs: 20 * MINUTE,
   });
-  const ends = await endOffsets(kafka, `${prefix}.shop.orders`);
-  await waitFor(
-    'the pipeline to land the load',
-    async () => {
-      const stored = await warehouse('ops.consumer_offsets').where({
-        group_id: pipeline,
-        topic: `${prefix}.shop.orders`,
-      });
-      const landed = stored.reduce((sum, row) => sum + Number(row.next_offset), 0);
-      const end = [...ends.values()].reduce((sum, offset) => sum + Number(offset), 0);
-      return landed >= end - 10_000_000 &&
-        [...ends].every(([partition, offset]) => {
-          const row = stored.find((candidate) => candidate.partition === partition);
-          return !row || BigInt(row.next_offset) >= offset;
-        })
-        ? true
-        : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500 },
-  );
+  // Every change of the load in Kafka (both topics quiet), then read by the pipeline.
+  for (const topic of [`${prefix}.shop.orders`, `${prefix}.shop.payments`]) {
+    const ends = await waitTopicSettled(kafka, topic, before.get(topic)!, 0);
+    await waitFor(
+      `the pipeline to read ${topic} to its end`,
+      async () => {
+        const stored = await warehouse('ops.consumer_offsets').where({ group_id: pipeline, topic });
+        return (
+          [...ends].every(([partition, end]) => {
+            if (end <= (before.get(topic)?.get(partition) ?? 0n)) return true;
+            const row = stored.find((candidate) => candidate.partition === partition);
+            return row !== undefined && BigInt(row.next_offset) >= end;
+          }) || undefined
+        );
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+  }
   asOf = new Date().toISOString();
 });
 
