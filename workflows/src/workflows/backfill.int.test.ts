@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Expectation } from '@tidemark/contracts';
 import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killHard } from '../../../test/integration/process';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
-import { createConsolidationActivities } from '../activities/consolidation';
+import { runConsolidationWorker } from '../testing/consolidation-worker';
 import {
   backfillProgressQuery,
   backfillWorkflow,
@@ -30,7 +30,6 @@ const source = createDatabase(config.source, 4);
 const sourceReader = createDatabase(config.sourceReader, 2);
 const warehouse = createDatabase(config.warehouse, 6);
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WORKFLOWS_PATH = fileURLToPath(new URL('./index.ts', import.meta.url));
 const MINUTE = 60_000;
 const DAY_MS = 24 * 60 * MINUTE;
 const DAYS = 30;
@@ -58,23 +57,19 @@ const children = new Set<ChildProcess>();
 const inProcessWorkers: (() => Promise<void>)[] = [];
 
 async function startInProcessWorker(taskQueue: string): Promise<void> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createConsolidationActivities({
-      warehouse,
-      source: sourceReader,
-      pipeline: pipeline.name,
-      expectations: HOLDING,
+  inProcessWorkers.push(
+    await runConsolidationWorker({
+      connection: env.nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      dependencies: {
+        warehouse,
+        source: sourceReader,
+        pipeline: pipeline.name,
+        expectations: HOLDING,
+      },
     }),
-  });
-  const running = worker.run();
-  inProcessWorkers.push(async () => {
-    worker.shutdown();
-    await running;
-  });
+  );
 }
 
 /** `tidemark worker` as its own process, as operators run it. */

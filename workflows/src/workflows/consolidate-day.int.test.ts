@@ -3,12 +3,11 @@ import { METRICS, type Expectation } from '@tidemark/contracts';
 import { runLoad, type LoadReport } from '@tidemark/loadgen';
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endOffsets, waitTopicSettled } from '../../../test/integration/pipeline';
-import { createConsolidationActivities } from '../activities/consolidation';
+import { runConsolidationWorker } from '../testing/consolidation-worker';
 import { createTemporalClient } from '../client';
 import { consolidateDayWorkflow } from './consolidate-day';
 
@@ -31,7 +30,6 @@ const letters = () =>
   );
 const currency = letters();
 const MINUTE = 60_000;
-const WORKFLOWS_PATH = fileURLToPath(new URL('./index.ts', import.meta.url));
 const workers: { shutdown: () => Promise<void> }[] = [];
 let stream: StreamPipeline;
 let report: LoadReport;
@@ -51,23 +49,15 @@ const FAILING: Expectation[] = [
 
 async function startWorker(taskQueue: string, expectations: Expectation[]) {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const worker = await Worker.create({
+  const stop = await runConsolidationWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createConsolidationActivities({
-      warehouse,
-      source: sourceReader,
-      pipeline,
-      expectations,
-    }),
+    dependencies: { warehouse, source: sourceReader, pipeline, expectations },
   });
-  const running = worker.run();
   workers.push({
     shutdown: async () => {
-      worker.shutdown();
-      await running;
+      await stop();
       await connection.close();
     },
   });

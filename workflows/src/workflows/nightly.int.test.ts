@@ -1,11 +1,10 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
-import { createConsolidationActivities } from '../activities/consolidation';
+import { runConsolidationWorker } from '../testing/consolidation-worker';
 import { nightlyScheduleOptions } from '../schedule';
 import { dayBefore } from './nightly';
 
@@ -16,7 +15,6 @@ import { dayBefore } from './nightly';
 const config = loadConfig();
 const warehouse = createDatabase(config.warehouse, 4);
 const sourceReader = createDatabase(config.sourceReader, 2);
-const WORKFLOWS_PATH = fileURLToPath(new URL('./index.ts', import.meta.url));
 const tag = randomUUID().slice(0, 8);
 const taskQueue = `nightly-int-${tag}`;
 const scheduleId = `nightly-int-${tag}`;
@@ -40,24 +38,18 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000, intervalMs: 500 },
   );
-  const worker = await Worker.create({
+  stopWorker = await runConsolidationWorker({
     connection: env.nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: createConsolidationActivities({
+    dependencies: {
       warehouse,
       source: sourceReader,
       pipeline: pipeline.name,
       // Only what holds on any shared stack: this test is about the Schedule, not the gate.
       expectations: [{ kind: 'reconciliation_drift', maxUnexplained: 0, severity: 'WARN' }],
-    }),
+    },
   });
-  const running = worker.run();
-  stopWorker = async () => {
-    worker.shutdown();
-    await running;
-  };
 });
 
 afterAll(async () => {

@@ -1,0 +1,32 @@
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import {
+  createConsolidationActivities,
+  type ConsolidationDependencies,
+} from '../activities/consolidation';
+
+const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * For tests: a worker running every tidemark workflow with the consolidation activities on its
+ * own task queue, until the returned function shuts it down.
+ */
+export async function runConsolidationWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  dependencies: ConsolidationDependencies;
+}): Promise<() => Promise<void>> {
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createConsolidationActivities(options.dependencies),
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
