@@ -5,6 +5,7 @@ import {
   RECONCILIATION_CAUSES,
   type ReconciliationCause,
 } from '../consolidation/reconcile';
+import { CONSOLIDATION_WORK_MEM } from '../consolidation/final-metric-sql';
 import { preStartChangesSql } from '../consolidation/unobserved-sql';
 import { createFinalValueActivities } from './final-values';
 import { withHeartbeats } from './heartbeat';
@@ -121,9 +122,17 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                          NULL::interval AS reach WHERE false`,
             bindings: [],
           };
-      const rows = await warehouse.raw(
-        `WITH pre_start AS MATERIALIZED (${preStart.sql}),
-         final AS (
+      // The missed changes go to an indexed temporary table: each reconciled window looks its
+      // key's up by index instead of scanning all of them.
+      const rows = await warehouse.transaction(async (trx): Promise<{ rows: unknown[] }> => {
+        await trx.raw(`SET LOCAL work_mem = '${CONSOLIDATION_WORK_MEM}'`);
+        await trx.raw(`CREATE TEMPORARY TABLE pre_start ON COMMIT DROP AS ${preStart.sql}`, [
+          ...preStart.bindings,
+        ]);
+        await trx.raw('CREATE INDEX ON pre_start (metric, key_values, last_event)');
+        await trx.raw('ANALYZE pre_start');
+        return (await trx.raw(
+          `WITH final AS (
            SELECT metric, window_start, window_end, key_values, value
              FROM final.staged_values WHERE run_id = ?
          ), provisional AS (
@@ -168,21 +177,21 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
                          AND late.window_start = COALESCE(f.window_start, p.window_start)
                          AND late.window_end = COALESCE(f.window_end, p.window_end)
                          AND late.key_values = COALESCE(f.key_values, p.key_values)`,
-        [
-          ...preStart.bindings,
-          run.runId,
-          selected.map((metric) => metric.name),
-          selected.map((metric) => metric.aggregate.fn),
-          pipeline,
-          run.rangeStart,
-          run.rangeEnd,
-          pipeline,
-          selected.map((metric) => metric.name),
-          run.rangeStart,
-          run.rangeEnd,
-          !observation,
-        ],
-      );
+          [
+            run.runId,
+            selected.map((metric) => metric.name),
+            selected.map((metric) => metric.aggregate.fn),
+            pipeline,
+            run.rangeStart,
+            run.rangeEnd,
+            pipeline,
+            selected.map((metric) => metric.name),
+            run.rangeStart,
+            run.rangeEnd,
+            !observation,
+          ],
+        )) as { rows: unknown[] };
+      });
       const counts = Object.fromEntries([
         ...RECONCILIATION_CAUSES.map((cause) => [cause, 0]),
         ['unobserved', 0],
