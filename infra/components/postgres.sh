@@ -90,9 +90,26 @@ postgres_down() {
   fi
 }
 
+# Debezium's replication slot: "lost" means PostgreSQL removed WAL it still needed
+# (max_slot_wal_keep_size), so changes were never captured. Absent before the connector's first run.
+slot_status() {
+  local slot="${TIDEMARK_SLOT_NAME:-tidemark_shop}" wal_status
+  wal_status=$(postgres_psql -d source -Atc \
+    "select wal_status from pg_replication_slots where slot_name = '$slot'" 2>/dev/null || true)
+  case "$wal_status" in
+    "") ;;
+    lost)
+      echo "DOWN  slot       $slot lost: WAL it needed was removed, changes since were not captured (see README, Troubleshooting)"
+      return 1
+      ;;
+    *) echo "ok    slot       $slot (wal_status=$wal_status)" ;;
+  esac
+}
+
 postgres_status() {
   if postgres_healthy && postgres_running_ours; then
     echo "ok    postgres   $TIDEMARK_PG_HOST:$TIDEMARK_PG_PORT (wal_level=$(postgres_psql -d postgres -Atc 'show wal_level'))"
+    slot_status || return 1
   else
     echo "DOWN  postgres   $TIDEMARK_PG_HOST:$TIDEMARK_PG_PORT"
     return 1
