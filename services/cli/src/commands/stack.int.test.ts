@@ -47,7 +47,7 @@ describe('the running stack', () => {
     'reports every component healthy from infra:status',
     async () => {
       const { stdout } = await promisify(execFile)('bash', [STACK_SCRIPT, 'status']);
-      for (const component of ['postgres', 'kafka', 'connect', 'debezium', 'temporal']) {
+      for (const component of ['postgres', 'slot', 'kafka', 'connect', 'debezium', 'temporal']) {
         expect(stdout).toMatch(new RegExp(`^ok\\s+${component}\\s`, 'm'));
       }
       expect(stdout).toMatch(/debezium .* RUNNING \(tasks 0:RUNNING\)/);
