@@ -1,12 +1,17 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { METRICS, type Expectation } from '@tidemark/contracts';
+import type { Expectation } from '@tidemark/contracts';
 import { runLoad, type LoadReport } from '@tidemark/loadgen';
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
-import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
+import type { StreamPipeline } from '@tidemark/stream';
 import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endOffsets, waitTopicSettled } from '../../../test/integration/pipeline';
+import {
+  endOffsets,
+  startTestPipeline,
+  waitTopicSettled,
+  type TestPipeline,
+} from '../../../test/integration/pipeline';
 import { runConsolidationWorker } from '../testing/consolidation-worker';
 import { createTemporalClient } from '../client';
 import { consolidateDayWorkflow } from './consolidate-day';
@@ -31,6 +36,7 @@ const letters = () =>
 const currency = letters();
 const MINUTE = 60_000;
 const workers: { shutdown: () => Promise<void> }[] = [];
+let testPipeline: TestPipeline;
 let stream: StreamPipeline;
 let report: LoadReport;
 let asOf: string;
@@ -64,22 +70,8 @@ async function startWorker(taskQueue: string, expectations: Expectation[]) {
 }
 
 beforeAll(async () => {
-  stream = await startStreamPipeline({
-    kafka,
-    warehouse,
-    logger: silentLogger,
-    pipeline,
-    topics: new Map([
-      ['shop.orders', `${prefix}.shop.orders`],
-      ['shop.payments', `${prefix}.shop.payments`],
-    ]),
-    heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
-    metrics: METRICS,
-    startAt: 'latest',
-    idleTimeoutMs: 1_000,
-    tickMs: 250,
-  });
-  await stream.joined;
+  testPipeline = await startTestPipeline({ config, warehouse, name: pipeline });
+  stream = testPipeline.stream;
   await source('shop.orders').insert({
     customer_id: `${pipeline}-warmup`,
     amount_minor: 100,
@@ -133,8 +125,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const worker of workers) await worker.shutdown();
-  await stream?.stop();
-  await resetPipeline(warehouse, kafka, pipeline);
+  await testPipeline?.stopAndReset();
   await Promise.all([source.destroy(), sourceReader.destroy(), warehouse.destroy()]);
 });
 
