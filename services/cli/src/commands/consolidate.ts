@@ -1,4 +1,8 @@
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { METRICS } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
@@ -122,6 +126,12 @@ export async function consolidateCommand(
       ],
     });
   } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      print(
+        `a consolidation of ${args.day} is already running (workflow ${workflowId}): see the Temporal UI, or wait for it`,
+      );
+      return 1;
+    }
     const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
     if (cause instanceof ApplicationFailure) {
       print(`${cause.type}: ${cause.message}`);
