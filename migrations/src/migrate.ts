@@ -10,6 +10,7 @@ import * as finalMetrics from './warehouse/0006-final-metrics';
 import * as backfills from './warehouse/0007-backfills';
 import * as dayScopedQuality from './warehouse/0008-day-scoped-quality';
 import * as pipelineObservation from './warehouse/0009-pipeline-observation';
+import * as compactSessionState from './warehouse/0011-compact-session-state';
 
 export interface Migration {
   name: string;
@@ -34,6 +35,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0007-backfills', ...backfills },
   { name: '0008-day-scoped-quality', ...dayScopedQuality },
   { name: '0009-pipeline-observation', ...pipelineObservation },
+  { name: '0011-compact-session-state', ...compactSessionState },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -10,7 +10,13 @@ import {
   type PendingSessions,
   type SessionChange,
 } from './windowing/plan';
-import type { SessionState } from './windowing/sessions';
+import type { MeasureValue } from './windowing/accumulator';
+import {
+  compactEntries,
+  emptySessionState,
+  expandEntries,
+  type SessionState,
+} from './windowing/sessions';
 
 /** The stored position of one partition: the next offset to read and the event time reached. */
 export interface PartitionPosition {
@@ -98,7 +104,8 @@ async function loadRowVersions(
 /**
  * The session state of the keys a batch touches, locked in key order until it commits. Missing
  * keys are created first, so a consumer of another partition touching the same new key waits
- * for this one instead of overwriting its state.
+ * for this one instead of overwriting its state; the keys created here are empty and already
+ * locked, so only the others are read.
  */
 async function lockSessionStates(
   trx: Knex.Transaction,
@@ -114,11 +121,12 @@ async function lockSessionStates(
       keyValues: JSON.stringify(inputs[0]?.contribution.keyValues ?? []),
     }))
     .sort((a, b) => compareTuples([a.metric, a.groupKey], [b.metric, b.groupKey]));
-  await trx.raw(
-    `INSERT INTO stream.session_state (pipeline, metric, group_key, key_values, entries)
-       SELECT ?, metric, group_key, key_values::jsonb, '[]'::jsonb
+  const created = await trx.raw<{ rows: { metric: string; group_key: string }[] }>(
+    `INSERT INTO stream.session_state (pipeline, metric, group_key, key_values)
+       SELECT ?, metric, group_key, key_values::jsonb
          FROM unnest(?::text[], ?::text[], ?::text[]) AS touched(metric, group_key, key_values)
-     ON CONFLICT (pipeline, metric, group_key) DO NOTHING`,
+     ON CONFLICT (pipeline, metric, group_key) DO NOTHING
+     RETURNING metric, group_key`,
     [
       pipeline,
       keys.map((key) => key.metric),
@@ -126,19 +134,25 @@ async function lockSessionStates(
       keys.map((key) => key.keyValues),
     ],
   );
+  for (const row of created.rows) {
+    states.set(sessionKey(row.metric, row.group_key), emptySessionState());
+  }
+  const stored = keys.filter((key) => !states.has(sessionKey(key.metric, key.groupKey)));
+  if (stored.length === 0) return states;
   // One primary-key probe per key (see loadRowVersions), locking in the array's order: key order.
   const locked = await trx.raw<{ rows: StoredSessionState[] }>(
-    `SELECT wanted.metric, wanted.group_key, stored.entries, stored.closed_until_ms
+    `SELECT wanted.metric, wanted.group_key, stored.event_times, stored.measures,
+            stored.closed_until_ms
        FROM unnest(?::text[], ?::text[]) AS wanted(metric, group_key)
        CROSS JOIN LATERAL (
-         SELECT entries, closed_until_ms FROM stream.session_state AS s
+         SELECT event_times, measures, closed_until_ms FROM stream.session_state AS s
           WHERE s.pipeline = ? AND s.metric = wanted.metric AND s.group_key = wanted.group_key
           LIMIT 1 FOR UPDATE) AS stored`,
-    [keys.map((key) => key.metric), keys.map((key) => key.groupKey), pipeline],
+    [stored.map((key) => key.metric), stored.map((key) => key.groupKey), pipeline],
   );
   for (const row of locked.rows) {
     states.set(sessionKey(row.metric, row.group_key), {
-      entries: row.entries,
+      entries: expandEntries(row.event_times, row.measures),
       closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
     });
   }
@@ -148,7 +162,8 @@ async function lockSessionStates(
 interface StoredSessionState {
   metric: string;
   group_key: string;
-  entries: SessionState['entries'];
+  event_times: string[];
+  measures: MeasureValue[] | null;
   closed_until_ms: string | null;
 }
 
@@ -311,49 +326,84 @@ async function writeSessionChanges(
     );
   }
   const written = changes.flatMap((change) =>
-    change.written.map(({ session, accumulator }) => ({
-      metric: change.metric,
-      row: {
-        pipeline,
-        metric: change.metric.name,
-        group_key: change.groupKey,
-        window_start: new Date(session.startMs),
-        window_end: new Date(session.endMs),
-        key_values: JSON.stringify(change.keyValues),
-        accumulator: JSON.stringify(accumulator),
-        last_committed_at: new Date(change.lastCommittedAtMs),
-      },
-    })),
+    change.written.map(({ session, accumulator }) => ({ change, session, accumulator })),
   );
-  for (const rows of groupedByMetric(written)) {
+  for (const rows of groupedByMetric(
+    written.map((row) => ({ ...row, metric: row.change.metric })),
+  )) {
     const metric = rows[0]?.metric as MetricDefinition;
-    for (const chunk of chunks(rows, 2_000)) {
-      await trx('provisional.metric_values')
-        .insert(
-          chunk.map(({ row }) => ({ ...row, ...insertedEmission(trx, metric, row.accumulator) })),
-        )
-        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
-        .merge({
-          accumulator: trx.raw('excluded.accumulator'),
-          last_committed_at: trx.raw('excluded.last_committed_at'),
-          ...mergedEmission(trx, metric, 'excluded.accumulator'),
-        });
-    }
+    const inserted = insertedEmissionSql(metric, 's.accumulator');
+    const merged = mergedEmissionSql(metric, 'excluded.accumulator');
+    await trx.raw(
+      `INSERT INTO provisional.metric_values AS v (pipeline, metric, group_key, window_start,
+           window_end, key_values, accumulator, last_committed_at, value, revision, pending,
+           emitted_at)
+         SELECT ?, ?, s.group_key, s.window_start, s.window_end, s.key_values, s.accumulator,
+           s.last_committed_at, ${inserted.sql}
+           FROM unnest(?::text[], ?::timestamptz[], ?::timestamptz[], ?::jsonb[], ?::jsonb[],
+             ?::timestamptz[])
+             AS s(group_key, window_start, window_end, key_values, accumulator, last_committed_at)
+       ON CONFLICT (pipeline, metric, window_start, window_end, group_key) DO UPDATE SET
+         accumulator = excluded.accumulator, last_committed_at = excluded.last_committed_at,
+         ${merged.sql}`,
+      [
+        pipeline,
+        metric.name,
+        ...inserted.bindings,
+        rows.map(({ change }) => change.groupKey),
+        rows.map(({ session }) => new Date(session.startMs).toISOString()),
+        rows.map(({ session }) => new Date(session.endMs).toISOString()),
+        rows.map(({ change }) => JSON.stringify(change.keyValues)),
+        rows.map(({ accumulator }) => JSON.stringify(accumulator)),
+        rows.map(({ change }) => new Date(change.lastCommittedAtMs).toISOString()),
+        ...merged.bindings,
+      ],
+    );
   }
-  const states = changes.map((change) => ({
-    pipeline,
-    metric: change.metric.name,
-    group_key: change.groupKey,
-    key_values: JSON.stringify(change.keyValues),
-    entries: JSON.stringify(change.state.entries),
-    closed_until_ms: change.state.closedUntilMs,
-  }));
-  for (const chunk of chunks(states, 2_000)) {
-    await trx('stream.session_state')
-      .insert(chunk)
-      .onConflict(['pipeline', 'metric', 'group_key'])
-      .merge(['entries', 'closed_until_ms']);
+  // Every key was created and locked by lockSessionStates: a plain update by primary key. The
+  // pipeline is a column for the reason given in the DELETE above.
+  const states = changes.map((change) => {
+    const { eventTimes, measures } = compactEntries(change.state.entries);
+    return {
+      pipeline,
+      metric: change.metric.name,
+      group_key: change.groupKey,
+      event_times: eventTimes,
+      measures,
+      closed_until_ms: change.state.closedUntilMs,
+    };
+  });
+  await trx.raw(
+    `UPDATE stream.session_state AS s
+        SET event_times = changed.event_times, measures = changed.measures,
+            closed_until_ms = changed.closed_until_ms
+       FROM jsonb_to_recordset(?::jsonb) AS changed(pipeline text, metric text, group_key text,
+              event_times bigint[], measures jsonb, closed_until_ms bigint)
+      WHERE s.pipeline = changed.pipeline AND s.metric = changed.metric
+        AND s.group_key = changed.group_key`,
+    [JSON.stringify(states)],
+  );
+}
+
+/** A new session row's emission columns (value, revision, pending, emitted_at) as SQL. */
+function insertedEmissionSql(metric: MetricDefinition, accumulatorSql: string) {
+  if (metric.emit.kind !== 'on_update') {
+    return { sql: 'NULL::numeric, 0, true, NULL::timestamptz', bindings: [] };
   }
+  return {
+    sql: `stream.accumulator_value(?, ${accumulatorSql}), 1, false, clock_timestamp()`,
+    bindings: [metric.aggregate.fn],
+  };
+}
+
+/** An updated session row's emission assignments as SQL, from its new accumulator. */
+function mergedEmissionSql(metric: MetricDefinition, accumulatorSql: string) {
+  if (metric.emit.kind !== 'on_update') return { sql: 'pending = true', bindings: [] };
+  return {
+    sql: `value = stream.accumulator_value(?, ${accumulatorSql}), revision = v.revision + 1,
+      pending = false, emitted_at = clock_timestamp()`,
+    bindings: [metric.aggregate.fn],
+  };
 }
 
 /** Stores a partition's next offset and event time reached, in the batch's transaction. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compactEntries,
   evictClosedSessions,
+  expandEntries,
   sessionsOf,
   withEntry,
   withoutEntry,
@@ -52,5 +54,27 @@ describe('session windows', () => {
       entries: entries(100),
       closedUntilMs: 40,
     });
+  });
+});
+
+describe('compact session entries', () => {
+  it('stores a count key as event times only', () => {
+    expect(compactEntries(entries(5, 5, 9))).toEqual({ eventTimes: [5, 5, 9], measures: null });
+    expect(expandEntries(['5', '5', '9'], null)).toEqual(entries(5, 5, 9));
+  });
+
+  it('keeps measures beside their event times, in order, when any is measured', () => {
+    const measured: SessionEntry[] = [
+      { eventTimeMs: 1, measure: 250 },
+      { eventTimeMs: 2, measure: null },
+      { eventTimeMs: 2, measure: 'card' },
+    ];
+    const stored = compactEntries(measured);
+    expect(stored).toEqual({ eventTimes: [1, 2, 2], measures: [250, null, 'card'] });
+    expect(expandEntries(stored.eventTimes, stored.measures)).toEqual(measured);
+  });
+
+  it('refuses stored state whose measures do not match its event times', () => {
+    expect(() => expandEntries([1, 2], [3])).toThrow(/2 event times but 1 measures/);
   });
 });

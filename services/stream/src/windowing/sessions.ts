@@ -1,4 +1,5 @@
 import type { Aggregate } from '@tidemark/contracts';
+import { TidemarkError } from '@tidemark/runtime';
 import { accumulate, emptyAccumulator, type Accumulator, type MeasureValue } from './accumulator';
 
 /** One row's contribution to a key's sessions. */
@@ -22,6 +23,40 @@ export interface Session {
   startMs: number;
   endMs: number;
   entries: SessionEntry[];
+}
+
+/**
+ * A key's entries as the warehouse stores them: the event times, and the measures beside them
+ * only when one is measured (a count measures nothing), a fraction of the size of an array of
+ * entry objects to read and rewrite.
+ */
+export interface CompactEntries {
+  eventTimes: number[];
+  measures: MeasureValue[] | null;
+}
+
+export function compactEntries(entries: readonly SessionEntry[]): CompactEntries {
+  const eventTimes = entries.map((entry) => entry.eventTimeMs);
+  const measured = entries.some((entry) => entry.measure !== null);
+  return { eventTimes, measures: measured ? entries.map((entry) => entry.measure) : null };
+}
+
+/** The entries of stored compact state (bigint event times may come as strings). */
+export function expandEntries(
+  eventTimes: readonly (number | string)[],
+  measures: readonly MeasureValue[] | null,
+): SessionEntry[] {
+  if (measures !== null && measures.length !== eventTimes.length) {
+    throw new TidemarkError(
+      'DECODE_FAILED',
+      `stored session state has ${eventTimes.length} event times but ${measures.length} measures`,
+      { context: { eventTimes: eventTimes.length, measures: measures.length } },
+    );
+  }
+  return eventTimes.map((eventTime, index) => ({
+    eventTimeMs: Number(eventTime),
+    measure: measures === null ? null : (measures[index] ?? null),
+  }));
 }
 
 export function emptySessionState(): SessionState {
