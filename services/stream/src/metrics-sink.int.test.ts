@@ -1,4 +1,5 @@
 import {
+  customerSessions,
   defineMetric,
   ordersPerMinute,
   revenuePerMinute,
@@ -66,9 +67,12 @@ async function row(metric: string) {
 }
 
 afterAll(async () => {
-  await warehouse('provisional.metric_values').where({ pipeline }).delete();
-  await warehouse('stream.row_versions').where({ pipeline }).delete();
-  await warehouse('stream.watermarks').where({ pipeline }).delete();
+  for (const name of [pipeline, sessionPipeline]) {
+    await warehouse('provisional.metric_values').where({ pipeline: name }).delete();
+    await warehouse('stream.row_versions').where({ pipeline: name }).delete();
+    await warehouse('stream.session_state').where({ pipeline: name }).delete();
+    await warehouse('stream.watermarks').where({ pipeline: name }).delete();
+  }
   await warehouse.destroy();
 });
 
@@ -116,5 +120,112 @@ describe('emit policies and window closing in the warehouse', () => {
       .where({ pipeline, metric: 'orders_on_close' })
       .first();
     expect(new Date(stored.watermark).getTime()).toBe(closing);
+  });
+});
+
+// Session state lives in the same transaction as the provisional values: checked here with a
+// counted and a measured session metric, a transaction that dies half-way and a redelivery.
+const sessionPipeline = `sink-int-sessions-${randomUUID()}`;
+const revenuePerSession = defineMetric({
+  ...customerSessions,
+  name: 'revenue_per_session',
+  aggregate: { fn: 'sum', of: { field: 'amount_minor' } },
+  emit: { kind: 'on_update' },
+});
+const SESSION_METRICS: MetricDefinition[] = [customerSessions, revenuePerSession];
+const GAP = 30 * MINUTE;
+
+function order(
+  customer: string,
+  at: number,
+  amount: number,
+  op: 'c' | 'd' = 'c',
+  id: string = randomUUID(),
+) {
+  lsn += 1;
+  const row = {
+    id,
+    customer_id: customer,
+    amount_minor: amount,
+    currency: 'EUR',
+    status: 'paid',
+    channel: null,
+    created_at: new Date(at).toISOString(),
+    updated_at: new Date(at).toISOString(),
+  };
+  const event: ChangeEvent = {
+    op,
+    before: op === 'd' ? row : null,
+    after: op === 'd' ? null : row,
+    source: { schema: 'shop', table: 'orders', lsn, txId: lsn, committedAtMs: at, snapshot: false },
+    capturedAtMs: at,
+    contractVersion: 2,
+  };
+  return { table: 'shop.orders', primaryKey: JSON.stringify({ id }), event } as KeyedChange;
+}
+
+async function applySessions(changes: KeyedChange[], crash = false) {
+  const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
+  await warehouse
+    .transaction(async (trx) => {
+      await applyChanges(trx, sessionPipeline, changes, () => SESSION_METRICS, watermarks);
+      if (crash) throw new Error('killed before commit');
+    })
+    .catch((error: unknown) => {
+      if (!crash) throw error;
+    });
+}
+
+async function sessions(metric: string, customer: string) {
+  const rows = await warehouse('provisional.metric_values')
+    .where({ pipeline: sessionPipeline, metric, group_key: JSON.stringify([customer]) })
+    .orderBy('window_start')
+    .select('window_start', 'window_end', 'accumulator');
+  return rows.map((row) => [
+    new Date(row.window_start).getTime() - T0,
+    new Date(row.window_end).getTime() - T0,
+    metric === 'customer_sessions' ? row.accumulator.rows : row.accumulator.sum,
+  ]);
+}
+
+describe('session windows in the warehouse', () => {
+  it('merges, splits and stores sessions once, whatever dies or comes twice', async () => {
+    const customer = `sink-int-${randomUUID()}`;
+    const first = order(customer, T0, 100);
+    const bridge = order(customer, T0 + 20 * MINUTE, 200);
+    const last = order(customer, T0 + 40 * MINUTE, 400);
+    await applySessions([first, last]);
+    expect(await sessions('customer_sessions', customer)).toEqual([
+      [0, GAP, 1],
+      [40 * MINUTE, 40 * MINUTE + GAP, 1],
+    ]);
+
+    // A transaction that dies after writing leaves neither the sessions nor their state behind.
+    await applySessions([bridge], true);
+    expect(await sessions('revenue_per_session', customer)).toEqual([
+      [0, GAP, 100],
+      [40 * MINUTE, 40 * MINUTE + GAP, 400],
+    ]);
+
+    // The bridging order merges both sessions; delivered again, it changes nothing.
+    await applySessions([bridge]);
+    await applySessions([bridge]);
+    expect(await sessions('customer_sessions', customer)).toEqual([[0, 40 * MINUTE + GAP, 3]]);
+    expect(await sessions('revenue_per_session', customer)).toEqual([[0, 40 * MINUTE + GAP, 700]]);
+    const state = await warehouse('stream.session_state')
+      .where({ pipeline: sessionPipeline, metric: 'revenue_per_session' })
+      .first('event_times', 'measures');
+    expect(state).toEqual({
+      event_times: [String(T0), String(T0 + 20 * MINUTE), String(T0 + 40 * MINUTE)],
+      measures: [100, 200, 400],
+    });
+
+    // Deleting the bridge splits the session again.
+    const id = JSON.parse(bridge.primaryKey).id as string;
+    await applySessions([order(customer, T0 + 20 * MINUTE, 200, 'd', id)]);
+    expect(await sessions('revenue_per_session', customer)).toEqual([
+      [0, GAP, 100],
+      [40 * MINUTE, 40 * MINUTE + GAP, 400],
+    ]);
   });
 });
