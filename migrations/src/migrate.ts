@@ -11,6 +11,7 @@ import * as backfills from './warehouse/0007-backfills';
 import * as dayScopedQuality from './warehouse/0008-day-scoped-quality';
 import * as pipelineObservation from './warehouse/0009-pipeline-observation';
 import * as compactSessionState from './warehouse/0011-compact-session-state';
+import * as backfillState from './warehouse/0012-backfill-state';
 
 export interface Migration {
   name: string;
@@ -36,6 +37,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0008-day-scoped-quality', ...dayScopedQuality },
   { name: '0009-pipeline-observation', ...pipelineObservation },
   { name: '0011-compact-session-state', ...compactSessionState },
+  { name: '0012-backfill-state', ...backfillState },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { METRICS, type Expectation, type MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import {
@@ -11,6 +12,7 @@ import { createFinalValueActivities } from './final-values';
 import { withHeartbeats } from './heartbeat';
 import { dayRange, selectMetrics, type ConsolidationRun } from './run';
 import { createQualityGateActivities } from './quality-gate';
+import { createStateSnapshotActivities } from './state-snapshot';
 
 export type { QualityOutcome } from './quality-gate';
 export { dayRange, selectMetrics, type ConsolidationRun } from './run';
@@ -35,10 +37,12 @@ export type ReconciliationCounts = Record<ReconciliationCause, number> & { unobs
 export function createConsolidationActivities(deps: ConsolidationDependencies) {
   const { warehouse, pipeline } = deps;
   const metrics = deps.metrics ?? METRICS;
+  const { findSnapshot, ...snapshotActivities } = createStateSnapshotActivities(deps);
 
   return withHeartbeats({
     ...createFinalValueActivities(deps),
     ...createQualityGateActivities(deps),
+    ...snapshotActivities,
 
     /** Records a run (idempotent for a workflow retry) and returns its range and cutoff. */
     async startConsolidation(input: {
@@ -51,6 +55,8 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       metrics?: string[];
       /** The backfill this run belongs to. */
       backfillId?: string;
+      /** The backfill's state snapshot: read where it covers the run, if it is still there. */
+      snapshotId?: number;
     }): Promise<ConsolidationRun> {
       const selected = selectMetrics(input.metrics, metrics);
       const { rangeStart, rangeEnd, cutoff, completeAt } = dayRange(
@@ -73,6 +79,17 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         })
         .onConflict('run_id')
         .ignore();
+      // Gone after a crash of the warehouse (unlogged) or a release: the run rebuilds instead.
+      const snapshot = input.snapshotId ? await findSnapshot(input.snapshotId) : undefined;
+      if (input.snapshotId && !snapshot) {
+        log.warn('state snapshot not found: rebuilding from the changelog', {
+          snapshotId: input.snapshotId,
+          day: input.day,
+        });
+      }
+      await warehouse('final.runs')
+        .where({ run_id: input.runId })
+        .update({ snapshot_id: snapshot?.snapshotId ?? null });
       return {
         runId: input.runId,
         day: input.day,
@@ -81,6 +98,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         cutoff: cutoff.toISOString(),
         completeAt: completeAt.toISOString(),
         metrics: selected.map((metric) => metric.name),
+        ...(snapshot ? { snapshot } : {}),
       };
     },
 

@@ -3,10 +3,10 @@ import type { Knex } from 'knex';
 import {
   CONSOLIDATION_WORK_MEM,
   eventRangeOf,
-  eventRangeStateSql,
   finalMetricSql,
   type ConsolidationRange,
 } from '../consolidation/final-metric-sql';
+import { tableRangeStateSql } from '../consolidation/state-snapshot';
 import { selectMetrics, type ConsolidationRun } from './run';
 
 export interface FinalValueDependencies {
@@ -59,7 +59,8 @@ export function createFinalValueActivities(deps: FinalValueDependencies) {
   return {
     /**
      * Computes the run's metrics' final values for its range into its staging rows. Each source
-     * table's state is rebuilt once into a temporary table, which its metrics then aggregate.
+     * table's state is rebuilt once into a temporary table (or sliced from the backfill's
+     * snapshot), which its metrics then aggregate.
      */
     async computeFinalValues(run: ConsolidationRun): Promise<{ values: number }> {
       const range = {
@@ -75,12 +76,9 @@ export function createFinalValueActivities(deps: FinalValueDependencies) {
         await trx('final.staged_values').where({ run_id: run.runId }).delete();
         const states = tableStatesOf(selected, range);
         for (const state of states) {
-          const { sql, bindings } = eventRangeStateSql(
-            state.table,
-            state.eventTimeField,
-            state.from,
-            state.to,
-            range.cutoff,
+          const { sql, bindings } = tableRangeStateSql(
+            { ...state, cutoff: range.cutoff },
+            run.snapshot,
           );
           await trx.raw(`CREATE TEMPORARY TABLE ?? ON COMMIT DROP AS ${sql}`, [
             state.relation,

@@ -57,6 +57,7 @@ export function createQualityGateActivities(deps: QualityGateDependencies) {
         from: new Date(run.rangeStart),
         to: new Date(run.rangeEnd),
         cutoff: new Date(run.cutoff),
+        snapshot: run.snapshot,
       };
       const observation = deps.pipeline
         ? await warehouse('stream.pipelines')

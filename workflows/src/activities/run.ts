@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MetricDefinition } from '@tidemark/contracts';
+import type { StateSnapshot } from '../consolidation/state-snapshot';
 
 /** One consolidation run, as the workflow carries it between activities (plain JSON). */
 export interface ConsolidationRun {
@@ -16,6 +17,8 @@ export interface ConsolidationRun {
   completeAt: string;
   /** The metrics this run consolidates (a backfill may take some only). */
   metrics: string[];
+  /** The backfill's state snapshot, read instead of rebuilding where it covers the run. */
+  snapshot?: StateSnapshot;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

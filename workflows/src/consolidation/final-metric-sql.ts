@@ -68,13 +68,15 @@ export function eventRangeStateSql(
   from: Date,
   to: Date,
   cutoff: Date,
+  options: { withKey?: boolean } = {},
 ): SqlStatement {
   const latest = latestVersionsSql(table, cutoff, from);
+  const key = options.withKey ? ', primary_key' : '';
   // OFFSET 0 keeps the subquery apart, so each row's event time is parsed once, not per use.
   return {
     sql: `${latest.sql}
-      SELECT row, t_ms
-        FROM (SELECT row, floor(extract(epoch FROM (row ->> ?)::timestamptz) * 1000)::bigint AS t_ms
+      SELECT row, t_ms${key}
+        FROM (SELECT row${key}, floor(extract(epoch FROM (row ->> ?)::timestamptz) * 1000)::bigint AS t_ms
                 FROM latest_rows OFFSET 0) timed
        WHERE t_ms >= ? AND t_ms < ?`,
     bindings: [...latest.bindings, eventTimeField, from.getTime(), to.getTime()],
@@ -91,7 +93,7 @@ function latestVersionsSql(table: string, cutoff: Date, from?: Date): SqlStateme
   return {
     sql: `
       WITH latest AS (
-        SELECT DISTINCT ON (jsonb_hash(primary_key), primary_key) op, after, committed_at
+        SELECT DISTINCT ON (jsonb_hash(primary_key), primary_key) primary_key, op, after, committed_at
           FROM raw.change_events
          WHERE source_table = ?${from ? ' AND committed_at >= ?' : ''} AND committed_at <= ?
            AND op <> 't'
@@ -101,7 +103,7 @@ function latestVersionsSql(table: string, cutoff: Date, from?: Date): SqlStateme
           FROM raw.change_events
          WHERE source_table = ? AND committed_at <= ? AND op = 't'
       ), latest_rows AS (
-        SELECT latest.after AS row
+        SELECT latest.after AS row, latest.primary_key
           FROM latest, truncated
          WHERE latest.op <> 'd' AND (truncated.at IS NULL OR latest.committed_at > truncated.at)
       )`,

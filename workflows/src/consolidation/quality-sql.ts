@@ -1,11 +1,6 @@
 import { currentContract, type Expectation } from '@tidemark/contracts';
-import {
-  binder,
-  eventRangeStateSql,
-  tableStateSql,
-  type Bind,
-  type SqlStatement,
-} from './final-metric-sql';
+import { snapshotCovers, tableRangeStateSql, type StateSnapshot } from './state-snapshot';
+import { binder, tableStateSql, type Bind, type SqlStatement } from './final-metric-sql';
 
 /** Expectations checked by one SQL statement over the warehouse alone. */
 export type WarehouseExpectation = Extract<
@@ -24,6 +19,8 @@ export interface QualityScope {
   from: Date;
   to: Date;
   cutoff: Date;
+  /** A backfill's state snapshot: the day's rows are read from it where it covers them. */
+  snapshot?: StateSnapshot;
 }
 
 /** The event-time field of a captured table, from its current contract. */
@@ -44,7 +41,7 @@ function inline(sql: SqlStatement, bind: Bind): string {
 export function dayStateSql(table: string, scope: QualityScope): SqlStatement {
   const eventTimeField = eventTimeFieldOf(table);
   return eventTimeField
-    ? eventRangeStateSql(table, eventTimeField, scope.from, scope.to, scope.cutoff)
+    ? tableRangeStateSql({ table, eventTimeField, ...scope }, scope.snapshot)
     : tableStateSql(table, scope.cutoff);
 }
 
@@ -159,6 +156,55 @@ function referencesSql(
   const keyField = bind(expectation.referencedField);
   const from = bind(scope.from);
   const cutoff = bind(scope.cutoff);
+  const parentTimeField = eventTimeFieldOf(expectation.referencedTable);
+  if (
+    scope.snapshot &&
+    parentTimeField &&
+    snapshotCovers(scope.snapshot, {
+      table: expectation.referencedTable,
+      eventTimeField: parentTimeField,
+      from: scope.from,
+      to: scope.to,
+      cutoff: scope.cutoff,
+    })
+  ) {
+    // A backfill's snapshot holds the latest version as of the cutoff of every parent with an
+    // event time in its range, so a parent found there exists; the others are looked up by key,
+    // whatever their latest version's partition, without reading the changes of every day since.
+    const snapshotId = bind(scope.snapshot.snapshotId);
+    return `
+        WITH child AS (${child}),
+        refs AS (
+          SELECT DISTINCT jsonb_build_object(${keyField}::text, ${reference}) AS primary_key
+            FROM child
+           WHERE ${reference} IS NOT NULL
+        ), in_snapshot AS (
+          SELECT DISTINCT refs.primary_key
+            FROM refs
+            JOIN final.state_snapshot_rows snapshot
+              ON snapshot.snapshot_id = ${snapshotId} AND snapshot.source_table = ${parent}
+             AND snapshot.primary_key = refs.primary_key
+        ), truncated AS (
+          SELECT max(committed_at) AS at
+            FROM raw.change_events
+           WHERE source_table = ${parent} AND committed_at <= ${cutoff} AND op = 't'
+        ), elsewhere AS (
+          SELECT refs.primary_key
+            FROM refs
+            CROSS JOIN LATERAL (
+              SELECT op, committed_at
+                FROM raw.change_events
+               WHERE source_table = ${parent} AND primary_key = refs.primary_key
+                 AND committed_at <= ${cutoff} AND op <> 't'
+               ORDER BY lsn DESC
+               LIMIT 1) last, truncated
+           WHERE NOT EXISTS (SELECT 1 FROM in_snapshot WHERE in_snapshot.primary_key = refs.primary_key)
+             AND last.op <> 'd' AND (truncated.at IS NULL OR last.committed_at > truncated.at)
+        ), parents AS (
+          SELECT primary_key -> ${keyField} AS ref
+            FROM (SELECT primary_key FROM in_snapshot UNION ALL SELECT primary_key FROM elsewhere) found
+        ),${counted('parents')}`;
+  }
   return `
         WITH child AS (${child}),
         refs AS (
@@ -197,17 +243,35 @@ function referencesSql(
  * The table's current state (every change landed so far) of the rows with an event time in the
  * scope's day, and the table's unreplayed dead letters: the distinct rows they carry whose event
  * time is in the day, and the letters whose bytes are not JSON or whose row's event time does not
- * parse (attributable to no day). Yields `landed`, `dead_lettered` and `unattributed`.
+ * parse (attributable to no day). Yields `landed`, `dead_lettered` and `unattributed`. With a
+ * backfill's snapshot covering the day, `landed` is what had landed at the backfill's start.
  */
 export function landedRowCountSql(
   table: string,
-  scope: Pick<QualityScope, 'from' | 'to'>,
+  scope: Pick<QualityScope, 'from' | 'to'> & Partial<Pick<QualityScope, 'cutoff' | 'snapshot'>>,
 ): SqlStatement {
   const { bind, statement } = binder();
   const eventTimeField = eventTimeFieldOf(table) ?? 'created_at';
   const keyFields = currentContract(table)?.primaryKey ?? ['id'];
-  // Only the key, operation and event time of each change travel through the sort.
-  const state = `
+  const fromSnapshot =
+    scope.snapshot &&
+    scope.cutoff &&
+    snapshotCovers(scope.snapshot, {
+      table,
+      eventTimeField,
+      from: scope.from,
+      to: scope.to,
+      cutoff: scope.cutoff,
+    });
+  // A backfill counts what had landed when it started (its snapshot), not every day again
+  // from the changelog since that day. Otherwise only the key, operation and event time of
+  // each change travel through the sort.
+  const state = fromSnapshot
+    ? `
+      SELECT 1 FROM final.state_snapshot_rows
+       WHERE snapshot_id = ${bind(scope.snapshot?.snapshotId ?? 0)} AND source_table = ${bind(table)}
+         AND t_ms >= ${bind(scope.from.getTime())} AND t_ms < ${bind(scope.to.getTime())}`
+    : `
       WITH latest AS (
         SELECT DISTINCT ON (jsonb_hash(primary_key), primary_key) op, committed_at,
                floor(extract(epoch FROM (after ->> ${bind(eventTimeField)})::timestamptz) * 1000)::bigint

@@ -249,6 +249,13 @@ describe('backfillWorkflow on the Temporal dev server', () => {
       workflowExecutionTimeout: '10 minutes',
     });
     await handle.signal(pauseBackfillSignal);
+    // The days' state is rebuilt once, before the first day starts.
+    const snapshot = await waitFor(
+      'the state snapshot',
+      async () => (await warehouse('final.state_snapshots').where({ backfill_id: id }))[0],
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    expect(Number(snapshot.rows)).toBeGreaterThan(0);
     const paused = await progress(id);
     expect(paused.status).toBe('paused');
     // Paused: the days already started finish, no new one starts.
@@ -262,9 +269,21 @@ describe('backfillWorkflow on the Temporal dev server', () => {
     expect(report).toMatchObject({ status: 'completed', total: DAYS, succeeded: DAYS, failed: [] });
     expect(report.generation).toBeGreaterThanOrEqual(4);
     expect(await publishedValues()).toEqual(await expectedFromSource());
-    const runs = await warehouse('final.runs').where({ backfill_id: id }).select('status');
+    const runs = await warehouse('final.runs')
+      .where({ backfill_id: id })
+      .select('status', 'snapshot_id');
     expect(runs).toHaveLength(DAYS);
     expect(new Set(runs.map((run) => run.status))).toEqual(new Set(['published']));
+    // Every day read the snapshot (the values above are equal to the source through it), and
+    // the snapshot is gone with its backfill.
+    expect(new Set(runs.map((run) => String(run.snapshot_id)))).toEqual(
+      new Set([String(snapshot.snapshot_id)]),
+    );
+    expect(await warehouse('final.state_snapshots').where({ backfill_id: id })).toEqual([]);
+    const partition = await warehouse.raw('SELECT to_regclass(?) AS relation', [
+      `final.state_snapshot_${snapshot.snapshot_id}`,
+    ]);
+    expect(partition.rows[0].relation).toBeNull();
   }, 300_000);
 
   it('records every changed value when re-run, and ends identically after its worker is killed', async () => {
@@ -378,5 +397,6 @@ describe('backfillWorkflow on the Temporal dev server', () => {
     const runs = await warehouse('final.runs').where({ backfill_id: id }).select('metrics');
     expect(runs.length).toBeLessThan(DAYS);
     for (const run of runs) expect(run.metrics).toEqual(['orders_per_minute']);
+    expect(await warehouse('final.state_snapshots').where({ backfill_id: id })).toEqual([]);
   });
 });

@@ -8,9 +8,13 @@ import {
   defineSignal,
   executeChild,
   isCancellation,
+  log,
+  patched,
+  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { StateSnapshotActivities } from '../activities/state-snapshot';
 import {
   BackfillInputError,
   dayAt,
@@ -41,8 +45,18 @@ export interface BackfillInput extends BackfillRequest {
   completenessTimeoutMs?: number;
   /** Carried across continue-as-new. */
   progress?: BackfillProgress;
+  /** The state snapshot its days read, carried across continue-as-new; null: none (rebuild). */
+  snapshotId?: number | null;
   paused?: boolean;
 }
+
+// Building the snapshot reads every change since the first day once: it may take long, and
+// heartbeats say the worker is alive meanwhile.
+const snapshots = proxyActivities<StateSnapshotActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_DAYS_PER_RUN = 250;
@@ -82,6 +96,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
   let cancelled = false;
   let done = false;
   let startedThisRun = 0;
+  let snapshotId: number | null | undefined;
 
   const status = (): BackfillStatus => {
     if (cancelled) return running.size > 0 ? 'cancelling' : 'cancelled';
@@ -116,6 +131,28 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     days.cancel();
   });
 
+  // The days read the state as of `asOf`, which is the same for all of them: rebuilt once here
+  // (a day without it rebuilds its own from the changelog, correct but slower).
+  snapshotId = input.snapshotId;
+  if (snapshotId === undefined && patched('backfill-state-snapshot')) {
+    try {
+      snapshotId = (
+        await snapshots.prepareBackfillState({
+          backfillId,
+          from: input.from,
+          to: input.to,
+          metrics,
+          asOf,
+        })
+      ).snapshotId;
+    } catch (error) {
+      log.warn('no state snapshot: each day rebuilds its state from the changelog', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      snapshotId = null;
+    }
+  }
+
   const consolidate = (day: string) =>
     days.run(async () => {
       running.add(day);
@@ -128,6 +165,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
               asOf,
               reason,
               backfillId,
+              ...(snapshotId ? { snapshotId } : {}),
               metrics: metrics.length > 0 ? metrics : undefined,
               completenessTimeoutMs: input.completenessTimeoutMs ?? 0,
               completenessPollMs: 5_000,
@@ -153,31 +191,44 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
     progress.started < total &&
     !mustContinueAsNew();
 
-  for (;;) {
-    await condition(
-      () =>
-        cancelled ||
-        canStart() ||
-        (running.size === 0 && (progress.started >= total || mustContinueAsNew())),
-    );
-    if (cancelled) break;
-    if (canStart()) {
-      const day = dayAt(input.from, progress.started);
-      progress.started += 1;
-      startedThisRun += 1;
-      void consolidate(day);
-      continue;
+  const release = async () => {
+    if (!snapshotId) return;
+    const id = snapshotId;
+    await CancellationScope.nonCancellable(() => snapshots.releaseBackfillState(id));
+  };
+  try {
+    for (;;) {
+      await condition(
+        () =>
+          cancelled ||
+          canStart() ||
+          (running.size === 0 && (progress.started >= total || mustContinueAsNew())),
+      );
+      if (cancelled) break;
+      if (canStart()) {
+        const day = dayAt(input.from, progress.started);
+        progress.started += 1;
+        startedThisRun += 1;
+        void consolidate(day);
+        continue;
+      }
+      if (progress.started >= total) break;
+      // Every child of this run has finished: go on in a fresh history.
+      await continueAsNew<typeof backfillWorkflow>({
+        ...input,
+        asOf,
+        paused,
+        snapshotId,
+        progress: { ...progress, generation: progress.generation + 1 },
+      });
     }
-    if (progress.started >= total) break;
-    // Every child of this run has finished: go on in a fresh history.
-    await continueAsNew<typeof backfillWorkflow>({
-      ...input,
-      asOf,
-      paused,
-      progress: { ...progress, generation: progress.generation + 1 },
-    });
+  } catch (error) {
+    // Cancelled from outside (not by signal): the snapshot goes, the cancellation goes on.
+    if (isCancellation(error)) await release();
+    throw error;
   }
   await condition(() => running.size === 0);
+  await release();
   done = true;
   return report();
 }

@@ -31,6 +31,8 @@ export interface ConsolidateDayInput {
   metrics?: string[];
   /** The backfill this run belongs to, if any. */
   backfillId?: string;
+  /** The backfill's state snapshot (see prepareBackfillState), read instead of rebuilding. */
+  snapshotId?: number;
   /** How long to wait for the stream's watermark to pass the cutoff before failing (ms). */
   completenessTimeoutMs?: number;
   /** How often to look again while waiting (ms). */
@@ -72,6 +74,7 @@ export async function consolidateDayWorkflow(
     reason: input.reason ?? 'nightly consolidation',
     metrics: input.metrics,
     backfillId: input.backfillId,
+    snapshotId: input.snapshotId,
   });
 
   const timeoutMs = input.completenessTimeoutMs ?? 6 * 60 * 60 * 1000;
