@@ -58,6 +58,25 @@ describe('buildBatchResult', () => {
     expect(text).toMatch(/1\.20 x\s+<= 1\.5 x\s+met/);
     expect(text).toContain('backfill: not measured');
   });
+
+  it('judges a 365-day backfill against five minutes, and other lengths not at all', () => {
+    const timed = (seconds: number, days: number) =>
+      buildBatchResult(
+        { ...measured, backfill: { ...measured.backfill, seconds, days, note: '' } },
+        machine,
+        {},
+        new Date(),
+      );
+    expect(timed(146.8, 365).backfill_target).toEqual({
+      target: '< 300',
+      actual: 146.8,
+      met: true,
+    });
+    expect(timed(936.6, 365).backfill_target.met).toBe(false);
+    expect(renderBatchResult(timed(936.6, 365))).toMatch(/936\.6 s\s+< 300 s\s+NOT met/);
+    expect(timed(20, 30).backfill_target.met).toBeNull();
+    expect(buildBatchResult(measured, machine, {}, new Date()).backfill_target.met).toBeNull();
+  });
 });
 
 describe('rowsForChanges', () => {

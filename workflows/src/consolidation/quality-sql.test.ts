@@ -76,3 +76,40 @@ describe('landedRowCountSql', () => {
     expect(bindings).toContain('%.shop.orders');
   });
 });
+
+describe("with a backfill's state snapshot", () => {
+  const covering = (table: string) => ({
+    table,
+    eventTimeField: 'created_at',
+    from: '2026-11-01T00:00:00.000Z',
+    to: '2026-12-01T00:00:00.000Z',
+  });
+  const snapshot = {
+    snapshotId: 3,
+    cutoff: scope.cutoff.toISOString(),
+    tables: [covering('shop.orders'), covering('shop.payments')],
+  };
+
+  it("reads the day's rows and its parents from the snapshot, not the changes since the day", () => {
+    const { sql, bindings } = expectationSql(references, { ...scope, snapshot });
+    expect(placeholders(sql)).toBe(bindings.length);
+    expect(sql).toContain('final.state_snapshot_rows');
+    // Parents not in the snapshot are looked up by key; no scan of every change since the day.
+    expect(sql).not.toContain('committed_at >= ?');
+    expect(bindings).not.toContain(scope.from);
+  });
+
+  it('rebuilds from the changelog when the snapshot was taken at another cutoff', () => {
+    const other = { ...snapshot, cutoff: '2026-11-25T00:00:00.000Z' };
+    const { sql } = expectationSql(references, { ...scope, snapshot: other });
+    expect(sql).not.toContain('final.state_snapshot_rows');
+    expect(sql).toContain('committed_at >= ?');
+  });
+
+  it('counts the landed rows of the day from the snapshot', () => {
+    const { sql, bindings } = landedRowCountSql('shop.orders', { ...scope, snapshot });
+    expect(placeholders(sql)).toBe(bindings.length);
+    expect(sql).toContain('final.state_snapshot_rows');
+    expect(bindings).toContain(3);
+  });
+});

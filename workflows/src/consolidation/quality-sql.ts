@@ -156,6 +156,18 @@ function referencesSql(
   const keyField = bind(expectation.referencedField);
   const from = bind(scope.from);
   const cutoff = bind(scope.cutoff);
+  // The day's children, the parent keys they reference, and the parent table's last truncate.
+  const head = `
+        WITH child AS (${child}),
+        refs AS (
+          SELECT DISTINCT jsonb_build_object(${keyField}::text, ${reference}) AS primary_key
+            FROM child
+           WHERE ${reference} IS NOT NULL
+        ), truncated AS (
+          SELECT max(committed_at) AS at
+            FROM raw.change_events
+           WHERE source_table = ${parent} AND committed_at <= ${cutoff} AND op = 't'
+        )`;
   const parentTimeField = eventTimeFieldOf(expectation.referencedTable);
   if (
     scope.snapshot &&
@@ -172,22 +184,12 @@ function referencesSql(
     // event time in its range, so a parent found there exists; the others are looked up by key,
     // whatever their latest version's partition, without reading the changes of every day since.
     const snapshotId = bind(scope.snapshot.snapshotId);
-    return `
-        WITH child AS (${child}),
-        refs AS (
-          SELECT DISTINCT jsonb_build_object(${keyField}::text, ${reference}) AS primary_key
-            FROM child
-           WHERE ${reference} IS NOT NULL
-        ), in_snapshot AS (
+    return `${head}, in_snapshot AS (
           SELECT DISTINCT refs.primary_key
             FROM refs
             JOIN final.state_snapshot_rows snapshot
               ON snapshot.snapshot_id = ${snapshotId} AND snapshot.source_table = ${parent}
              AND snapshot.primary_key = refs.primary_key
-        ), truncated AS (
-          SELECT max(committed_at) AS at
-            FROM raw.change_events
-           WHERE source_table = ${parent} AND committed_at <= ${cutoff} AND op = 't'
         ), elsewhere AS (
           SELECT refs.primary_key
             FROM refs
@@ -205,17 +207,7 @@ function referencesSql(
             FROM (SELECT primary_key FROM in_snapshot UNION ALL SELECT primary_key FROM elsewhere) found
         ),${counted('parents')}`;
   }
-  return `
-        WITH child AS (${child}),
-        refs AS (
-          SELECT DISTINCT jsonb_build_object(${keyField}::text, ${reference}) AS primary_key
-            FROM child
-           WHERE ${reference} IS NOT NULL
-        ), truncated AS (
-          SELECT max(committed_at) AS at
-            FROM raw.change_events
-           WHERE source_table = ${parent} AND committed_at <= ${cutoff} AND op = 't'
-        ), recent AS (
+  return `${head}, recent AS (
           SELECT DISTINCT ON (jsonb_hash(primary_key), primary_key) primary_key, op, committed_at
             FROM raw.change_events
            WHERE source_table = ${parent} AND committed_at >= ${from} AND committed_at <= ${cutoff}
