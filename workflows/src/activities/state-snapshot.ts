@@ -90,6 +90,27 @@ export function createStateSnapshotActivities(deps: StateSnapshotDependencies) {
     };
   }
 
+  /**
+   * Drops the partitions left without their header: a crash of PostgreSQL empties both unlogged
+   * tables but leaves the (empty) partitions behind.
+   */
+  async function dropOrphanPartitions(): Promise<void> {
+    const partitions = await warehouse.raw<{ rows: { snapshot_id: string }[] }>(`
+      SELECT substring(child.relname FROM '^state_snapshot_([0-9]+)$') AS snapshot_id
+        FROM pg_inherits
+        JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+       WHERE pg_inherits.inhparent = 'final.state_snapshot_rows'::regclass`);
+    const ids = partitions.rows.map((row) => Number(row.snapshot_id)).filter(Number.isSafeInteger);
+    if (ids.length === 0) return;
+    const headers = await warehouse('final.state_snapshots')
+      .whereIn('snapshot_id', ids)
+      .pluck('snapshot_id');
+    const kept = new Set(headers.map(Number));
+    for (const id of ids.filter((candidate) => !kept.has(candidate))) {
+      await warehouse.raw(`DROP TABLE IF EXISTS ${snapshotRelation(id)}`);
+    }
+  }
+
   return {
     findSnapshot,
 
@@ -108,6 +129,7 @@ export function createStateSnapshotActivities(deps: StateSnapshotDependencies) {
         .first('snapshot_id');
       const found = built ? await findSnapshot(Number(built.snapshot_id)) : undefined;
       if (found) return found;
+      await dropOrphanPartitions();
       const startedAt = Date.now();
       const snapshot = await warehouse.transaction(async (trx) => {
         await trx.raw(`SET LOCAL work_mem = '${CONSOLIDATION_WORK_MEM}'`);

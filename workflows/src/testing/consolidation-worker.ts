@@ -1,4 +1,5 @@
-import { Worker, type NativeConnection } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import {
   createConsolidationActivities,
@@ -29,4 +30,19 @@ export async function runConsolidationWorker(options: {
     worker.shutdown();
     await running;
   };
+}
+
+/**
+ * For tests: the Temporal server the stack runs (the dev server binary), as a test environment,
+ * with the SDK's own logging quiet but for warnings. Once per test file (one runtime per process).
+ */
+export async function connectTestEnvironment(temporal: {
+  address: string;
+  namespace: string;
+}): Promise<TestWorkflowEnvironment> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: temporal.address,
+    namespace: temporal.namespace,
+  });
 }

@@ -1,5 +1,4 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Expectation } from '@tidemark/contracts';
 import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killHard } from '../../../test/integration/process';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
-import { runConsolidationWorker } from '../testing/consolidation-worker';
+import { connectTestEnvironment, runConsolidationWorker } from '../testing/consolidation-worker';
 import {
   backfillProgressQuery,
   backfillWorkflow,
@@ -218,11 +217,7 @@ async function progress(id: string): Promise<BackfillReport> {
 }
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await TestWorkflowEnvironment.createFromExistingServer({
-    address: config.temporal.address,
-    namespace: config.temporal.namespace,
-  });
+  env = await connectTestEnvironment(config.temporal);
   pipeline = await startTestPipeline({ config, warehouse, name: `backfill-int-${runTag}` });
   await writeSourceRows();
   await pipeline.waitLanded('shop.orders', orderIds, orderIds.length);

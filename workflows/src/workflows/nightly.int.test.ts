@@ -1,10 +1,9 @@
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
-import { runConsolidationWorker } from '../testing/consolidation-worker';
+import { connectTestEnvironment, runConsolidationWorker } from '../testing/consolidation-worker';
 import { nightlyScheduleOptions } from '../schedule';
 import { dayBefore } from './nightly';
 
@@ -23,11 +22,7 @@ let pipeline: TestPipeline;
 let stopWorker: () => Promise<void>;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await TestWorkflowEnvironment.createFromExistingServer({
-    address: config.temporal.address,
-    namespace: config.temporal.namespace,
-  });
+  env = await connectTestEnvironment(config.temporal);
   // A pipeline whose watermark passes the end of yesterday (kept moving by the heartbeat).
   pipeline = await startTestPipeline({ config, warehouse, name: `nightly-int-${tag}` });
   await waitFor(
