@@ -320,6 +320,16 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       });
     },
 
+    /**
+     * Marks a run whose day never became complete (the stream's watermark did not pass it in
+     * time): nothing was computed, and the run does not look as if it were still computing.
+     */
+    async markRunIncomplete(run: ConsolidationRun): Promise<void> {
+      await warehouse('final.runs')
+        .where({ run_id: run.runId })
+        .update({ status: 'incomplete', finished_at: warehouse.fn.now() });
+    },
+
     /** Marks a run blocked by its quality gate: the published values stay as they were. */
     async blockRun(run: ConsolidationRun): Promise<void> {
       await warehouse('final.runs')

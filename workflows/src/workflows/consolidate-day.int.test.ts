@@ -224,4 +224,35 @@ describe('consolidateDayWorkflow on the Temporal dev server', () => {
       severity: 'ERROR',
     });
   });
+
+  it('fails a day the stream has not completed, and marks its run incomplete', async () => {
+    const taskQueue = `consolidate-int-${randomUUID()}`;
+    await startWorker(taskQueue, HOLDING);
+    const client = await createTemporalClient(config);
+    const workflowId = `consolidate-int-incomplete-${randomUUID()}`;
+    // Tomorrow: the pipeline's watermark cannot have passed its end.
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    try {
+      const error = await client.workflow
+        .execute(consolidateDayWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [{ day: tomorrow, completenessTimeoutMs: 0 }],
+          workflowExecutionTimeout: '2 minutes',
+        })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause as { type?: string; message?: string };
+      expect(cause.type).toBe('DAY_INCOMPLETE');
+      expect(cause.message).toContain(`day ${tomorrow} is not complete`);
+      const run = await warehouse('final.runs')
+        .where({ workflow_id: workflowId })
+        .first('status', 'finished_at');
+      expect(run?.status).toBe('incomplete');
+      expect(run?.finished_at).not.toBeNull();
+    } finally {
+      await client.connection.close();
+      await warehouse('final.runs').where({ workflow_id: workflowId }).delete();
+    }
+  });
 });

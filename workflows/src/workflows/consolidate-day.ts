@@ -1,4 +1,10 @@
-import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type {
   ConsolidationActivities,
   QualityOutcome,
@@ -83,6 +89,7 @@ export async function consolidateDayWorkflow(
     const { complete, behind } = await activities.isComplete(run);
     if (complete) break;
     if (waitedMs >= timeoutMs) {
+      if (patched('mark-incomplete-runs')) await activities.markRunIncomplete(run);
       throw ApplicationFailure.nonRetryable(
         `day ${input.day} is not complete after ${Math.round(waitedMs / 1000)} s: the stream's watermark of ${behind.join(', ')} has not passed ${run.completeAt}`,
         CONSOLIDATION_FAILURES.incomplete,
