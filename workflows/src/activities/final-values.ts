@@ -6,7 +6,7 @@ import {
   finalMetricSql,
   type ConsolidationRange,
 } from '../consolidation/final-metric-sql';
-import { tableRangeStateSql } from '../consolidation/state-snapshot';
+import { mergeTableRanges, tableRangeStateSql } from '../consolidation/state-snapshot';
 import { selectMetrics, type ConsolidationRun } from './run';
 
 export interface FinalValueDependencies {
@@ -31,24 +31,20 @@ export function tableStatesOf(
   metrics: readonly MetricDefinition[],
   range: ConsolidationRange,
 ): TableState[] {
-  const states = new Map<string, TableState>();
-  for (const metric of metrics) {
-    const { from, to } = eventRangeOf(metric, range);
-    const known = states.get(metric.source.table);
-    if (known && known.eventTimeField !== metric.eventTimeField) {
-      throw new Error(
-        `metrics of ${metric.source.table} disagree on its event-time field: ${known.eventTimeField}, ${metric.eventTimeField}`,
-      );
-    }
-    states.set(metric.source.table, {
-      relation: known?.relation ?? `consolidation_state_${states.size}`,
+  const parts = mergeTableRanges(
+    metrics.map((metric) => ({
       table: metric.source.table,
       eventTimeField: metric.eventTimeField,
-      from: known && known.from < from ? known.from : from,
-      to: known && known.to > to ? known.to : to,
-    });
-  }
-  return [...states.values()];
+      ...eventRangeOf(metric, range),
+    })),
+  );
+  return parts.map((part, index) => ({
+    relation: `consolidation_state_${index}`,
+    table: part.table,
+    eventTimeField: part.eventTimeField,
+    from: new Date(part.from),
+    to: new Date(part.to),
+  }));
 }
 
 /** Computing a run's final values, bound to its dependencies. */
