@@ -25,6 +25,8 @@ export interface BatchProfile {
   pausedMs: number;
   /** CPU time of the pipeline's process over its wall time (1 = one core busy), if measured. */
   processCpuShare: number | null;
+  /** The whole machine's CPU busy share meanwhile (0..1, all cores), if measured. */
+  machineCpuBusy: number | null;
   /** Messages per topic. */
   byTopic: Record<string, number>;
   /** Messages per second in consecutive 5 s intervals from the first batch: shows a slowdown. */
@@ -38,6 +40,7 @@ export function profileBatches(
   samples: readonly BatchSample[],
   wallMs: number,
   processCpuShare: number | null = null,
+  machineCpuBusy: number | null = null,
 ): BatchProfile {
   let messages = 0;
   let sinkTotalMs = 0;
@@ -59,6 +62,7 @@ export function profileBatches(
     sinkMsPer1000Messages: messages > 0 ? (sinkTotalMs * 1000) / messages : 0,
     pausedMs,
     processCpuShare,
+    machineCpuBusy,
     byTopic,
     epsPer5s: ratesPerInterval(samples, INTERVAL_MS),
   };

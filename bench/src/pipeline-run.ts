@@ -3,6 +3,7 @@ import type { BatchStats } from '@tidemark/stream';
 import type { Admin } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { BatchSample } from './batch-profile';
+import { machineCpuMeter } from './machine-cpu';
 import { setGroupOffsets } from './kafka-offsets';
 import {
   hasReached,
@@ -96,6 +97,8 @@ export interface PipelineThroughput {
   joinedToDoneMs: number;
   /** This process's CPU time over that same time: the pipeline is all it runs meanwhile. */
   processCpuShare: number;
+  /** The whole machine's CPU busy share over that time (Kafka and PostgreSQL included). */
+  machineCpuBusy: number | null;
   samples: BatchSample[];
 }
 
@@ -132,6 +135,7 @@ export function trackThroughput(
     async begin(timeoutMs) {
       const joinedAtMs = Date.now();
       const cpu = cpuMeter();
+      const machine = machineCpuMeter();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), timeoutMs);
@@ -151,6 +155,7 @@ export function trackThroughput(
         completed,
         joinedToDoneMs,
         processCpuShare: cpu.shareOf(joinedToDoneMs),
+        machineCpuBusy: machine.busyShare(),
         samples,
       };
     },
@@ -159,10 +164,16 @@ export function trackThroughput(
 
 /** Latencies (batch commit minus source commit) of every change a pipeline applies meanwhile. */
 export function trackLatency(tap: BatchTap): {
-  stop(): { latenciesMs: number[]; samples: BatchSample[]; processCpuShare: number };
+  stop(): {
+    latenciesMs: number[];
+    samples: BatchSample[];
+    processCpuShare: number;
+    machineCpuBusy: number | null;
+  };
 } {
   const startedAtMs = Date.now();
   const cpu = cpuMeter();
+  const machine = machineCpuMeter();
   const latenciesMs: number[] = [];
   const samples: BatchSample[] = [];
   tap.listen((stats, seenAtMs) => {
@@ -172,7 +183,12 @@ export function trackLatency(tap: BatchTap): {
   return {
     stop() {
       tap.listen(undefined);
-      return { latenciesMs, samples, processCpuShare: cpu.shareOf(Date.now() - startedAtMs) };
+      return {
+        latenciesMs,
+        samples,
+        processCpuShare: cpu.shareOf(Date.now() - startedAtMs),
+        machineCpuBusy: machine.busyShare(),
+      };
     },
   };
 }

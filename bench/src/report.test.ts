@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { profileBatches, ratesPerInterval, type BatchSample } from './batch-profile';
-import { buildResult, renderResult, type BenchMeasurements, type MachineInfo } from './report';
+import {
+  buildResult,
+  renderProfile,
+  renderResult,
+  type BenchMeasurements,
+  type MachineInfo,
+} from './report';
 import { distributionOf } from './stats';
 
 const machine: MachineInfo = {
@@ -88,6 +94,18 @@ describe('profileBatches', () => {
     expect(profile.sinkShare).toBe(0.5);
     expect(profile.sinkMsPer1000Messages).toBe(100);
     expect(profile.byTopic).toEqual({ 'tidemark.shop.orders': 800, 'tidemark.shop.payments': 200 });
+  });
+});
+
+describe('renderProfile', () => {
+  it('says how busy the whole machine was, when measured', () => {
+    const measured = profileBatches([batch(500, 50)], 100, 0.6, 0.834);
+    expect(renderProfile('throughput', measured)).toContain(
+      'pipeline process CPU 60 % of one core; machine CPU 83 % busy',
+    );
+    expect(renderProfile('throughput', profileBatches([batch(500, 50)], 100))).not.toContain(
+      'machine CPU',
+    );
   });
 });
 

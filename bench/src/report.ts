@@ -230,6 +230,10 @@ export function renderProfile(label: string, profile: BatchProfile): string {
     profile.processCpuShare === null
       ? ''
       : `; pipeline process CPU ${(profile.processCpuShare * 100).toFixed(0)} % of one core`;
+  const busy =
+    profile.machineCpuBusy === null
+      ? ''
+      : `; machine CPU ${(profile.machineCpuBusy * 100).toFixed(0)} % busy (all cores, every process)`;
   const paused =
     profile.pausedMs > 0 ? `; backpressure paused ${integer(profile.pausedMs)} ms` : '';
   return (
@@ -237,7 +241,7 @@ export function renderProfile(label: string, profile: BatchProfile): string {
     `(p50 ${integer(profile.batchSize.p50)}, max ${integer(profile.batchSize.max)}); ` +
     `sink ${integer(profile.sinkMs.mean)} ms/batch (p95 ${integer(profile.sinkMs.p95)}), ` +
     `${profile.sinkMsPer1000Messages.toFixed(1)} ms per 1,000 msgs, ` +
-    `${(profile.sinkShare * 100).toFixed(0)} % of wall time in the sink${cpu}${paused}`
+    `${(profile.sinkShare * 100).toFixed(0)} % of wall time in the sink${cpu}${busy}${paused}`
   );
 }
 

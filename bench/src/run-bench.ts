@@ -87,6 +87,7 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
         pipelineRun.samples,
         pipelineRun.elapsedMs,
         pipelineRun.processCpuShare,
+        pipelineRun.machineCpuBusy,
       ),
       sql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
     },
@@ -175,7 +176,7 @@ async function measureLatency(
       return false;
     },
   );
-  const { latenciesMs, samples, processCpuShare } = latency.stop();
+  const { latenciesMs, samples, processCpuShare, machineCpuBusy } = latency.stop();
   await deps.pipelines.stop(pipeline);
   const first = samples[0];
   const last = samples.at(-1);
@@ -192,6 +193,6 @@ async function measureLatency(
       pipelineCaughtUp: caughtUp,
     },
     latencyMs,
-    latencyProfile: profileBatches(samples, wallMs, processCpuShare),
+    latencyProfile: profileBatches(samples, wallMs, processCpuShare, machineCpuBusy),
   };
 }
