@@ -163,7 +163,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stream?.stop();
-  for (const name of [pipeline, `${pipeline}-second`]) await resetPipeline(warehouse, kafka, name);
+  for (const name of [pipeline, `${pipeline}-second`, `${pipeline}-third`]) {
+    await resetPipeline(warehouse, kafka, name);
+  }
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
 
@@ -344,6 +346,44 @@ describe('the stream pipeline on the live stack', () => {
       .select('op');
     expect(landed.map((row) => row.op)).toEqual(['c', 'u']);
     await waitForProvisionalToMatch(lateIds);
+  });
+
+  it('reads the changes made after its first start even if it read nothing before it stopped', async () => {
+    // Started at the end and stopped before reading any change, with the group's offsets gone
+    // from Kafka (as when a partition changes owner before its first fetch): only the positions
+    // pinned in the warehouse at the first start say where to read from on the next start.
+    const name = `${pipeline}-third`;
+    await (await start(name)).stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([name]).finally(() => admin.disconnect());
+    const before = await highMarks();
+    const orders = await insertOrders(3);
+    const total = (marks: Map<number, bigint>) => [...marks.values()].reduce((a, b) => a + b, 0n);
+    await waitFor(
+      'the orders in Kafka',
+      async () => total(await highMarks()) >= total(before) + 3n || undefined,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const third = await start(name);
+    try {
+      const versions = await waitFor(
+        'the restarted pipeline to apply the orders made while it was down',
+        async () => {
+          const rows = await warehouse('stream.row_versions')
+            .where({ pipeline: name, source_table: 'shop.orders' })
+            .whereIn(
+              'primary_key',
+              orders.map((order) => JSON.stringify({ id: order.id })),
+            );
+          return rows.length === orders.length ? rows : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      expect(versions).toHaveLength(3);
+    } finally {
+      await third.stop();
+    }
   });
 
   it('resumes from its stored offsets after a restart without counting anything twice', async () => {

@@ -17,7 +17,9 @@ import {
   emitAndClose,
   applyChanges,
   lockPosition,
+  pinPositions,
   readPositions,
+  type PinnedPosition,
   readWatermarks,
   storePosition,
 } from './metrics-sink';
@@ -105,14 +107,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   );
   // The first start of a pipeline records since when it observes the changelog: from the
   // beginning of the topics, or from now when it starts at their end with no stored offsets.
+  // Starting at the end pins every partition's end as its stored position, in the same
+  // transaction: a partition that changes owner before its first batch is then still read from
+  // there, not from wherever its end is when the new owner gets it (which would skip changes).
   const resumes = await warehouse('ops.consumer_offsets').where({ group_id: pipeline }).first();
-  await warehouse('stream.pipelines')
-    .insert({
-      pipeline,
-      observed_from: options.startAt === 'latest' && !resumes ? new Date(now()) : null,
-    })
-    .onConflict('pipeline')
-    .ignore();
+  const startsAtEnd = options.startAt === 'latest' && !resumes;
+  const ends = startsAtEnd ? await endsOf([...options.topics.values()]) : [];
+  await warehouse.transaction(async (trx) => {
+    await trx('stream.pipelines')
+      .insert({ pipeline, observed_from: startsAtEnd ? new Date(now()) : null })
+      .onConflict('pipeline')
+      .ignore();
+    await pinPositions(trx, pipeline, ends);
+  });
   const watermarks = new Map<string, number | null>(metrics.map((metric) => [metric.name, null]));
   for (const [metric, watermark] of await readWatermarks(warehouse, pipeline)) {
     if (watermarks.has(metric)) watermarks.set(metric, watermark);
@@ -197,6 +204,23 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     });
   });
 
+  /** Every partition's end offset now: where a pipeline starting at the end begins to read. */
+  async function endsOf(topics: readonly string[]): Promise<PinnedPosition[]> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ends: PinnedPosition[] = [];
+      for (const topic of topics) {
+        for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
+          ends.push({ topic, partition, nextOffset: BigInt(high) });
+        }
+      }
+      return ends;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Each assigned partition's clock, from its stored event time and whether it has unread data. */
   async function setUpClocks(assigned: Record<string, number[]>): Promise<void> {
     const dataTopics = Object.keys(assigned).filter((topic) => tableOfTopic.has(topic));
@@ -214,7 +238,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
           const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
           const stored = positions.get(`${topic}/${partition}`);
-          const start = stored?.nextOffset ?? (options.startAt === 'latest' ? high : low);
+          // A partition with no stored position is newer than the pipeline: read all of it.
+          const start = stored?.nextOffset ?? low;
           clock.assign(partition, {
             maxEventTimeMs: stored?.maxEventTimeMs,
             caughtUp: start >= high,
@@ -263,7 +288,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       const messages = batch.messages.filter(
         (message) => expected === undefined || BigInt(message.offset) >= expected,
       );
-      if (messages.length === 0) return { kind: 'seen' as const };
+      if (messages.length === 0) return { kind: 'seen' as const, expected };
 
       const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
         decoded,
@@ -303,6 +328,18 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         offset: outcome.expected.toString(),
       });
       return;
+    }
+    if (outcome.kind === 'seen' && outcome.expected !== undefined) {
+      // Kafka's committed offset is behind the warehouse's (or there is none, and the partition
+      // is read from its beginning): skip straight to the stored one.
+      if (BigInt(last.offset) + 1n < outcome.expected) {
+        consumer.seek({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: outcome.expected.toString(),
+        });
+        return;
+      }
     }
     const committedAt = now();
     if (outcome.kind === 'applied') {
@@ -410,9 +447,13 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
 
   await consumer.connect();
-  const subscribed = [...options.topics.values()];
-  if (options.heartbeatTopic) subscribed.push(options.heartbeatTopic);
-  await consumer.subscribe({ topics: subscribed, fromBeginning: options.startAt === 'earliest' });
+  // The warehouse's stored positions say where to read, and a partition without one is read
+  // from its beginning (a pipeline that starts at the end has pinned them all). The heartbeats
+  // only tell the source's clock now, so they are read from their end.
+  await consumer.subscribe({ topics: [...options.topics.values()], fromBeginning: true });
+  if (options.heartbeatTopic) {
+    await consumer.subscribe({ topics: [options.heartbeatTopic], fromBeginning: false });
+  }
   await consumer.run({
     partitionsConsumedConcurrently: options.concurrency ?? 3,
     autoCommit: false,

@@ -406,6 +406,33 @@ function mergedEmissionSql(metric: MetricDefinition, accumulatorSql: string) {
   };
 }
 
+/** A partition's first position, before the pipeline has read anything from it. */
+export interface PinnedPosition {
+  topic: string;
+  partition: number;
+  nextOffset: bigint;
+}
+
+/** Stores first positions of partitions; a position already stored is kept as it is. */
+export async function pinPositions(
+  trx: Knex.Transaction,
+  pipeline: string,
+  positions: readonly PinnedPosition[],
+): Promise<void> {
+  if (positions.length === 0) return;
+  await trx('ops.consumer_offsets')
+    .insert(
+      positions.map(({ topic, partition, nextOffset }) => ({
+        group_id: pipeline,
+        topic,
+        partition,
+        next_offset: nextOffset.toString(),
+      })),
+    )
+    .onConflict(['group_id', 'topic', 'partition'])
+    .ignore();
+}
+
 /** Stores a partition's next offset and event time reached, in the batch's transaction. */
 export async function storePosition(
   trx: Knex.Transaction,

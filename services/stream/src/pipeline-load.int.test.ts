@@ -1,6 +1,13 @@
 import { METRICS } from '@tidemark/contracts';
 import { runLoad, type LoadReport } from '@tidemark/loadgen';
-import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
+import {
+  createDatabase,
+  createKafka,
+  createLogger,
+  loadConfig,
+  silentLogger,
+  waitFor,
+} from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
@@ -28,12 +35,15 @@ let streams: StreamPipeline[] = [];
 let report: LoadReport;
 // Two consumers of one group share the partitions, as two processes would: one pipeline.
 const appliedBy = [0, 0];
+// The consumers' warnings and errors, shown when the values never match.
+const warnings: string[] = [];
+const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
 
 function startConsumer(index: number): Promise<StreamPipeline> {
   return startStreamPipeline({
-    kafka: createKafka(config, `${pipeline}-${index}`, silentLogger),
+    kafka: createKafka(config, `${pipeline}-${index}`, logger.child({ consumer: index })),
     warehouse,
-    logger: silentLogger,
+    logger: logger.child({ consumer: index }),
     pipeline,
     topics: new Map([
       ['shop.orders', `${prefix}.shop.orders`],
@@ -141,6 +151,18 @@ async function provisional(metric: string) {
   );
 }
 
+/** The keys whose provisional value is not the source's, as `metric key: provisional vs source`. */
+function differencesOf(
+  metric: string,
+  provisional: Map<string, number>,
+  source: Map<string, number>,
+): string[] {
+  const keys = new Set([...provisional.keys(), ...source.keys()]);
+  return [...keys]
+    .filter((key) => provisional.get(key) !== source.get(key))
+    .map((key) => `${metric} ${key}: ${provisional.get(key)} vs ${source.get(key)}`);
+}
+
 describe('the stream pipeline under a realistic load, on two consumers', () => {
   it('wrote a load with every kind of change', () => {
     for (const kind of [
@@ -157,6 +179,7 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
 
   it('ends with provisional values equal to the source table, late rows left out', async () => {
     const excluded = new Set([...lateIds(), ...report.ids.poison]);
+    let differences: string[] = [];
     const matched = await waitFor(
       'provisional values to equal the source table',
       async () => {
@@ -165,14 +188,20 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
           provisional('orders_per_minute'),
           provisional('revenue_per_minute'),
         ]);
-        const same = (a: Map<string, number>, b: Map<string, number>) =>
-          a.size === b.size && [...a].every(([key, value]) => b.get(key) === value);
-        return same(count, expected.count) && same(revenue, expected.revenue)
-          ? expected
-          : undefined;
+        differences = [
+          ...differencesOf('orders_per_minute', count, expected.count),
+          ...differencesOf('revenue_per_minute', revenue, expected.revenue),
+        ];
+        return differences.length === 0 ? expected : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 500 },
-    );
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${String(error)}\ndifferences (window|currency: provisional vs source):\n` +
+          `${differences.slice(0, 20).join('\n')}\nconsumer warnings:\n` +
+          `${warnings.slice(-20).join('\n')}`,
+      );
+    });
     expect(matched.count.size).toBeGreaterThan(0);
     // Both consumers of the group did part of the work.
     expect(
