@@ -103,14 +103,33 @@ export interface PipelineThroughput {
 }
 
 /**
+ * Waits until none of the session contributions a pipeline's batches queued is still waiting to
+ * be applied: until then the pipeline has not done all the work of the changes it read.
+ */
+export async function waitUntilSessionsApplied(
+  warehouse: Knex,
+  pipeline: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    `pipeline ${pipeline} to apply its queued session contributions`,
+    async () =>
+      (await warehouse('stream.session_inbox').where({ pipeline }).first('id')) ? undefined : true,
+    { timeoutMs, intervalMs: 20 },
+  );
+}
+
+/**
  * Times a pipeline positioned at the range's start until its committed batches cover the range
- * (checked against its stored offsets), or reports the partial rate after `timeoutMs`. Call it
- * before the pipeline starts, and `begin` once it has joined its group.
+ * (checked against its stored offsets) and `settled` resolves (the work they queued is done),
+ * or reports the partial rate after `timeoutMs`. Call it before the pipeline starts, and
+ * `begin` once it has joined its group.
  */
 export function trackThroughput(
   tap: BatchTap,
   range: OffsetRange,
   logger: Logger,
+  settled: (timeoutMs: number) => Promise<void> = async () => undefined,
 ): { begin(timeoutMs: number): Promise<PipelineThroughput> } {
   const progress = new RangeProgress(range);
   const samples: BatchSample[] = [];
@@ -140,9 +159,22 @@ export function trackThroughput(
       const timedOut = new Promise<undefined>((resolve) => {
         timer = setTimeout(() => resolve(undefined), timeoutMs);
       });
-      const doneAtMs = await Promise.race([done, timedOut]);
+      const coveredAtMs = await Promise.race([done, timedOut]);
       clearTimeout(timer);
       tap.listen(undefined);
+      let doneAtMs = coveredAtMs;
+      if (coveredAtMs !== undefined) {
+        const left = Math.max(1_000, timeoutMs - (Date.now() - joinedAtMs));
+        doneAtMs = await settled(left).then(
+          () => Math.max(coveredAtMs, Date.now()),
+          (error: unknown) => {
+            logger.warn('the pipeline did not finish its queued work in time', {
+              error: String(error),
+            });
+            return undefined;
+          },
+        );
+      }
       const completed = doneAtMs !== undefined;
       const endMs = doneAtMs ?? lastSeenAtMs;
       const elapsedMs = firstStartMs === undefined ? 0 : endMs - firstStartMs;

@@ -5,7 +5,13 @@ import { profileBatches } from './batch-profile';
 import { endOffsets } from './kafka-offsets';
 import { messagesBetween } from './offset-marks';
 import type { BenchOptions } from './options';
-import { trackLatency, trackThroughput, waitUntilStored, type BatchTap } from './pipeline-run';
+import {
+  trackLatency,
+  trackThroughput,
+  waitUntilSessionsApplied,
+  waitUntilStored,
+  type BatchTap,
+} from './pipeline-run';
 import { measureRawConsumption, type RawConsumption } from './raw-consume';
 import type { BenchMeasurements } from './report';
 import type { ShopPipelines } from './shop-pipelines';
@@ -51,7 +57,9 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
   const raw = medianBy(passes, (pass) => pass.eps);
 
   const throughputPipeline = `${deps.runId}-throughput`;
-  const throughput = trackThroughput(deps.tap, range, logger);
+  const throughput = trackThroughput(deps.tap, range, logger, (timeoutMs) =>
+    waitUntilSessionsApplied(deps.warehouse, throughputPipeline, timeoutMs),
+  );
   await deps.pipelines.start(throughputPipeline, range.start, logger);
   const sampler = options.sqlProfile ? startSqlSampler(deps.warehouse, SQL_SAMPLE_MS) : undefined;
   const pipelineRun = await throughput.begin(options.pipelineTimeoutMs);

@@ -12,6 +12,7 @@ import * as dayScopedQuality from './warehouse/0008-day-scoped-quality';
 import * as pipelineObservation from './warehouse/0009-pipeline-observation';
 import * as compactSessionState from './warehouse/0011-compact-session-state';
 import * as backfillState from './warehouse/0012-backfill-state';
+import * as sessionInbox from './warehouse/0013-session-inbox';
 
 export interface Migration {
   name: string;
@@ -38,6 +39,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0009-pipeline-observation', ...pipelineObservation },
   { name: '0011-compact-session-state', ...compactSessionState },
   { name: '0012-backfill-state', ...backfillState },
+  { name: '0013-session-inbox', ...sessionInbox },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

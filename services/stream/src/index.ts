@@ -4,7 +4,12 @@ export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
 export { startStreamPipeline } from './metrics-pipeline';
 export { resetPipeline } from './pipeline-reset';
-export type { BatchStats, StreamPipeline, StreamPipelineOptions } from './metrics-pipeline';
+export type {
+  BatchStats,
+  SessionStats,
+  StreamPipeline,
+  StreamPipelineOptions,
+} from './metrics-pipeline';
 export { startObservabilityServer } from './observability/http-server';
 export type { ObservabilityServer, ObservabilityServerOptions } from './observability/http-server';
 export {

@@ -16,6 +16,7 @@ import { writeLandingBatch } from './landing-sink';
 import {
   emitAndClose,
   applyChanges,
+  applyQueuedSessions,
   lockPosition,
   pinPositions,
   readPositions,
@@ -54,6 +55,18 @@ export interface StreamPipelineOptions {
   now?: () => number;
   /** Called after each committed batch, for metrics and tests. */
   onBatch?: (stats: BatchStats) => void;
+  /** Called after each transaction that applied queued session contributions. */
+  onSessions?: (stats: SessionStats) => void;
+}
+
+/** What one application of queued session contributions did. */
+export interface SessionStats {
+  /** Queued batches applied, their contributions, and the session keys they changed. */
+  batches: number;
+  inputs: number;
+  sessions: number;
+  /** Contributions later than the allowed lateness (in the late ledger), by change topic. */
+  lateByTopic: Map<string, number>;
 }
 
 /** What one committed batch did. */
@@ -461,12 +474,53 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     eachBatch: processBatch,
   });
 
+  /**
+   * Applies the session contributions the batches of every consumer queued, oldest first, at
+   * most `rounds` transactions of them; stops early when the queue is empty or another consumer
+   * of the pipeline is applying it.
+   */
+  async function applySessionQueue(rounds: number): Promise<void> {
+    for (let round = 0; round < rounds; round += 1) {
+      const result = await inTransaction((trx) =>
+        applyQueuedSessions(trx, pipeline, metrics, watermarks),
+      );
+      if (!result) return;
+      for (const [metric, count] of result.unknownMetrics) {
+        logger.warn('left out queued session contributions of a metric this pipeline lacks', {
+          metric,
+          count,
+        });
+      }
+      if (result.inputs > 0) {
+        const lateByTopic = new Map<string, number>();
+        for (const entry of result.late) {
+          const topic = options.topics.get(entry.table) ?? entry.table;
+          lateByTopic.set(topic, (lateByTopic.get(topic) ?? 0) + 1);
+        }
+        options.onSessions?.({
+          batches: result.batches,
+          inputs: result.inputs,
+          sessions: result.sessions,
+          lateByTopic,
+        });
+        if (result.late.length > 0) {
+          logger.warn('late session contributions', { late: result.late.length });
+        }
+      }
+      if (!result.more) return;
+    }
+  }
+
+  // Each tick applies the queued session contributions, then advances the watermarks and emits
+  // what is due, so an emission sees every session contribution committed before it.
+  const SESSION_ROUNDS_PER_TICK = 4;
   let stopped = false;
-  let ticking = false;
-  const tick = setInterval(() => {
-    if (stopped || ticking) return;
-    ticking = true;
-    void inTransaction(async (trx) => {
+  let ticking: Promise<void> | undefined;
+  const runTick = async () => {
+    await applySessionQueue(SESSION_ROUNDS_PER_TICK).catch((error: unknown) =>
+      logger.error('applying queued session contributions failed', { error: String(error) }),
+    );
+    await inTransaction(async (trx) => {
       await observeOtherConsumers(trx);
       advanceWatermarks();
       return emitInTransaction(trx);
@@ -477,8 +531,11 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       })
       .catch((error: unknown) =>
         logger.error('emitting provisional values failed', { error: String(error) }),
-      )
-      .finally(() => (ticking = false));
+      );
+  };
+  const tick = setInterval(() => {
+    if (stopped || ticking) return;
+    ticking = runTick().finally(() => (ticking = undefined));
   }, options.tickMs ?? 1_000);
 
   return {
@@ -490,7 +547,12 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       clearInterval(tick);
       for (const timer of pauseTimers) clearTimeout(timer);
       await consumer.disconnect();
+      await ticking;
       await Promise.all(inFlight);
+      // What the last batches queued is applied now rather than at the next start.
+      await applySessionQueue(Number.POSITIVE_INFINITY).catch((error: unknown) =>
+        logger.error('applying queued session contributions failed', { error: String(error) }),
+      );
       await producer?.disconnect();
     },
   };

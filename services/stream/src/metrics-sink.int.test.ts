@@ -9,7 +9,7 @@ import {
 import { createDatabase, loadConfig } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyChanges, emitAndClose } from './metrics-sink';
+import { applyChanges, applyQueuedSessions, emitAndClose } from './metrics-sink';
 import type { KeyedChange } from './windowing/plan';
 
 // The emit policies and window closing run as SQL over the stored accumulators: checked here
@@ -71,6 +71,7 @@ afterAll(async () => {
     await warehouse('provisional.metric_values').where({ pipeline: name }).delete();
     await warehouse('stream.row_versions').where({ pipeline: name }).delete();
     await warehouse('stream.session_state').where({ pipeline: name }).delete();
+    await warehouse('stream.session_inbox').where({ pipeline: name }).delete();
     await warehouse('stream.watermarks').where({ pipeline: name }).delete();
   }
   await warehouse.destroy();
@@ -169,6 +170,9 @@ async function applySessions(changes: KeyedChange[], crash = false) {
   await warehouse
     .transaction(async (trx) => {
       await applyChanges(trx, sessionPipeline, changes, () => SESSION_METRICS, watermarks);
+      // The batch queued its session contributions; applying the queue writes the sessions.
+      const applied = await applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks);
+      expect(applied?.more).toBe(false);
       if (crash) throw new Error('killed before commit');
     })
     .catch((error: unknown) => {
@@ -219,6 +223,34 @@ describe('session windows in the warehouse', () => {
       event_times: [String(T0), String(T0 + 20 * MINUTE), String(T0 + 40 * MINUTE)],
       measures: [100, 200, 400],
     });
+
+    // What a batch queues is applied by one consumer at a time, and once.
+    const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
+    const later = order(customer, T0 + 45 * MINUTE, 500);
+    await warehouse.transaction((trx) =>
+      applyChanges(trx, sessionPipeline, [later], () => SESSION_METRICS, watermarks),
+    );
+    await warehouse.transaction(async (first) => {
+      const applied = await applyQueuedSessions(
+        first,
+        sessionPipeline,
+        SESSION_METRICS,
+        watermarks,
+      );
+      expect(applied).toMatchObject({ batches: 1, inputs: 2, more: false });
+      const other = await warehouse.transaction((second) =>
+        applyQueuedSessions(second, sessionPipeline, SESSION_METRICS, watermarks),
+      );
+      expect(other).toBeUndefined();
+    });
+    const again = await warehouse.transaction((trx) =>
+      applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks),
+    );
+    expect(again).toMatchObject({ batches: 0, inputs: 0 });
+    expect(await sessions('customer_sessions', customer)).toEqual([[0, 45 * MINUTE + GAP, 4]]);
+    await applySessions([
+      order(customer, T0 + 45 * MINUTE, 500, 'd', JSON.parse(later.primaryKey).id),
+    ]);
 
     // Deleting the bridge splits the session again.
     const id = JSON.parse(bridge.primaryKey).id as string;

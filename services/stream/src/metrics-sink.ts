@@ -7,10 +7,12 @@ import {
   sessionKey,
   type BatchPlan,
   type KeyedChange,
+  type LateContribution,
   type PendingSessions,
   type SessionChange,
 } from './windowing/plan';
 import type { MeasureValue } from './windowing/accumulator';
+import { pendingFromQueued, queuedInputsOf, type QueuedSessionInput } from './session-queue';
 import {
   compactEntries,
   emptySessionState,
@@ -171,15 +173,18 @@ interface StoredSessionState {
 export interface MetricsWriteResult {
   plan: BatchPlan;
   windows: number;
-  sessions: number;
+  /** Contributions to session windows queued for `applyQueuedSessions`. */
+  queuedSessionInputs: number;
   late: number;
 }
 
 /**
  * Applies a batch's changes to every metric inside the caller's transaction. The order keeps
  * locks short where consumers of other partitions meet: first what only this batch touches (row
- * versions, the late ledger), then the session keys, locked in key order, and last the shared
- * provisional rows, merged one metric at a time in key order. Everything is idempotent.
+ * versions, its queued session contributions, the late ledger), and last the shared provisional
+ * rows, merged one metric at a time in key order. Session windows are not applied here: their
+ * keys are not the partitions' keys, so the batch queues their contributions, and
+ * `applyQueuedSessions` applies them. Everything is idempotent.
  */
 export async function applyChanges(
   trx: Knex.Transaction,
@@ -191,15 +196,75 @@ export async function applyChanges(
   const rowVersions = await loadRowVersions(trx, pipeline, changes);
   const plan = planChanges(changes, metricsOf, { rowVersions, watermarks });
   await writeRowVersions(trx, pipeline, plan);
-
-  const sessions = await lockSessionStates(trx, pipeline, plan.pendingSessions);
-  const sessionPlan = planSessionChanges(plan.pendingSessions, { sessions, watermarks });
-  plan.sessionChanges = sessionPlan.sessionChanges;
-  plan.late.push(...sessionPlan.late);
-  await writeLateContributions(trx, pipeline, plan);
-  await writeSessionChanges(trx, pipeline, plan.sessionChanges);
+  const queued = queuedInputsOf(plan.pendingSessions);
+  if (queued.length > 0) {
+    await trx('stream.session_inbox').insert({ pipeline, inputs: JSON.stringify(queued) });
+  }
+  await writeLateContributions(trx, pipeline, plan.late);
   const windows = await mergeWindowDeltas(trx, pipeline, plan);
-  return { plan, windows, sessions: plan.sessionChanges.length, late: plan.late.length };
+  return { plan, windows, queuedSessionInputs: queued.length, late: plan.late.length };
+}
+
+/** What one `applyQueuedSessions` applied; undefined when another consumer is applying them. */
+export interface QueuedSessionsResult {
+  /** Queued batches applied, and whether more are queued behind them. */
+  batches: number;
+  more: boolean;
+  inputs: number;
+  sessions: number;
+  late: LateContribution[];
+  /** Inputs of metrics this process does not compute, by metric: left out. */
+  unknownMetrics: Map<string, number>;
+}
+
+/**
+ * Applies the oldest queued session contributions of a pipeline inside the caller's
+ * transaction, and deletes them from the queue: exactly once. One consumer of the pipeline at a
+ * time does it (a transaction-scoped advisory lock), in queue order, so no key waits on another
+ * consumer, and a partition's batches are applied in their order. Lateness is judged against
+ * the watermarks given, those of the moment it runs, as for any other window.
+ */
+export async function applyQueuedSessions(
+  trx: Knex.Transaction,
+  pipeline: string,
+  metrics: readonly MetricDefinition[],
+  watermarks: ReadonlyMap<string, number | null>,
+  options: { maxBatches?: number } = {},
+): Promise<QueuedSessionsResult | undefined> {
+  const maxBatches = options.maxBatches ?? 8;
+  const lock = await trx.raw<{ rows: { locked: boolean }[] }>(
+    'SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked',
+    [`tidemark.session_inbox:${pipeline}`],
+  );
+  if (!lock.rows[0]?.locked) return undefined;
+  const rows: { id: string; inputs: QueuedSessionInput[] }[] = await trx('stream.session_inbox')
+    .where({ pipeline })
+    .orderBy('id')
+    .limit(maxBatches + 1)
+    .select('id', 'inputs');
+  const taken = rows.slice(0, maxBatches);
+  const queued = taken.flatMap((row) => row.inputs);
+  const { pending, unknown } = pendingFromQueued(queued, metrics);
+  const states = await lockSessionStates(trx, pipeline, pending);
+  const { sessionChanges, late } = planSessionChanges(pending, { sessions: states, watermarks });
+  await writeLateContributions(trx, pipeline, late);
+  await writeSessionChanges(trx, pipeline, sessionChanges);
+  if (taken.length > 0) {
+    await trx('stream.session_inbox')
+      .whereIn(
+        'id',
+        taken.map((row) => row.id),
+      )
+      .delete();
+  }
+  return {
+    batches: taken.length,
+    more: rows.length > taken.length,
+    inputs: queued.length,
+    sessions: sessionChanges.length,
+    late,
+    unknownMetrics: unknown,
+  };
 }
 
 async function writeRowVersions(trx: Knex.Transaction, pipeline: string, plan: BatchPlan) {
@@ -221,8 +286,12 @@ async function writeRowVersions(trx: Knex.Transaction, pipeline: string, plan: B
   );
 }
 
-async function writeLateContributions(trx: Knex.Transaction, pipeline: string, plan: BatchPlan) {
-  const lateRows = plan.late.map((entry) => ({
+async function writeLateContributions(
+  trx: Knex.Transaction,
+  pipeline: string,
+  late: readonly LateContribution[],
+) {
+  const lateRows = late.map((entry) => ({
     pipeline,
     metric: entry.metric,
     window_start: entry.window ? new Date(entry.window.startMs) : null,

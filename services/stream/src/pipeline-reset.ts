@@ -6,6 +6,7 @@ const PIPELINE_STATE = [
   ['provisional.metric_values', 'pipeline'],
   ['stream.row_versions', 'pipeline'],
   ['stream.session_state', 'pipeline'],
+  ['stream.session_inbox', 'pipeline'],
   ['stream.watermarks', 'pipeline'],
   ['ops.late_events', 'pipeline'],
   ['ops.consumer_offsets', 'group_id'],

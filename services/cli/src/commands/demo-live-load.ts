@@ -1,5 +1,5 @@
 import { runLoad, type LoadReport } from '@tidemark/loadgen';
-import type { BatchStats, StreamPipeline } from '@tidemark/stream';
+import type { BatchStats, SessionStats, StreamPipeline } from '@tidemark/stream';
 import type { Knex } from 'knex';
 import { renderTable } from '../table';
 
@@ -18,6 +18,10 @@ export class StreamTally {
     this.duplicates += stats.duplicates;
     this.late += stats.late;
     this.deadLettered += stats.deadLettered;
+  }
+
+  observeSessions(stats: SessionStats): void {
+    for (const count of stats.lateByTopic.values()) this.late += count;
   }
 }
 

@@ -76,6 +76,7 @@ export async function runDemo(
     idleTimeoutMs: 1_000,
     tickMs: 250,
     onBatch: (stats) => tally.observe(stats),
+    onSessions: (stats) => tally.observeSessions(stats),
   });
   try {
     await withTimeout(stream.joined, 60_000, 'the stream pipeline to join its group');

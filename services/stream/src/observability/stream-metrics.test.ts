@@ -56,6 +56,20 @@ describe('createStreamMetrics', () => {
     expect(lines).toContain(`tidemark_stream_batch_size_messages_bucket{le="10",${labels}} 2`);
   });
 
+  it('observeSessions adds the late session contributions to the late count of their topic', async () => {
+    const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
+    metrics.observeBatch(batch({ late: 1 }), 1_000);
+    metrics.observeSessions({
+      batches: 2,
+      inputs: 40,
+      sessions: 30,
+      lateByTopic: new Map([[ORDERS, 3]]),
+    });
+    expect(await samples(metrics.registry)).toContain(
+      `tidemark_stream_late_total{pipeline="provisional",topic="${ORDERS}"} 4`,
+    );
+  });
+
   it('observeBatch observes the end-to-end latency of every applied change, in seconds', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
     const committedAt = 100_000;

@@ -8,7 +8,7 @@ import {
   type GaugeConfiguration,
   type HistogramConfiguration,
 } from 'prom-client';
-import type { BatchStats } from '../metrics-pipeline';
+import type { BatchStats, SessionStats } from '../metrics-pipeline';
 
 /** Every stream metric's name starts with this. */
 export const STREAM_METRIC_PREFIX = 'tidemark_stream_';
@@ -41,6 +41,8 @@ export interface StreamMetrics {
   registry: Registry;
   /** Records one committed batch; `committedAtMs` is when its warehouse transaction committed. */
   observeBatch(stats: BatchStats, committedAtMs: number): void;
+  /** Records one application of queued session contributions (its late ones). */
+  observeSessions(stats: SessionStats): void;
   /** Sets each metric's watermark delay (`nowMs - watermark`); a metric with no watermark has no series. */
   observeWatermarks(watermarks: ReadonlyMap<string, number | null>, nowMs: number): void;
 }
@@ -128,6 +130,9 @@ export function createStreamMetrics(
       paused.inc(labels, stats.pausedMs / 1000);
       sinkDuration.observe(labels, stats.sinkMs / 1000);
       batchSize.observe(labels, stats.messages);
+    },
+    observeSessions(stats) {
+      for (const [topic, count] of stats.lateByTopic) late.inc({ pipeline, topic }, count);
     },
     observeWatermarks(watermarks, nowMs) {
       for (const [metric, watermark] of watermarks) {

@@ -102,10 +102,20 @@ export function sessionKey(metric: string, groupKey: string): string {
   return `${metric}\u0000${groupKey}`;
 }
 
+/** What a contribution keeps of the change it came from: enough for the late ledger. */
+export interface ChangeOrigin {
+  table: string;
+  primaryKey: string;
+  event: {
+    op: ChangeEvent['op'];
+    source: Pick<ChangeEvent['source'], 'lsn' | 'committedAtMs'>;
+  };
+}
+
 export interface SignedContribution {
   contribution: Contribution;
   sign: 1 | -1;
-  change: KeyedChange;
+  change: ChangeOrigin;
 }
 
 /**
@@ -216,7 +226,7 @@ export function planSessionChanges(
   return { sessionChanges, late };
 }
 
-function lateReason(change: KeyedChange, sign: 1 | -1): LateReason {
+function lateReason(change: ChangeOrigin, sign: 1 | -1): LateReason {
   const fresh = (change.event.op === 'c' || change.event.op === 'r') && sign === 1;
   return fresh ? 'late_beyond_lateness' : 'changed_after_close';
 }

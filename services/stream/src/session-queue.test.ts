@@ -1,0 +1,103 @@
+import { customerSessions, ordersPerMinute, type ChangeEvent } from '@tidemark/contracts';
+import { describe, expect, it } from 'vitest';
+import { pendingFromQueued, queuedInputsOf, type QueuedSessionInput } from './session-queue';
+import { planChanges, planSessionChanges, type KeyedChange } from './windowing/plan';
+
+const MINUTE = 60_000;
+const T0 = Date.parse('2026-12-02T10:00:00Z');
+const METRICS = [ordersPerMinute, customerSessions];
+
+function order(id: string, customer: string, atMs: number, lsn: number, op: 'c' | 'u' | 'd') {
+  const row = {
+    id,
+    customer_id: customer,
+    amount_minor: 100,
+    currency: 'EUR',
+    status: 'paid',
+    channel: null,
+    created_at: new Date(atMs).toISOString(),
+    updated_at: new Date(atMs).toISOString(),
+  };
+  const moved = { ...row, created_at: new Date(atMs + 40 * MINUTE).toISOString() };
+  const event: ChangeEvent = {
+    op,
+    before: op === 'c' ? null : row,
+    after: op === 'd' ? null : op === 'u' ? moved : row,
+    source: {
+      schema: 'shop',
+      table: 'orders',
+      lsn,
+      txId: lsn,
+      committedAtMs: atMs,
+      snapshot: false,
+    },
+    capturedAtMs: atMs,
+    contractVersion: 2,
+  };
+  return { table: 'shop.orders', primaryKey: JSON.stringify({ id }), event } as KeyedChange;
+}
+
+describe('the session queue', () => {
+  const changes = [
+    order('a', 'alice', T0, 1, 'c'),
+    order('b', 'bob', T0 + MINUTE, 2, 'c'),
+    order('a', 'alice', T0, 3, 'u'),
+    order('c', 'alice', T0 - 120 * MINUTE, 4, 'c'),
+    order('b', 'bob', T0 + MINUTE, 5, 'd'),
+  ];
+  const watermarks = new Map(METRICS.map((metric) => [metric.name, T0 - 30 * MINUTE]));
+  const { pendingSessions } = planChanges(changes, () => METRICS, {
+    rowVersions: new Map(),
+    watermarks,
+  });
+
+  it('queues only session contributions, retractions included, in the batch order', () => {
+    const queued = queuedInputsOf(pendingSessions);
+    expect(
+      queued.map(([metric, groupKey, , , , sign, , , lsn, op]) => [
+        metric,
+        groupKey,
+        sign,
+        lsn,
+        op,
+      ]),
+    ).toEqual([
+      ['customer_sessions', '["alice"]', 1, 1, 'c'],
+      ['customer_sessions', '["alice"]', -1, 3, 'u'],
+      ['customer_sessions', '["alice"]', 1, 3, 'u'],
+      ['customer_sessions', '["alice"]', 1, 4, 'c'],
+      ['customer_sessions', '["bob"]', 1, 2, 'c'],
+      ['customer_sessions', '["bob"]', -1, 5, 'd'],
+    ]);
+  });
+
+  it('plans the same sessions and late entries from the queue as from the batch', () => {
+    const queued = JSON.parse(
+      JSON.stringify(queuedInputsOf(pendingSessions)),
+    ) as QueuedSessionInput[];
+    const { pending, unknown } = pendingFromQueued(queued, METRICS);
+    expect(unknown.size).toBe(0);
+    const state = { sessions: new Map(), watermarks };
+    const direct = planSessionChanges(pendingSessions, state);
+    const fromQueue = planSessionChanges(pending, state);
+    expect(fromQueue.late).toEqual(direct.late);
+    expect(fromQueue.late.map((entry) => entry.primaryKey)).toEqual([JSON.stringify({ id: 'c' })]);
+    const shape = (plan: typeof direct) =>
+      plan.sessionChanges.map(({ metric, groupKey, written, removed, state: kept }) => ({
+        metric: metric.name,
+        groupKey,
+        written,
+        removed,
+        kept,
+      }));
+    expect(shape(fromQueue)).toEqual(shape(direct));
+    expect(shape(fromQueue).map((change) => change.groupKey)).toEqual(['["alice"]', '["bob"]']);
+  });
+
+  it('sets apart the inputs of a metric this process does not compute', () => {
+    const queued = queuedInputsOf(pendingSessions);
+    const { pending, unknown } = pendingFromQueued(queued, [ordersPerMinute]);
+    expect(pending.byKey.size).toBe(0);
+    expect(unknown).toEqual(new Map([['customer_sessions', queued.length]]));
+  });
+});

@@ -1,0 +1,80 @@
+import type { ChangeEvent, MetricDefinition } from '@tidemark/contracts';
+import type { MeasureValue } from './windowing/accumulator';
+import { sessionKey, type PendingSessions, type SignedContribution } from './windowing/plan';
+
+/**
+ * One contribution to a session window as a batch queues it (stream.session_inbox): metric,
+ * group key, key values, event time, measure, sign, then the change it came from (table,
+ * primary key, LSN, op, source commit time). A tuple: a batch queues thousands of them.
+ */
+export type QueuedSessionInput = [
+  metric: string,
+  groupKey: string,
+  keyValues: unknown[],
+  eventTimeMs: number,
+  measure: MeasureValue,
+  sign: 1 | -1,
+  table: string,
+  primaryKey: string,
+  lsn: number | null,
+  op: ChangeEvent['op'],
+  committedAtMs: number,
+];
+
+/** A batch's pending session contributions as queued inputs, key by key in the batch's order. */
+export function queuedInputsOf(pending: PendingSessions): QueuedSessionInput[] {
+  const queued: QueuedSessionInput[] = [];
+  for (const { metric, groupKey, inputs } of pending.byKey.values()) {
+    for (const { contribution, sign, change } of inputs) {
+      queued.push([
+        metric.name,
+        groupKey,
+        contribution.keyValues,
+        contribution.eventTimeMs,
+        contribution.measure,
+        sign,
+        change.table,
+        change.primaryKey,
+        change.event.source.lsn,
+        change.event.op,
+        change.event.source.committedAtMs,
+      ]);
+    }
+  }
+  return queued;
+}
+
+/**
+ * Queued inputs back as pending session contributions, in queue order per key. Inputs of a
+ * metric this process does not compute are returned apart, by metric name.
+ */
+export function pendingFromQueued(
+  queued: readonly QueuedSessionInput[],
+  metrics: readonly MetricDefinition[],
+): { pending: PendingSessions; unknown: Map<string, number> } {
+  const byName = new Map(metrics.map((metric) => [metric.name, metric]));
+  const pending: PendingSessions = { byKey: new Map() };
+  const unknown = new Map<string, number>();
+  for (const input of queued) {
+    const [name, groupKey, keyValues, eventTimeMs, measure, sign] = input;
+    const [, , , , , , table, primaryKey, lsn, op, committedAtMs] = input;
+    const metric = byName.get(name);
+    if (!metric) {
+      unknown.set(name, (unknown.get(name) ?? 0) + 1);
+      continue;
+    }
+    const key = sessionKey(name, groupKey);
+    let entry = pending.byKey.get(key);
+    if (!entry) {
+      entry = { metric, groupKey, inputs: [] };
+      pending.byKey.set(key, entry);
+    }
+    const contribution: SignedContribution = {
+      contribution: { groupKey, keyValues, eventTimeMs, measure },
+      sign,
+      change: { table, primaryKey, event: { op, source: { lsn, committedAtMs } } },
+    };
+    entry.inputs.push(contribution);
+  }
+  return { pending, unknown };
+}
