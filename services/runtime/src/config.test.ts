@@ -46,6 +46,11 @@ describe('loadConfig', () => {
     });
     expect(config.stream).toMatchObject({ pipeline: 'blue', startAt: 'latest', metricsPort: 9464 });
     expect(() => loadConfig({ TIDEMARK_STREAM_START: 'middle' })).toThrow(/TIDEMARK_STREAM_START/);
+    expect(config.stream.concurrency).toBe(8);
+    expect(loadConfig({ TIDEMARK_STREAM_CONCURRENCY: '3' }).stream.concurrency).toBe(3);
+    expect(() => loadConfig({ TIDEMARK_STREAM_CONCURRENCY: '0' })).toThrow(
+      /TIDEMARK_STREAM_CONCURRENCY/,
+    );
   });
 
   it('reads the nightly schedule, naming every bad setting', () => {

@@ -28,6 +28,7 @@ const ENV_SCHEMA = z.object({
   TIDEMARK_STREAM_START: z.enum(['earliest', 'latest']).default('earliest'),
   TIDEMARK_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   TIDEMARK_STREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+  TIDEMARK_STREAM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   TIDEMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   TIDEMARK_NIGHTLY_AT: z
     .string()
@@ -79,6 +80,8 @@ export interface Config {
     startAt: 'earliest' | 'latest';
     idleTimeoutMs: number;
     sessionTimeoutMs: number;
+    /** Partitions whose batches are applied at the same time. */
+    concurrency: number;
     /** Port of /metrics, /healthz and /readyz (0: any free port). */
     metricsPort: number;
   };
@@ -152,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       startAt: e.TIDEMARK_STREAM_START,
       idleTimeoutMs: e.TIDEMARK_STREAM_IDLE_TIMEOUT_MS,
       sessionTimeoutMs: e.TIDEMARK_STREAM_SESSION_TIMEOUT_MS,
+      concurrency: e.TIDEMARK_STREAM_CONCURRENCY,
       metricsPort: e.TIDEMARK_METRICS_PORT,
     },
     nightly: {

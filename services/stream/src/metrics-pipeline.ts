@@ -48,7 +48,11 @@ export interface StreamPipelineOptions {
   sessionTimeoutMs?: number;
   /** A batch's warehouse transaction should take at most this long on average (default 2 s). */
   sinkBudgetMs?: number;
-  /** Partitions whose batches are applied at the same time (default 3). */
+  /**
+   * Partitions whose batches are applied at the same time (default 8: every partition of the
+   * shop's topics). A fetch's batches are all applied before the next fetch, so partitions left
+   * waiting for a turn add a whole transaction to the latency of their changes.
+   */
   concurrency?: number;
   /** Bytes fetched per partition at once: bounds the work in flight (default 4 MiB). */
   maxBytesPerPartition?: number;
@@ -468,7 +472,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     await consumer.subscribe({ topics: [options.heartbeatTopic], fromBeginning: false });
   }
   await consumer.run({
-    partitionsConsumedConcurrently: options.concurrency ?? 3,
+    partitionsConsumedConcurrently: options.concurrency ?? 8,
     autoCommit: false,
     eachBatchAutoResolve: false,
     eachBatch: processBatch,

@@ -40,6 +40,7 @@ export async function startShopPipeline(
     startAt: config.stream.startAt,
     idleTimeoutMs: config.stream.idleTimeoutMs,
     sessionTimeoutMs: config.stream.sessionTimeoutMs,
+    concurrency: config.stream.concurrency,
     ...overrides,
   });
 }
