@@ -479,12 +479,13 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   });
 
   /**
-   * Applies the session contributions the batches of every consumer queued, oldest first, at
-   * most `rounds` transactions of them; stops early when the queue is empty or another consumer
-   * of the pipeline is applying it.
+   * Applies the session contributions the batches of every consumer queued, oldest first, in
+   * transactions of up to 8 queued batches, for at most `budgetMs`; stops early when the queue
+   * is empty or another consumer of the pipeline is applying it.
    */
-  async function applySessionQueue(rounds: number): Promise<void> {
-    for (let round = 0; round < rounds; round += 1) {
+  async function applySessionQueue(budgetMs: number): Promise<void> {
+    const startedAt = now();
+    while (now() - startedAt < budgetMs) {
       const result = await inTransaction((trx) =>
         applyQueuedSessions(trx, pipeline, metrics, watermarks),
       );
@@ -517,11 +518,13 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
 
   // Each tick applies the queued session contributions, then advances the watermarks and emits
   // what is due, so an emission sees every session contribution committed before it.
-  const SESSION_ROUNDS_PER_TICK = 4;
+  // A tick applies the queue for at most this long before it emits: a queue left behind by a
+  // burst is caught up without holding back the emissions for long.
+  const SESSION_BUDGET_PER_TICK_MS = 2_000;
   let stopped = false;
   let ticking: Promise<void> | undefined;
   const runTick = async () => {
-    await applySessionQueue(SESSION_ROUNDS_PER_TICK).catch((error: unknown) =>
+    await applySessionQueue(SESSION_BUDGET_PER_TICK_MS).catch((error: unknown) =>
       logger.error('applying queued session contributions failed', { error: String(error) }),
     );
     await inTransaction(async (trx) => {
