@@ -14,6 +14,9 @@ export async function up(knex: Knex): Promise<void> {
       pipeline text NOT NULL,
       -- The batch's contributions to session windows, in the batch's order.
       inputs json NOT NULL,
+      -- Each metric's watermark when the batch was applied (null: none yet): the queue is
+      -- judged against it, and the sessions' watermark does not pass it while it is queued.
+      watermarks json NOT NULL,
       queued_at timestamptz NOT NULL DEFAULT clock_timestamp()
     )`);
   await knex.raw('CREATE INDEX session_inbox_by_pipeline ON stream.session_inbox (pipeline, id)');

@@ -17,8 +17,9 @@ const topics = new Map([
 ]);
 const MINUTE = 60_000;
 
-// Each run has its own pipeline (consumer group and warehouse key) and its own currency, so its
-// provisional values are its own whatever else runs on the stack.
+// Each run has its own pipeline (consumer group and warehouse key), customers and currency, so
+// its provisional values are its own whatever else runs on the stack; the source rows it expects
+// are its customers' (another run may have drawn the same random currency).
 const pipeline = `stream-int-${randomUUID()}`;
 const currency = Array.from({ length: 3 }, () =>
   String.fromCharCode(65 + Math.floor(Math.random() * 26)),
@@ -96,7 +97,7 @@ interface OrderRow {
 
 async function insertOrders(count: number, createdAt?: Date): Promise<OrderRow[]> {
   const rows = Array.from({ length: count }, (_, index) => ({
-    customer_id: `stream-int-${currency}-${index % 3}`,
+    customer_id: `${pipeline}-${index % 3}`,
     amount_minor: 1000 + index * 10,
     currency,
     status: index % 4 === 0 ? 'pending' : 'paid',
@@ -111,6 +112,7 @@ async function insertOrders(count: number, createdAt?: Date): Promise<OrderRow[]
 async function expectedFromSource(excludedIds: readonly string[]) {
   const rows = (await source('shop.orders')
     .where({ currency })
+    .whereLike('customer_id', `${pipeline}-%`)
     .whereNotIn('id', [...excludedIds])
     .select('amount_minor', 'status', MS_CREATED_AT)) as OrderRow[];
   const count = new Map<number, number>();
@@ -198,6 +200,7 @@ describe('the stream pipeline on the live stack', () => {
     // Sessions (30-minute gap, emitted on close) hold every order of each customer so far.
     const perCustomer = await source('shop.orders')
       .where({ currency })
+      .whereLike('customer_id', `${pipeline}-%`)
       .groupBy('customer_id')
       .select('customer_id', source.raw('count(*)::int as orders'));
     const sessions = await waitFor(

@@ -17,6 +17,7 @@ import {
   emitAndClose,
   applyChanges,
   applyQueuedSessions,
+  watermarksToEmit,
   lockPosition,
   pinPositions,
   readPositions,
@@ -49,9 +50,9 @@ export interface StreamPipelineOptions {
   /** A batch's warehouse transaction should take at most this long on average (default 2 s). */
   sinkBudgetMs?: number;
   /**
-   * Partitions whose batches are applied at the same time (default 8: every partition of the
-   * shop's topics). A fetch's batches are all applied before the next fetch, so partitions left
-   * waiting for a turn add a whole transaction to the latency of their changes.
+   * Partitions whose batches are applied at the same time (default 8: the shop's 6 change
+   * partitions and the heartbeat's fit). A fetch's batches are all applied before the next
+   * fetch, so partitions left waiting for a turn add a whole transaction to their latency.
    */
   concurrency?: number;
   /** Bytes fetched per partition at once: bounds the work in flight (default 4 MiB). */
@@ -102,8 +103,9 @@ export interface StreamPipeline {
 
 /**
  * The streaming layer: consumes the Debezium change topics in batches and, per batch, in ONE
- * warehouse transaction, lands the raw changes, updates every metric's provisional values
- * (retractions included), records late contributions and dead letters, and stores the
+ * warehouse transaction, lands the raw changes, updates the provisional values of every fixed
+ * window (retractions included), queues the contributions to session windows (applied by the
+ * ticks, see applyQueuedSessions), records late contributions and dead letters, and stores the
  * partition's next offset. On start it resumes from the stored offsets, so a crash at any point
  * neither loses nor double-counts a change.
  */
@@ -172,7 +174,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   };
   const emitInTransaction = async (trx: Knex.Transaction) => {
     const emittedIntervals: string[] = [];
-    const result = await emitAndClose(trx, pipeline, metrics, watermarks, (metric) => {
+    const held = await watermarksToEmit(trx, pipeline, metrics, watermarks);
+    const result = await emitAndClose(trx, pipeline, metrics, held, (metric) => {
       if (metric.emit.kind !== 'every') return false;
       const due = now() - (lastIntervalEmit.get(metric.name) ?? 0) >= metric.emit.intervalMs;
       if (due) emittedIntervals.push(metric.name);
@@ -517,10 +520,12 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
 
   // Each tick applies the queued session contributions, then advances the watermarks and emits
-  // what is due, so an emission sees every session contribution committed before it.
+  // what is due; a session metric is emitted and closed only up to the watermark of the oldest
+  // batch still queued (watermarksToEmit), so no session closes without its queued changes.
   // A tick applies the queue for at most this long before it emits: a queue left behind by a
   // burst is caught up without holding back the emissions for long.
   const SESSION_BUDGET_PER_TICK_MS = 2_000;
+  const STOP_SESSION_BUDGET_MS = 5_000;
   let stopped = false;
   let ticking: Promise<void> | undefined;
   const runTick = async () => {
@@ -556,8 +561,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       await consumer.disconnect();
       await ticking;
       await Promise.all(inFlight);
-      // What the last batches queued is applied now rather than at the next start.
-      await applySessionQueue(Number.POSITIVE_INFINITY).catch((error: unknown) =>
+      // What the last batches queued is applied now (for a few seconds at most: other consumers
+      // of the group may go on queueing) rather than at the next start.
+      await applySessionQueue(STOP_SESSION_BUDGET_MS).catch((error: unknown) =>
         logger.error('applying queued session contributions failed', { error: String(error) }),
       );
       await producer?.disconnect();

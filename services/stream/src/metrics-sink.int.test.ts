@@ -9,7 +9,7 @@ import {
 import { createDatabase, loadConfig } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyChanges, applyQueuedSessions, emitAndClose } from './metrics-sink';
+import { applyChanges, applyQueuedSessions, emitAndClose, watermarksToEmit } from './metrics-sink';
 import type { KeyedChange } from './windowing/plan';
 
 // The emit policies and window closing run as SQL over the stored accumulators: checked here
@@ -259,5 +259,29 @@ describe('session windows in the warehouse', () => {
       [0, GAP, 100],
       [40 * MINUTE, 40 * MINUTE + GAP, 400],
     ]);
+  });
+
+  it('judges queued contributions by the watermark of their batch, and holds sessions back to it', async () => {
+    const customer = `sink-int-${randomUUID()}`;
+    const at = (ms: number) => new Map(SESSION_METRICS.map((metric) => [metric.name, ms]));
+    // Batched while the order's session was open...
+    await warehouse.transaction((trx) =>
+      applyChanges(trx, sessionPipeline, [order(customer, T0, 100)], () => SESSION_METRICS, at(T0)),
+    );
+    // ...and applied when the watermark is three hours on, where it would be late.
+    const now = at(T0 + 180 * MINUTE);
+    const held = await warehouse.transaction((trx) =>
+      watermarksToEmit(trx, sessionPipeline, SESSION_METRICS, now),
+    );
+    expect(held.get('customer_sessions')).toBe(T0);
+    const applied = await warehouse.transaction((trx) =>
+      applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, now),
+    );
+    expect(applied).toMatchObject({ batches: 1, late: [] });
+    expect(await sessions('customer_sessions', customer)).toEqual([[0, GAP, 1]]);
+    const released = await warehouse.transaction((trx) =>
+      watermarksToEmit(trx, sessionPipeline, SESSION_METRICS, now),
+    );
+    expect(released.get('customer_sessions')).toBe(T0 + 180 * MINUTE);
   });
 });

@@ -12,7 +12,13 @@ import {
   type SessionChange,
 } from './windowing/plan';
 import type { MeasureValue } from './windowing/accumulator';
-import { pendingFromQueued, queuedInputsOf, type QueuedSessionInput } from './session-queue';
+import {
+  pendingFromQueued,
+  queuedInputsOf,
+  watermarksBehindQueue,
+  type QueuedSessionInput,
+  type QueuedWatermarks,
+} from './session-queue';
 import {
   compactEntries,
   emptySessionState,
@@ -198,11 +204,41 @@ export async function applyChanges(
   await writeRowVersions(trx, pipeline, plan);
   const queued = queuedInputsOf(plan.pendingSessions);
   if (queued.length > 0) {
-    await trx('stream.session_inbox').insert({ pipeline, inputs: JSON.stringify(queued) });
+    await trx('stream.session_inbox').insert({
+      pipeline,
+      inputs: JSON.stringify(queued),
+      watermarks: JSON.stringify(Object.fromEntries(watermarks)),
+    });
   }
   await writeLateContributions(trx, pipeline, plan.late);
   const windows = await mergeWindowDeltas(trx, pipeline, plan);
   return { plan, windows, queuedSessionInputs: queued.length, late: plan.late.length };
+}
+
+/**
+ * The watermarks to emit and close windows with: the current ones, except that a session
+ * metric's does not pass the watermark of a batch whose session contributions are still queued.
+ */
+export async function watermarksToEmit(
+  trx: Knex.Transaction,
+  pipeline: string,
+  metrics: readonly MetricDefinition[],
+  watermarks: ReadonlyMap<string, number | null>,
+): Promise<Map<string, number | null>> {
+  const sessionMetrics = sessionMetricNames(metrics);
+  if (sessionMetrics.length === 0) return new Map(watermarks);
+  const queued: { watermarks: QueuedWatermarks }[] = await trx('stream.session_inbox')
+    .where({ pipeline })
+    .select('watermarks');
+  return watermarksBehindQueue(
+    watermarks,
+    queued.map((row) => row.watermarks),
+    sessionMetrics,
+  );
+}
+
+function sessionMetricNames(metrics: readonly MetricDefinition[]): string[] {
+  return metrics.filter((metric) => metric.window.kind === 'session').map((metric) => metric.name);
 }
 
 /** What one `applyQueuedSessions` applied; undefined when another consumer is applying them. */
@@ -222,7 +258,8 @@ export interface QueuedSessionsResult {
  * transaction, and deletes them from the queue: exactly once. One consumer of the pipeline at a
  * time does it (a transaction-scoped advisory lock), in queue order, so no key waits on another
  * consumer, and a partition's batches are applied in their order. Lateness is judged against
- * the watermarks given, those of the moment it runs, as for any other window.
+ * the watermarks the queued batches were applied under (the smallest of them), not against
+ * those of the moment it runs, which may be far ahead when the queue is behind.
  */
 export async function applyQueuedSessions(
   trx: Knex.Transaction,
@@ -237,29 +274,49 @@ export async function applyQueuedSessions(
     [`tidemark.session_inbox:${pipeline}`],
   );
   if (!lock.rows[0]?.locked) return undefined;
-  const rows: { id: string; inputs: QueuedSessionInput[] }[] = await trx('stream.session_inbox')
-    .where({ pipeline })
-    .orderBy('id')
-    .limit(maxBatches + 1)
-    .select('id', 'inputs');
-  const taken = rows.slice(0, maxBatches);
+  // The ids first (one more than taken, to tell whether more are queued), then the contents.
+  const ids: string[] = (
+    await trx('stream.session_inbox')
+      .where({ pipeline })
+      .orderBy('id')
+      .limit(maxBatches + 1)
+      .select('id')
+  ).map((row: { id: string }) => row.id);
+  const taken: { id: string; inputs: QueuedSessionInput[]; watermarks: QueuedWatermarks }[] =
+    ids.length === 0
+      ? []
+      : await trx('stream.session_inbox')
+          .whereIn('id', ids.slice(0, maxBatches))
+          .orderBy('id')
+          .select('id', 'inputs', 'watermarks');
   const queued = taken.flatMap((row) => row.inputs);
   const { pending, unknown } = pendingFromQueued(queued, metrics);
   const states = await lockSessionStates(trx, pipeline, pending);
-  const { sessionChanges, late } = planSessionChanges(pending, { sessions: states, watermarks });
+  const judgedBy = watermarksBehindQueue(
+    watermarks,
+    taken.map((row) => row.watermarks),
+    sessionMetricNames(metrics),
+  );
+  const { sessionChanges, late } = planSessionChanges(pending, {
+    sessions: states,
+    watermarks: judgedBy,
+  });
   await writeLateContributions(trx, pipeline, late);
   await writeSessionChanges(trx, pipeline, sessionChanges);
   if (taken.length > 0) {
-    await trx('stream.session_inbox')
+    const deleted = await trx('stream.session_inbox')
       .whereIn(
         'id',
         taken.map((row) => row.id),
       )
       .delete();
+    if (deleted !== taken.length) {
+      throw new Error(`applied ${taken.length} queued session batches but deleted ${deleted}`);
+    }
   }
   return {
     batches: taken.length,
-    more: rows.length > taken.length,
+    more: ids.length > taken.length,
     inputs: queued.length,
     sessions: sessionChanges.length,
     late,

@@ -1,6 +1,11 @@
 import { customerSessions, ordersPerMinute, type ChangeEvent } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
-import { pendingFromQueued, queuedInputsOf, type QueuedSessionInput } from './session-queue';
+import {
+  pendingFromQueued,
+  queuedInputsOf,
+  watermarksBehindQueue,
+  type QueuedSessionInput,
+} from './session-queue';
 import { planChanges, planSessionChanges, type KeyedChange } from './windowing/plan';
 
 const MINUTE = 60_000;
@@ -99,5 +104,31 @@ describe('the session queue', () => {
     const { pending, unknown } = pendingFromQueued(queued, [ordersPerMinute]);
     expect(pending.byKey.size).toBe(0);
     expect(unknown).toEqual(new Map([['customer_sessions', queued.length]]));
+  });
+
+  it('holds session metrics to the oldest queued watermark, and leaves the others alone', () => {
+    const current = new Map([
+      ['orders_per_minute', T0],
+      ['customer_sessions', T0],
+    ]);
+    const queued = [
+      { orders_per_minute: T0 - 5 * MINUTE, customer_sessions: T0 - 5 * MINUTE },
+      { orders_per_minute: T0 - 9 * MINUTE, customer_sessions: T0 - 9 * MINUTE },
+    ];
+    const held = watermarksBehindQueue(current, queued, ['customer_sessions']);
+    expect(held).toEqual(
+      new Map([
+        ['orders_per_minute', T0],
+        ['customer_sessions', T0 - 9 * MINUTE],
+      ]),
+    );
+    // A batch queued before any watermark was known holds it unknown; an empty queue, not at all.
+    const unknown = watermarksBehindQueue(
+      current,
+      [{ customer_sessions: null }],
+      ['customer_sessions'],
+    );
+    expect(unknown.get('customer_sessions')).toBeNull();
+    expect(watermarksBehindQueue(current, [], ['customer_sessions'])).toEqual(current);
   });
 });

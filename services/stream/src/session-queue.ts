@@ -21,6 +21,32 @@ export type QueuedSessionInput = [
   committedAtMs: number,
 ];
 
+/** Each metric's watermark when a batch was applied, as queued with it; null: none yet. */
+export type QueuedWatermarks = Record<string, number | null>;
+
+/**
+ * The watermarks to hold session metrics to while batches are queued: for each session metric
+ * the smallest of the current watermark and the queued batches' own (unknown if any is). So the
+ * queue is judged no later than its batches were, and no session closes or is emitted past a
+ * batch still queued; the other metrics keep their current watermark.
+ */
+export function watermarksBehindQueue(
+  current: ReadonlyMap<string, number | null>,
+  queued: readonly QueuedWatermarks[],
+  sessionMetrics: readonly string[],
+): Map<string, number | null> {
+  const held = new Map(current);
+  for (const metric of sessionMetrics) {
+    let watermark = current.get(metric) ?? null;
+    for (const batch of queued) {
+      const then = batch[metric] ?? null;
+      watermark = watermark === null || then === null ? null : Math.min(watermark, then);
+    }
+    held.set(metric, watermark);
+  }
+  return held;
+}
+
 /** A batch's pending session contributions as queued inputs, key by key in the batch's order. */
 export function queuedInputsOf(pending: PendingSessions): QueuedSessionInput[] {
   const queued: QueuedSessionInput[] = [];
