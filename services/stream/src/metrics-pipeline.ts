@@ -200,6 +200,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     maxPauseMs: 10_000,
   });
   const pauseTimers = new Set<NodeJS.Timeout>();
+  // Whether the last application of the session queue left some queued (`more`), and whether
+  // the oldest of them has waited longer than SESSION_QUEUE_MAX_WAIT_MS (`behind`).
+  const sessionQueue = { more: false, behind: false };
   let producer: Producer | undefined;
   if (options.deadLetterTopic) {
     producer = kafka.producer({
@@ -353,6 +356,12 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       // Kafka's committed offset is behind the warehouse's (or there is none, and the partition
       // is read from its beginning): skip straight to the stored one.
       if (BigInt(last.offset) + 1n < outcome.expected) {
+        logger.info('skipping to the stored offset', {
+          topic: batch.topic,
+          partition: batch.partition,
+          from: batch.messages[0]?.offset,
+          offset: outcome.expected.toString(),
+        });
         consumer.seek({
           topic: batch.topic,
           partition: batch.partition,
@@ -368,7 +377,15 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       }
       await publishDeadLetters(outcome.deadLetters);
     }
-    const pausedMs = outcome.kind === 'applied' ? backpressure.observe(committedAt - startedAt) : 0;
+    // The sink's own pace, and the session queue's: intake pauses too while the oldest queued
+    // session contributions wait longer than they may, so the queue cannot grow without bound.
+    const pausedMs =
+      outcome.kind === 'applied'
+        ? Math.max(
+            backpressure.observe(committedAt - startedAt),
+            sessionQueue.behind ? SESSION_QUEUE_PAUSE_MS : 0,
+          )
+        : 0;
     if (pausedMs > 0) {
       const paused = [{ topic: batch.topic, partitions: [batch.partition] }];
       consumer.pause(paused);
@@ -382,6 +399,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         partition: batch.partition,
         pausedMs,
         averageSinkMs: Math.round(backpressure.averageSinkMs ?? 0),
+        sessionQueueBehind: sessionQueue.behind,
       });
     }
     const lagMessages = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
@@ -488,11 +506,15 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
    */
   async function applySessionQueue(budgetMs: number): Promise<void> {
     const startedAt = now();
+    sessionQueue.more = false;
     while (now() - startedAt < budgetMs) {
       const result = await inTransaction((trx) =>
         applyQueuedSessions(trx, pipeline, metrics, watermarks),
       );
-      if (!result) return;
+      if (!result) {
+        sessionQueue.behind = false;
+        return;
+      }
       for (const [metric, count] of result.unknownMetrics) {
         logger.warn('left out queued session contributions of a metric this pipeline lacks', {
           metric,
@@ -515,8 +537,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           logger.warn('late session contributions', { late: result.late.length });
         }
       }
-      if (!result.more) return;
+      if (!result.more) {
+        sessionQueue.behind = false;
+        return;
+      }
     }
+    // Out of time with more queued: how long has the oldest waited?
+    sessionQueue.more = true;
+    const oldest = await warehouse('stream.session_inbox')
+      .where({ pipeline })
+      .orderBy('id')
+      .first('queued_at');
+    const waitedMs = oldest ? Date.now() - new Date(oldest.queued_at).getTime() : 0;
+    sessionQueue.behind = waitedMs > SESSION_QUEUE_MAX_WAIT_MS;
   }
 
   // Each tick applies the queued session contributions, then advances the watermarks and emits
@@ -545,10 +578,15 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         logger.error('emitting provisional values failed', { error: String(error) }),
       );
   };
-  const tick = setInterval(() => {
+  // A tick that left session contributions queued is followed by the next one at once.
+  const startTick = () => {
     if (stopped || ticking) return;
-    ticking = runTick().finally(() => (ticking = undefined));
-  }, options.tickMs ?? 1_000);
+    ticking = runTick().finally(() => {
+      ticking = undefined;
+      if (sessionQueue.more) setImmediate(startTick);
+    });
+  };
+  const tick = setInterval(startTick, options.tickMs ?? 1_000);
 
   return {
     pipeline,
@@ -570,6 +608,11 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     },
   };
 }
+
+/** Queued session contributions may wait this long before intake pauses for them. */
+const SESSION_QUEUE_MAX_WAIT_MS = 30_000;
+/** How long a partition pauses after its batch while the session queue is behind. */
+const SESSION_QUEUE_PAUSE_MS = 1_000;
 
 /** The source commit time a Debezium heartbeat carries, if it is one. */
 function heartbeatTime(value: Buffer | null): number | undefined {
