@@ -200,9 +200,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     maxPauseMs: 10_000,
   });
   const pauseTimers = new Set<NodeJS.Timeout>();
-  // Whether the last application of the session queue left some queued (`more`), and whether
-  // the oldest of them has waited longer than SESSION_QUEUE_MAX_WAIT_MS (`behind`).
-  const sessionQueue = { more: false, behind: false };
+  // Whether the last application of the session queue ran out of time with contributions left
+  // that have waited longer than SESSION_QUEUE_MAX_WAIT_MS.
+  const sessionQueue = { behind: false };
   let producer: Producer | undefined;
   if (options.deadLetterTopic) {
     producer = kafka.producer({
@@ -506,7 +506,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
    */
   async function applySessionQueue(budgetMs: number): Promise<void> {
     const startedAt = now();
-    sessionQueue.more = false;
     while (now() - startedAt < budgetMs) {
       const result = await inTransaction((trx) =>
         applyQueuedSessions(trx, pipeline, metrics, watermarks),
@@ -543,7 +542,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       }
     }
     // Out of time with more queued: how long has the oldest waited?
-    sessionQueue.more = true;
     const oldest = await warehouse('stream.session_inbox')
       .where({ pipeline })
       .orderBy('id')
@@ -578,13 +576,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         logger.error('emitting provisional values failed', { error: String(error) }),
       );
   };
-  // A tick that left session contributions queued is followed by the next one at once.
   const startTick = () => {
     if (stopped || ticking) return;
-    ticking = runTick().finally(() => {
-      ticking = undefined;
-      if (sessionQueue.more) setImmediate(startTick);
-    });
+    ticking = runTick().finally(() => (ticking = undefined));
   };
   const tick = setInterval(startTick, options.tickMs ?? 1_000);
 
