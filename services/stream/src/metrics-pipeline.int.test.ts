@@ -70,7 +70,10 @@ async function readRange(from: Map<number, bigint>, to: Map<number, bigint>) {
   return messages;
 }
 
-async function start(name = pipeline): Promise<StreamPipeline> {
+async function start(
+  name = pipeline,
+  startAt: 'earliest' | 'latest' = 'latest',
+): Promise<StreamPipeline> {
   const started = await startStreamPipeline({
     kafka: createKafka(config, name, silentLogger),
     warehouse,
@@ -79,7 +82,7 @@ async function start(name = pipeline): Promise<StreamPipeline> {
     topics,
     heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
     metrics: METRICS,
-    startAt: 'latest',
+    startAt,
     idleTimeoutMs: 1_000,
     tickMs: 200,
     sessionTimeoutMs: 10_000,
@@ -165,7 +168,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stream?.stop();
-  for (const name of [pipeline, `${pipeline}-second`, `${pipeline}-third`]) {
+  for (const suffix of ['', '-second', '-third', '-fourth']) {
+    const name = `${pipeline}${suffix}`;
     await resetPipeline(warehouse, kafka, name);
   }
   await Promise.all([source.destroy(), warehouse.destroy()]);
@@ -386,6 +390,34 @@ describe('the stream pipeline on the live stack', () => {
       expect(versions).toHaveLength(3);
     } finally {
       await third.stop();
+    }
+  });
+
+  it('pins its first position on every partition when it first starts at the beginning', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const lows = new Map<string, bigint>();
+    try {
+      for (const topic of topics.values()) {
+        for (const { partition, low } of await admin.fetchTopicOffsets(topic)) {
+          lows.set(`${topic}/${partition}`, BigInt(low));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const name = `${pipeline}-fourth`;
+    const fourth = await start(name, 'earliest');
+    try {
+      // Right after joining, before any batch of every partition can have committed.
+      const stored = await warehouse('ops.consumer_offsets').where({ group_id: name });
+      const positions = new Map(
+        stored.map((row) => [`${row.topic}/${row.partition}`, BigInt(row.next_offset)]),
+      );
+      expect([...positions.keys()].sort()).toEqual([...lows.keys()].sort());
+      for (const [key, low] of lows) expect(positions.get(key)).toBeGreaterThanOrEqual(low);
+    } finally {
+      await fourth.stop();
     }
   });
 

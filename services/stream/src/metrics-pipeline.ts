@@ -126,18 +126,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   );
   // The first start of a pipeline records since when it observes the changelog: from the
   // beginning of the topics, or from now when it starts at their end with no stored offsets.
-  // Starting at the end pins every partition's end as its stored position, in the same
-  // transaction: a partition that changes owner before its first batch is then still read from
-  // there, not from wherever its end is when the new owner gets it (which would skip changes).
+  // It pins every partition's first position (its end, or its beginning) as its stored one, in
+  // the same transaction: a partition that changes owner before its first batch is then still
+  // read from there, not from wherever its end is when the new owner gets it (which would skip
+  // changes), and two owners of its first batch wait for each other on the stored position.
   const resumes = await warehouse('ops.consumer_offsets').where({ group_id: pipeline }).first();
   const startsAtEnd = options.startAt === 'latest' && !resumes;
-  const ends = startsAtEnd ? await endsOf([...options.topics.values()]) : [];
+  const firsts = resumes ? [] : await firstPositionsOf([...options.topics.values()]);
   await warehouse.transaction(async (trx) => {
     await trx('stream.pipelines')
       .insert({ pipeline, observed_from: startsAtEnd ? new Date(now()) : null })
       .onConflict('pipeline')
       .ignore();
-    await pinPositions(trx, pipeline, ends);
+    await pinPositions(trx, pipeline, firsts);
   });
   const watermarks = new Map<string, number | null>(metrics.map((metric) => [metric.name, null]));
   for (const [metric, watermark] of await readWatermarks(warehouse, pipeline)) {
@@ -227,18 +228,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     });
   });
 
-  /** Every partition's end offset now: where a pipeline starting at the end begins to read. */
-  async function endsOf(topics: readonly string[]): Promise<PinnedPosition[]> {
+  /** Where a new pipeline begins to read each partition: its end now, or its beginning. */
+  async function firstPositionsOf(topics: readonly string[]): Promise<PinnedPosition[]> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const ends: PinnedPosition[] = [];
+      const firsts: PinnedPosition[] = [];
       for (const topic of topics) {
-        for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
-          ends.push({ topic, partition, nextOffset: BigInt(high) });
+        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+          const offset = options.startAt === 'latest' ? high : low;
+          firsts.push({ topic, partition, nextOffset: BigInt(offset) });
         }
       }
-      return ends;
+      return firsts;
     } finally {
       await admin.disconnect();
     }
