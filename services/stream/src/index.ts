@@ -6,6 +6,7 @@ export { startStreamPipeline } from './metrics-pipeline';
 export { resetPipeline } from './pipeline-reset';
 export type {
   BatchStats,
+  SessionQueueStats,
   SessionStats,
   StreamPipeline,
   StreamPipelineOptions,

@@ -62,6 +62,15 @@ export interface StreamPipelineOptions {
   onBatch?: (stats: BatchStats) => void;
   /** Called after each transaction that applied queued session contributions. */
   onSessions?: (stats: SessionStats) => void;
+  /** Called each tick with the session queue's depth, whichever consumer applies it. */
+  onSessionQueue?: (queue: SessionQueueStats) => void;
+}
+
+/** The session queue of a pipeline: batches whose session contributions wait to be applied. */
+export interface SessionQueueStats {
+  batches: number;
+  /** How long the oldest of them has waited (0 when none). */
+  oldestWaitMs: number;
 }
 
 /** What one application of queued session contributions did. */
@@ -512,10 +521,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       const result = await inTransaction((trx) =>
         applyQueuedSessions(trx, pipeline, metrics, watermarks),
       );
-      if (!result) {
-        sessionQueue.behind = false;
-        return;
-      }
+      if (!result) return;
       for (const [metric, count] of result.unknownMetrics) {
         logger.warn('left out queued session contributions of a metric this pipeline lacks', {
           metric,
@@ -538,18 +544,25 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           logger.warn('late session contributions', { late: result.late.length });
         }
       }
-      if (!result.more) {
-        sessionQueue.behind = false;
-        return;
-      }
+      if (!result.more) return;
     }
-    // Out of time with more queued: how long has the oldest waited?
-    const oldest = await warehouse('stream.session_inbox')
+  }
+
+  /**
+   * How many batches' session contributions are queued and how long the oldest has waited,
+   * whichever consumer applies them: every consumer's intake pauses while it is too long.
+   */
+  async function observeSessionQueue(): Promise<void> {
+    const queue = (await warehouse('stream.session_inbox')
       .where({ pipeline })
-      .orderBy('id')
-      .first('queued_at');
-    const waitedMs = oldest ? Date.now() - new Date(oldest.queued_at).getTime() : 0;
-    sessionQueue.behind = waitedMs > SESSION_QUEUE_MAX_WAIT_MS;
+      .first(
+        warehouse.raw('count(*)::int AS batches'),
+        warehouse.raw('min(queued_at) AS oldest'),
+      )) as { batches: number; oldest: Date | null } | undefined;
+    const batches = queue?.batches ?? 0;
+    const oldestWaitMs = queue?.oldest ? Math.max(0, Date.now() - queue.oldest.getTime()) : 0;
+    sessionQueue.behind = oldestWaitMs > SESSION_QUEUE_MAX_WAIT_MS;
+    options.onSessionQueue?.({ batches, oldestWaitMs });
   }
 
   // Each tick applies the queued session contributions, then advances the watermarks and emits
@@ -564,6 +577,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   const runTick = async () => {
     await applySessionQueue(SESSION_BUDGET_PER_TICK_MS).catch((error: unknown) =>
       logger.error('applying queued session contributions failed', { error: String(error) }),
+    );
+    await observeSessionQueue().catch((error: unknown) =>
+      logger.error('reading the session queue failed', { error: String(error) }),
     );
     await inTransaction(async (trx) => {
       await observeOtherConsumers(trx);

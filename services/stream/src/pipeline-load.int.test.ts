@@ -35,6 +35,9 @@ let streams: StreamPipeline[] = [];
 let report: LoadReport;
 // Two consumers of one group share the partitions, as two processes would: one pipeline.
 const appliedBy = [0, 0];
+// The session queue as each consumer last saw it, and the session contributions applied.
+const queueSeenBy: { batches: number; oldestWaitMs: number }[] = [];
+let sessionInputsApplied = 0;
 // The consumers' warnings and errors, shown when the values never match.
 const warnings: string[] = [];
 const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
@@ -56,6 +59,8 @@ function startConsumer(index: number): Promise<StreamPipeline> {
     tickMs: 250,
     sessionTimeoutMs: 10_000,
     onBatch: (stats) => (appliedBy[index] = (appliedBy[index] ?? 0) + stats.applied),
+    onSessions: (stats) => (sessionInputsApplied += stats.inputs),
+    onSessionQueue: (queue) => (queueSeenBy[index] = queue),
   });
 }
 
@@ -210,6 +215,19 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
       appliedBy.every((applied) => applied > 0),
       `applied ${appliedBy.join(' + ')}`,
     ).toBe(true);
+  });
+
+  it('applies every queued session contribution, as both consumers see', async () => {
+    await waitFor(
+      'both consumers to see the session queue empty',
+      async () =>
+        (queueSeenBy.length === 2 && queueSeenBy.every((queue) => queue?.batches === 0)) ||
+        undefined,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const queued = await warehouse('stream.session_inbox').where({ pipeline }).first('id');
+    expect(queued).toBeUndefined();
+    expect(sessionInputsApplied).toBeGreaterThan(report.byKind.insert_order);
   });
 
   it('keeps the late rows in the late ledger, and only them', async () => {

@@ -62,6 +62,7 @@ export async function runStream(config: Config, logger: Logger): Promise<void> {
   const stream = await startShopPipeline(config, logger, warehouse, {
     onBatch: (stats) => metrics.observeBatch(stats, Date.now()),
     onSessions: (stats) => metrics.observeSessions(stats),
+    onSessionQueue: (queue) => metrics.observeSessionQueue(queue),
   });
   await stream.joined;
   ready = true;

@@ -70,6 +70,16 @@ describe('createStreamMetrics', () => {
     );
   });
 
+  it('observeSessionQueue sets the queue depth and the wait of its oldest batch', async () => {
+    const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
+    metrics.observeSessionQueue({ batches: 12, oldestWaitMs: 4_500 });
+    const lines = await samples(metrics.registry);
+    expect(lines).toContain('tidemark_stream_session_queue_batches{pipeline="provisional"} 12');
+    expect(lines).toContain(
+      'tidemark_stream_session_queue_oldest_wait_seconds{pipeline="provisional"} 4.5',
+    );
+  });
+
   it('observeBatch observes the end-to-end latency of every applied change, in seconds', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
     const committedAt = 100_000;

@@ -8,7 +8,7 @@ import {
   type GaugeConfiguration,
   type HistogramConfiguration,
 } from 'prom-client';
-import type { BatchStats, SessionStats } from '../metrics-pipeline';
+import type { BatchStats, SessionQueueStats, SessionStats } from '../metrics-pipeline';
 
 /** Every stream metric's name starts with this. */
 export const STREAM_METRIC_PREFIX = 'tidemark_stream_';
@@ -43,6 +43,8 @@ export interface StreamMetrics {
   observeBatch(stats: BatchStats, committedAtMs: number): void;
   /** Records one application of queued session contributions (its late ones). */
   observeSessions(stats: SessionStats): void;
+  /** Sets the session queue's depth and the wait of its oldest batch. */
+  observeSessionQueue(queue: SessionQueueStats): void;
   /** Sets each metric's watermark delay (`nowMs - watermark`); a metric with no watermark has no series. */
   observeWatermarks(watermarks: ReadonlyMap<string, number | null>, nowMs: number): void;
 }
@@ -75,6 +77,16 @@ export function createStreamMetrics(
     name: `${STREAM_METRIC_PREFIX}watermark_delay_seconds`,
     help: "How far a metric's event-time watermark is behind the wall clock.",
     labelNames: ['pipeline', 'metric'] as const,
+  });
+  const sessionQueueBatches = gaugeIn(registry, {
+    name: `${STREAM_METRIC_PREFIX}session_queue_batches`,
+    help: 'Batches whose session-window contributions are queued, not yet applied.',
+    labelNames: ['pipeline'] as const,
+  });
+  const sessionQueueWait = gaugeIn(registry, {
+    name: `${STREAM_METRIC_PREFIX}session_queue_oldest_wait_seconds`,
+    help: 'How long the oldest queued session-window contributions have waited to be applied.',
+    labelNames: ['pipeline'] as const,
   });
   const eventsApplied = counterIn(registry, {
     name: `${STREAM_METRIC_PREFIX}events_applied_total`,
@@ -130,6 +142,10 @@ export function createStreamMetrics(
       paused.inc(labels, stats.pausedMs / 1000);
       sinkDuration.observe(labels, stats.sinkMs / 1000);
       batchSize.observe(labels, stats.messages);
+    },
+    observeSessionQueue(queue) {
+      sessionQueueBatches.set({ pipeline }, queue.batches);
+      sessionQueueWait.set({ pipeline }, queue.oldestWaitMs / 1000);
     },
     observeSessions(stats) {
       for (const [topic, count] of stats.lateByTopic) late.inc({ pipeline, topic }, count);
