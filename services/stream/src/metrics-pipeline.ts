@@ -349,37 +349,32 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       };
     });
 
+    const first = batch.messages[0];
+    /** Reads the partition from its stored offset next, saying why. */
+    const seekToStored = (stored: bigint, level: 'info' | 'warn', why: string) => {
+      const offset = stored.toString();
+      logger[level](why, {
+        topic: batch.topic,
+        partition: batch.partition,
+        from: first?.offset,
+        offset,
+      });
+      consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
+    };
     if (outcome.kind === 'gap') {
       // Kafka's committed offset ran ahead of the warehouse's: go back to the stored one.
-      logger.warn('resuming from the stored offset', {
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: outcome.expected.toString(),
-      });
-      consumer.seek({
-        topic: batch.topic,
-        partition: batch.partition,
-        offset: outcome.expected.toString(),
-      });
+      seekToStored(outcome.expected, 'warn', 'resuming from the stored offset');
       return;
     }
-    if (outcome.kind === 'seen' && outcome.expected !== undefined) {
+    if (
+      outcome.kind === 'seen' &&
+      outcome.expected !== undefined &&
+      BigInt(last.offset) + 1n < outcome.expected
+    ) {
       // Kafka's committed offset is behind the warehouse's (or there is none, and the partition
       // is read from its beginning): skip straight to the stored one.
-      if (BigInt(last.offset) + 1n < outcome.expected) {
-        logger.info('skipping to the stored offset', {
-          topic: batch.topic,
-          partition: batch.partition,
-          from: batch.messages[0]?.offset,
-          offset: outcome.expected.toString(),
-        });
-        consumer.seek({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: outcome.expected.toString(),
-        });
-        return;
-      }
+      seekToStored(outcome.expected, 'info', 'skipping to the stored offset');
+      return;
     }
     const committedAt = now();
     if (outcome.kind === 'applied') {
