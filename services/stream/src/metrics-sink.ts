@@ -179,8 +179,6 @@ interface StoredSessionState {
 export interface MetricsWriteResult {
   plan: BatchPlan;
   windows: number;
-  /** Contributions to session windows queued for `applyQueuedSessions`. */
-  queuedSessionInputs: number;
   late: number;
 }
 
@@ -212,7 +210,7 @@ export async function applyChanges(
   }
   await writeLateContributions(trx, pipeline, plan.late);
   const windows = await mergeWindowDeltas(trx, pipeline, plan);
-  return { plan, windows, queuedSessionInputs: queued.length, late: plan.late.length };
+  return { plan, windows, late: plan.late.length };
 }
 
 /**

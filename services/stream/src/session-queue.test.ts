@@ -1,4 +1,4 @@
-import { customerSessions, ordersPerMinute, type ChangeEvent } from '@tidemark/contracts';
+import { customerSessions, ordersPerMinute } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   pendingFromQueued,
@@ -6,49 +6,27 @@ import {
   watermarksBehindQueue,
   type QueuedSessionInput,
 } from './session-queue';
-import { planChanges, planSessionChanges, type KeyedChange } from './windowing/plan';
+import { change, order, T0 } from './windowing/order-changes.fixture';
+import { planChanges, planSessionChanges } from './windowing/plan';
 
 const MINUTE = 60_000;
-const T0 = Date.parse('2026-12-02T10:00:00Z');
 const METRICS = [ordersPerMinute, customerSessions];
 
-function order(id: string, customer: string, atMs: number, lsn: number, op: 'c' | 'u' | 'd') {
-  const row = {
-    id,
-    customer_id: customer,
-    amount_minor: 100,
-    currency: 'EUR',
-    status: 'paid',
-    channel: null,
-    created_at: new Date(atMs).toISOString(),
-    updated_at: new Date(atMs).toISOString(),
-  };
-  const moved = { ...row, created_at: new Date(atMs + 40 * MINUTE).toISOString() };
-  const event: ChangeEvent = {
-    op,
-    before: op === 'c' ? null : row,
-    after: op === 'd' ? null : op === 'u' ? moved : row,
-    source: {
-      schema: 'shop',
-      table: 'orders',
-      lsn,
-      txId: lsn,
-      committedAtMs: atMs,
-      snapshot: false,
-    },
-    capturedAtMs: atMs,
-    contractVersion: 2,
-  };
-  return { table: 'shop.orders', primaryKey: JSON.stringify({ id }), event } as KeyedChange;
+/** An order of `customer` at `atMs` created, deleted, or updated to 40 minutes later. */
+function orderChange(id: string, customer: string, atMs: number, lsn: number, op: 'c' | 'u' | 'd') {
+  const at = (ms: number) => ({ created_at: new Date(ms).toISOString() });
+  const row = order(id, { customer_id: customer, amount_minor: 100, ...at(atMs) });
+  const after = op === 'u' ? { ...row, ...at(atMs + 40 * MINUTE) } : row;
+  return change(op, op === 'c' ? null : row, op === 'd' ? null : after, lsn);
 }
 
 describe('the session queue', () => {
   const changes = [
-    order('a', 'alice', T0, 1, 'c'),
-    order('b', 'bob', T0 + MINUTE, 2, 'c'),
-    order('a', 'alice', T0, 3, 'u'),
-    order('c', 'alice', T0 - 120 * MINUTE, 4, 'c'),
-    order('b', 'bob', T0 + MINUTE, 5, 'd'),
+    orderChange('a', 'alice', T0, 1, 'c'),
+    orderChange('b', 'bob', T0 + MINUTE, 2, 'c'),
+    orderChange('a', 'alice', T0, 3, 'u'),
+    orderChange('c', 'alice', T0 - 120 * MINUTE, 4, 'c'),
+    orderChange('b', 'bob', T0 + MINUTE, 5, 'd'),
   ];
   const watermarks = new Map(METRICS.map((metric) => [metric.name, T0 - 30 * MINUTE]));
   const { pendingSessions } = planChanges(changes, () => METRICS, {

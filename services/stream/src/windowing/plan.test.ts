@@ -3,7 +3,6 @@ import {
   defineMetric,
   ordersPerMinute,
   revenuePerMinute,
-  type ChangeEvent,
   type MetricDefinition,
   type Row,
 } from '@tidemark/contracts';
@@ -12,10 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { emptyAccumulator, mergeAccumulator, resultOf, type Accumulator } from './accumulator';
 import { contributionOf } from './contribution';
 import { planBatch, rowId, type KeyedChange, type PlannerState } from './plan';
+import { change, order, T0 } from './order-changes.fixture';
 import { windowsFor } from './windows';
 
 const MINUTE = 60_000;
-const T0 = Date.parse('2026-11-23T10:00:00Z');
 
 // Extra definitions so every aggregate and window kind is exercised.
 const largestOrder = defineMetric({
@@ -59,48 +58,6 @@ const ORDER_METRICS: MetricDefinition[] = [
   averageOrder,
 ];
 const metricsOf = (table: string) => (table === 'shop.orders' ? ORDER_METRICS : []);
-
-function order(id: string, fields: Partial<Row> = {}): Row {
-  return {
-    id,
-    customer_id: 'customer-1',
-    amount_minor: 1000,
-    currency: 'EUR',
-    status: 'paid',
-    channel: null,
-    created_at: new Date(T0).toISOString(),
-    updated_at: new Date(T0).toISOString(),
-    ...fields,
-  };
-}
-
-function change(
-  op: ChangeEvent['op'],
-  before: Row | null,
-  after: Row | null,
-  lsn: number,
-): KeyedChange {
-  const id = String((after ?? before)?.id);
-  return {
-    table: 'shop.orders',
-    primaryKey: JSON.stringify({ id }),
-    event: {
-      op,
-      before,
-      after,
-      source: {
-        schema: 'shop',
-        table: 'orders',
-        lsn,
-        txId: lsn,
-        committedAtMs: T0 + lsn,
-        snapshot: false,
-      },
-      capturedAtMs: T0 + lsn,
-      contractVersion: 2,
-    },
-  };
-}
 
 /** A stand-in for the warehouse sink: applies plans to maps, as the SQL does to tables. */
 class MemoryStore {
