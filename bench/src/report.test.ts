@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { profileBatches, ratesPerInterval, type BatchSample } from './batch-profile';
+import { cpuPerChangeOf } from './process-cpu';
 import {
   buildResult,
   renderProfile,
@@ -60,6 +61,19 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
         ],
         inClient: [{ statement: 'select stream.session_state', share: 0.4 }],
       },
+      cpuPerChange: cpuPerChangeOf(
+        {
+          pipeline: 8_000,
+          postgresql: 9_000,
+          'kafka broker': 1_000,
+          'kafka connect': 0,
+          temporal: 500,
+          kernel: 500,
+          other: 1_000,
+        },
+        100_000,
+        2,
+      ),
     },
     load: {
       targetRatePerSec: 5_000,
@@ -167,6 +181,11 @@ describe('renderResult', () => {
     );
     expect(text).toContain(
       'client mid-transaction (40 %), after: select stream.session_state 40 %',
+    );
+    expect(text).toContain(
+      'CPU per change, throughput phase (µs, every process): pipeline 80, postgresql 90, ' +
+        'kafka broker 10, temporal 5, kernel 5, other 10; total 200, so 2 cores at this cost ' +
+        'would be full at 10,000 eps',
     );
   });
 });

@@ -1,4 +1,5 @@
 import type { BatchProfile } from './batch-profile';
+import { PROCESS_GROUPS, type CpuPerChange } from './process-cpu';
 import type { SqlProfile, StatementShare } from './sql-profile';
 import type { Distribution } from './stats';
 
@@ -33,6 +34,11 @@ export interface BenchMeasurements {
     profile: BatchProfile;
     /** pg_stat_activity sampled every `sampleMs` meanwhile; null when not sampled. */
     sql: (SqlProfile & { sampleMs: number }) | null;
+    /**
+     * CPU per change of every process on the machine (from joining to done), by group; null
+     * where /proc cannot be read.
+     */
+    cpuPerChange: CpuPerChange | null;
   };
   load: {
     targetRatePerSec: number;
@@ -90,9 +96,10 @@ export interface BenchResult {
   };
   details: {
     raw: BenchMeasurements['raw'];
-    pipeline: Omit<BenchMeasurements['pipeline'], 'profile' | 'sql'>;
+    pipeline: Omit<BenchMeasurements['pipeline'], 'profile' | 'sql' | 'cpuPerChange'>;
     pipeline_batches: BatchProfile;
     pipeline_sql: BenchMeasurements['pipeline']['sql'];
+    pipeline_cpu_per_change: CpuPerChange | null;
     load: BenchMeasurements['load'];
     latency_samples: number;
     latency_batches: BatchProfile;
@@ -109,7 +116,7 @@ export function buildResult(
 ): BenchResult {
   const ratio = measured.raw.eps > 0 ? measured.pipeline.eps / measured.raw.eps : 0;
   const latency = measured.latencyMs;
-  const { profile, sql, ...pipeline } = measured.pipeline;
+  const { profile, sql, cpuPerChange, ...pipeline } = measured.pipeline;
   return {
     timestamp: timestamp.toISOString(),
     machine,
@@ -151,6 +158,7 @@ export function buildResult(
       pipeline,
       pipeline_batches: profile,
       pipeline_sql: sql,
+      pipeline_cpu_per_change: cpuPerChange,
       load: measured.load,
       latency_samples: latency.count,
       latency_batches: measured.latencyProfile,
@@ -220,6 +228,9 @@ export function renderResult(result: BenchResult): string {
     renderProfile('throughput', details.pipeline_batches),
     renderProfile('latency   ', details.latency_batches),
     `  throughput per 5 s: ${details.pipeline_batches.epsPer5s.map(integer).join(', ')} eps`,
+    ...(details.pipeline_cpu_per_change
+      ? [renderCpuPerChange(details.pipeline_cpu_per_change, result.machine.cpus)]
+      : []),
     ...(details.pipeline_sql ? renderSqlProfile(details.pipeline_sql) : []),
   ].join('\n');
 }
@@ -242,6 +253,17 @@ export function renderProfile(label: string, profile: BatchProfile): string {
     `sink ${integer(profile.sinkMs.mean)} ms/batch (p95 ${integer(profile.sinkMs.p95)}), ` +
     `${profile.sinkMsPer1000Messages.toFixed(1)} ms per 1,000 msgs, ` +
     `${(profile.sinkShare * 100).toFixed(0)} % of wall time in the sink${cpu}${busy}${paused}`
+  );
+}
+
+/** What a change cost the whole machine's CPU in the throughput phase, and where that caps it. */
+export function renderCpuPerChange(cpu: CpuPerChange, cores: number): string {
+  const groups = PROCESS_GROUPS.filter((group) => cpu.byGroupUs[group] > 0)
+    .map((group) => `${group} ${integer(cpu.byGroupUs[group])}`)
+    .join(', ');
+  return (
+    `  CPU per change, throughput phase (µs, every process): ${groups}; total ${integer(cpu.totalUs)}, ` +
+    `so ${cores} cores at this cost would be full at ${integer(cpu.cpuBoundEps)} eps`
   );
 }
 

@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { TidemarkError, type Logger } from '@tidemark/runtime';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
@@ -12,6 +13,7 @@ import {
   waitUntilStored,
   type BatchTap,
 } from './pipeline-run';
+import { cpuPerChangeOf, processCpuMeter } from './process-cpu';
 import { measureRawConsumption, type RawConsumption } from './raw-consume';
 import type { BenchMeasurements } from './report';
 import type { ShopPipelines } from './shop-pipelines';
@@ -62,7 +64,9 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
   );
   await deps.pipelines.start(throughputPipeline, range.start, logger);
   const sampler = options.sqlProfile ? startSqlSampler(deps.warehouse, SQL_SAMPLE_MS) : undefined;
+  const processCpu = await processCpuMeter();
   const pipelineRun = await throughput.begin(options.pipelineTimeoutMs);
+  const cpuUsed = await processCpu.stop();
   const sqlTicks = await sampler?.stop();
   if (pipelineRun.completed) {
     // The batches' counts said done; the stored offsets are the truth.
@@ -98,6 +102,7 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
         pipelineRun.machineCpuBusy,
       ),
       sql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
+      cpuPerChange: cpuUsed ? cpuPerChangeOf(cpuUsed, pipelineRun.messages, cpus().length) : null,
     },
     ...latency,
     range: prepared,

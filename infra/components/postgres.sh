@@ -43,9 +43,7 @@ postgres_init() {
     log "initialising the PostgreSQL cluster in $PG_DATA"
     pg_as_owner "$(pg_bindir)/initdb" -D "$PG_DATA" -U postgres --auth-local=trust \
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
-    # Copied, not included: the server user may not be able to read the checkout.
     {
-      cat "$TIDEMARK_INFRA/postgres/postgresql.conf"
       echo "listen_addresses = '$TIDEMARK_PG_HOST'"
       echo "port = $TIDEMARK_PG_PORT"
       echo "unix_socket_directories = '$PG_RUN'"
@@ -53,6 +51,25 @@ postgres_init() {
     printf '%s\n' "host replication all 127.0.0.1/32 scram-sha-256" \
       | pg_as_owner tee -a "$PG_DATA/pg_hba.conf" >/dev/null
   fi
+  postgres_settings
+}
+
+# The project's settings live in the data directory's tidemark.conf, rewritten from the checkout
+# at each `up`, so a changed setting reaches clusters initialised before it. Copied, not
+# included from the checkout: the server user may not be able to read it. A cluster initialised
+# before the include existed gets it now; coming last, its settings win.
+postgres_settings() {
+  local settings="$PG_DATA/tidemark.conf"
+  grep -q "^include_if_exists = 'tidemark.conf'" "$PG_DATA/postgresql.conf" \
+    || echo "include_if_exists = 'tidemark.conf'" | pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null
+  if ! cmp -s "$TIDEMARK_INFRA/postgres/postgresql.conf" "$settings"; then
+    pg_as_owner tee "$settings" <"$TIDEMARK_INFRA/postgres/postgresql.conf" >/dev/null
+    postgres_running_ours && {
+      postgres_psql -d postgres -c 'select pg_reload_conf()' >/dev/null
+      log "PostgreSQL settings changed: reloaded; shared_buffers and wal_buffers apply at its next start"
+    }
+  fi
+  return 0
 }
 
 postgres_healthy() {
@@ -69,6 +86,7 @@ postgres_up() {
   postgres_install
   if postgres_running_ours; then
     log "PostgreSQL already running"
+    postgres_settings
   else
     postgres_healthy && die "port $TIDEMARK_PG_PORT answers but not with our PostgreSQL; set TIDEMARK_PG_PORT"
     postgres_init
