@@ -1,4 +1,5 @@
 import { withTimeout } from '@tidemark/runtime';
+import { DEFAULT_MAX_BYTES_PER_PARTITION } from '@tidemark/stream';
 import type { Kafka } from 'kafkajs';
 import { performance } from 'node:perf_hooks';
 import { markKey, messagesBetween, parseMarkKey, type OffsetRange } from './offset-marks';
@@ -15,7 +16,7 @@ export interface RawConsumption {
 }
 
 // The stream pipeline's default fetch bounds, so the two differ only in the work per message.
-const MAX_BYTES_PER_PARTITION = 1_048_576;
+const MAX_BYTES_PER_PARTITION = DEFAULT_MAX_BYTES_PER_PARTITION;
 const MAX_BYTES = 4 * MAX_BYTES_PER_PARTITION;
 
 /**

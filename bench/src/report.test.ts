@@ -43,6 +43,19 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
       eps: 50_000,
       startupMs: 900,
       passesEps: [48_000, 50_000, 61_000],
+      cpuPerChange: cpuPerChangeOf(
+        {
+          pipeline: 800,
+          postgresql: 0,
+          'kafka broker': 400,
+          'kafka connect': 0,
+          temporal: 0,
+          kernel: 0,
+          other: 0,
+        },
+        100_000,
+        2,
+      ),
     },
     pipeline: {
       messages: 100_000,
@@ -183,7 +196,11 @@ describe('renderResult', () => {
       'client mid-transaction (40 %), after: select stream.session_state 40 %',
     );
     expect(text).toContain(
-      'CPU per change, throughput phase (µs, every process): pipeline 80, postgresql 90, ' +
+      'CPU per change, raw kafkajs (µs, every process): pipeline 8, kafka broker 4; total 12, ' +
+        'so 2 cores at this cost would be full at 166,667 eps',
+    );
+    expect(text).toContain(
+      'CPU per change, pipeline    (µs, every process): pipeline 80, postgresql 90, ' +
         'kafka broker 10, temporal 5, kernel 5, other 10; total 200, so 2 cores at this cost ' +
         'would be full at 10,000 eps',
     );

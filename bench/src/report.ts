@@ -22,6 +22,8 @@ export interface BenchMeasurements {
     eps: number;
     startupMs: number;
     passesEps: number[];
+    /** The median pass's CPU per message, every process on the machine; null where unread. */
+    cpuPerChange: CpuPerChange | null;
   };
   pipeline: {
     messages: number;
@@ -228,8 +230,11 @@ export function renderResult(result: BenchResult): string {
     renderProfile('throughput', details.pipeline_batches),
     renderProfile('latency   ', details.latency_batches),
     `  throughput per 5 s: ${details.pipeline_batches.epsPer5s.map(integer).join(', ')} eps`,
+    ...(details.raw.cpuPerChange
+      ? [renderCpuPerChange('raw kafkajs', details.raw.cpuPerChange, result.machine.cpus)]
+      : []),
     ...(details.pipeline_cpu_per_change
-      ? [renderCpuPerChange(details.pipeline_cpu_per_change, result.machine.cpus)]
+      ? [renderCpuPerChange('pipeline   ', details.pipeline_cpu_per_change, result.machine.cpus)]
       : []),
     ...(details.pipeline_sql ? renderSqlProfile(details.pipeline_sql) : []),
   ].join('\n');
@@ -256,13 +261,13 @@ export function renderProfile(label: string, profile: BatchProfile): string {
   );
 }
 
-/** What a change cost the whole machine's CPU in the throughput phase, and where that caps it. */
-export function renderCpuPerChange(cpu: CpuPerChange, cores: number): string {
+/** What a change cost the whole machine's CPU over a range, and the rate that cost caps it at. */
+export function renderCpuPerChange(label: string, cpu: CpuPerChange, cores: number): string {
   const groups = PROCESS_GROUPS.filter((group) => cpu.byGroupUs[group] > 0)
     .map((group) => `${group} ${integer(cpu.byGroupUs[group])}`)
     .join(', ');
   return (
-    `  CPU per change, throughput phase (µs, every process): ${groups}; total ${integer(cpu.totalUs)}, ` +
+    `  CPU per change, ${label} (µs, every process): ${groups}; total ${integer(cpu.totalUs)}, ` +
     `so ${cores} cores at this cost would be full at ${integer(cpu.cpuBoundEps)} eps`
   );
 }

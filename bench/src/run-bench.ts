@@ -13,7 +13,7 @@ import {
   waitUntilStored,
   type BatchTap,
 } from './pipeline-run';
-import { cpuPerChangeOf, processCpuMeter } from './process-cpu';
+import { cpuPerChangeOf, processCpuMeter, type CpuPerChange } from './process-cpu';
 import { measureRawConsumption, type RawConsumption } from './raw-consume';
 import type { BenchMeasurements } from './report';
 import type { ShopPipelines } from './shop-pipelines';
@@ -47,14 +47,19 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
   const { range, ...prepared } = await prepareRange(deps);
   const messages = messagesBetween(range.start, range.end);
 
-  const passes: RawConsumption[] = [];
+  const passes: (RawConsumption & { cpuPerChange: CpuPerChange | null })[] = [];
   for (let pass = 1; pass <= options.rawPasses; pass += 1) {
+    const cpu = await processCpuMeter();
     const consumed = await measureRawConsumption(deps.kafka, range, {
       groupId: `${deps.runId}-raw-${pass}`,
       timeoutMs: options.rawTimeoutMs,
     });
+    const cpuUsed = await cpu.stop();
     logger.info('raw consumption measured', { pass, ...consumed, eps: Math.round(consumed.eps) });
-    passes.push(consumed);
+    passes.push({
+      ...consumed,
+      cpuPerChange: cpuUsed ? cpuPerChangeOf(cpuUsed, consumed.messages, cpus().length) : null,
+    });
   }
   const raw = medianBy(passes, (pass) => pass.eps);
 

@@ -13,6 +13,7 @@ import * as pipelineObservation from './warehouse/0009-pipeline-observation';
 import * as compactSessionState from './warehouse/0011-compact-session-state';
 import * as backfillState from './warehouse/0012-backfill-state';
 import * as sessionInbox from './warehouse/0013-session-inbox';
+import * as streamGaps from './warehouse/0014-stream-gaps';
 
 export interface Migration {
   name: string;
@@ -40,6 +41,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0011-compact-session-state', ...compactSessionState },
   { name: '0012-backfill-state', ...backfillState },
   { name: '0013-session-inbox', ...sessionInbox },
+  { name: '0014-stream-gaps', ...streamGaps },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -2,7 +2,7 @@ export { toDeadLetter, toLandedChange } from './landing';
 export type { DeadLetter, LandedChange, MessagePosition } from './landing';
 export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
-export { startStreamPipeline } from './metrics-pipeline';
+export { DEFAULT_MAX_BYTES_PER_PARTITION, startStreamPipeline } from './metrics-pipeline';
 export { resetPipeline } from './pipeline-reset';
 export type {
   BatchStats,

@@ -73,13 +73,14 @@ async function readRange(from: Map<number, bigint>, to: Map<number, bigint>) {
 async function start(
   name = pipeline,
   startAt: 'earliest' | 'latest' = 'latest',
+  readTopics = topics,
 ): Promise<StreamPipeline> {
   const started = await startStreamPipeline({
     kafka: createKafka(config, name, silentLogger),
     warehouse,
     logger: silentLogger,
     pipeline: name,
-    topics,
+    topics: readTopics,
     heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
     metrics: METRICS,
     startAt,
@@ -418,6 +419,90 @@ describe('the stream pipeline on the live stack', () => {
       for (const [key, low] of lows) expect(positions.get(key)).toBeGreaterThanOrEqual(low);
     } finally {
       await fourth.stop();
+    }
+  });
+
+  it('records the changes Kafka deleted before it read them as a gap, and goes on after it', async () => {
+    // A topic of this test's own, holding copies of six real order changes, so deleting its
+    // records (as retention would) touches nothing else on the stack.
+    const name = `${pipeline}-gap`;
+    const gapTopic = `${prefix}.gap-test-${randomUUID()}`;
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+    let reader: StreamPipeline | undefined;
+    try {
+      await admin.createTopics({ topics: [{ topic: gapTopic, numPartitions: 1 }] });
+      const before = await highMarks();
+      const orders = await insertOrders(6);
+      const ids = orders.map((order) => String(order.id));
+      const copies = await waitFor(
+        'the six orders in Kafka',
+        async () => {
+          const found = (await readRange(before, await highMarks())).filter((message) =>
+            ids.includes(String(JSON.parse(String(message.value)).after?.id)),
+          );
+          return found.length === ids.length ? found : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      const byId = (index: number) =>
+        copies.find((message) => String(JSON.parse(String(message.value)).after.id) === ids[index]);
+      const send = (indexes: number[]) =>
+        producer.send({
+          topic: gapTopic,
+          messages: indexes.map((index) => {
+            const message = byId(index);
+            return { key: message?.key ?? null, value: message?.value ?? null };
+          }),
+        });
+      const stored = () =>
+        warehouse('ops.consumer_offsets')
+          .where({ group_id: name, topic: gapTopic, partition: 0 })
+          .first('next_offset');
+      const storedReaches = (offset: number) =>
+        waitFor(
+          `the pipeline to store offset ${offset}`,
+          async () => (Number((await stored())?.next_offset) === offset ? true : undefined),
+          { timeoutMs: 30_000, intervalMs: 100 },
+        );
+      const ownTopics = new Map([['shop.orders', gapTopic]]);
+
+      await send([0, 1, 2]);
+      reader = await start(name, 'earliest', ownTopics);
+      await storedReaches(3);
+      await reader.stop();
+      reader = undefined;
+      // While it is down, two changes arrive and are deleted before it can read them.
+      await send([3, 4]);
+      // The admin finds the partition's leader in metadata it has loaded for the topic.
+      await admin.fetchTopicMetadata({ topics: [gapTopic] });
+      await admin.deleteTopicRecords({
+        topic: gapTopic,
+        partitions: [{ partition: 0, offset: '5' }],
+      });
+      await send([5]);
+      reader = await start(name, 'earliest', ownTopics);
+      await storedReaches(6);
+
+      const gaps = await warehouse('ops.stream_gaps')
+        .where({ pipeline: name })
+        .select('topic', 'partition', 'missing_from', 'missing_until');
+      expect(gaps).toEqual([
+        { topic: gapTopic, partition: 0, missing_from: '3', missing_until: '5' },
+      ]);
+      const applied = await warehouse('stream.row_versions')
+        .where({ pipeline: name, source_table: 'shop.orders' })
+        .pluck('primary_key');
+      expect(applied.map((key) => String(JSON.parse(key).id)).sort()).toEqual(
+        [ids[0], ids[1], ids[2], ids[5]].sort(),
+      );
+    } finally {
+      await reader?.stop();
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [gapTopic] }).catch(() => undefined);
+      await admin.disconnect();
+      await resetPipeline(warehouse, kafka, name);
     }
   });
 

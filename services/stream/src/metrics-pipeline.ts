@@ -23,7 +23,9 @@ import {
   readPositions,
   type PinnedPosition,
   readWatermarks,
+  recordGap,
   storePosition,
+  type StreamGap,
 } from './metrics-sink';
 import { advanceWatermark, EventClock } from './windowing/watermark';
 
@@ -64,6 +66,8 @@ export interface StreamPipelineOptions {
   onSessions?: (stats: SessionStats) => void;
   /** Called each tick with the session queue's depth, whichever consumer applies it. */
   onSessionQueue?: (queue: SessionQueueStats) => void;
+  /** Called when the pipeline recorded offsets Kafka deleted before it read them. */
+  onGap?: (gap: StreamGap) => void;
 }
 
 /** The session queue of a pipeline: batches whose session contributions wait to be applied. */
@@ -109,6 +113,13 @@ export interface StreamPipeline {
   watermarks(): ReadonlyMap<string, number | null>;
   stop(): Promise<void>;
 }
+
+/**
+ * A fetch's bound per partition. Larger batches spread each transaction's fixed statements over
+ * more changes: 4 MiB (about 4,800 changes) costs PostgreSQL a quarter less CPU per change than
+ * 1 MiB did.
+ */
+export const DEFAULT_MAX_BYTES_PER_PARTITION = 4_194_304;
 
 /**
  * The streaming layer: consumes the Debezium change topics in batches and, per batch, in ONE
@@ -194,9 +205,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     return { ...result, emittedIntervals };
   };
 
-  // Larger batches spread each transaction's fixed statements over more changes: 4 MiB (about
-  // 4,800 changes) costs PostgreSQL a quarter less CPU per change than 1 MiB did.
-  const maxBytesPerPartition = options.maxBytesPerPartition ?? 4_194_304;
+  const maxBytesPerPartition = options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION;
   const consumer: Consumer = kafka.consumer({
     groupId: pipeline,
     allowAutoTopicCreation: false,
@@ -236,6 +245,53 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       failJoin(error);
     });
   });
+
+  /** The earliest offset Kafka still has of a partition: older ones were deleted. */
+  async function earliestOffsetOf(topic: string, partition: number): Promise<bigint> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const low = offsets.find((offset) => offset.partition === partition)?.low;
+      if (low === undefined) throw new Error(`Kafka reports no partition ${partition} of ${topic}`);
+      return BigInt(low);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * The stored offset is one Kafka no longer has (retention deleted it while the pipeline was
+   * behind or down): those changes can never be read. Seeking back to it would loop forever, so
+   * the gap is recorded in ops.stream_gaps (with the event time the partition had reached),
+   * reading goes on from Kafka's earliest offset, and the error says so.
+   */
+  async function skipDeletedOffsets(gap: StreamGap): Promise<void> {
+    const replaced = await inTransaction((trx) => recordGap(trx, pipeline, gap));
+    if (replaced) {
+      logger.error(
+        'Kafka deleted changes this pipeline never read: recorded in ops.stream_gaps; ' +
+          'a backfill from the event time reached before the gap makes the numbers whole',
+        {
+          topic: gap.topic,
+          partition: gap.partition,
+          missingFrom: gap.missingFrom.toString(),
+          missingUntil: gap.missingUntil.toString(),
+          messages: (gap.missingUntil - gap.missingFrom).toString(),
+          eventTimeReached:
+            replaced.maxEventTimeMs === undefined
+              ? null
+              : new Date(replaced.maxEventTimeMs).toISOString(),
+        },
+      );
+      options.onGap?.(gap);
+    }
+    consumer.seek({
+      topic: gap.topic,
+      partition: gap.partition,
+      offset: gap.missingUntil.toString(),
+    });
+  }
 
   /** Where a new pipeline begins to read each partition: its end now, or its beginning. */
   async function firstPositionsOf(topics: readonly string[]): Promise<PinnedPosition[]> {
@@ -362,6 +418,16 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
     };
     if (outcome.kind === 'gap') {
+      const earliest = await earliestOffsetOf(batch.topic, batch.partition);
+      if (earliest > outcome.expected) {
+        await skipDeletedOffsets({
+          topic: batch.topic,
+          partition: batch.partition,
+          missingFrom: outcome.expected,
+          missingUntil: earliest,
+        });
+        return;
+      }
       // Kafka's committed offset ran ahead of the warehouse's: go back to the stored one.
       seekToStored(outcome.expected, 'warn', 'resuming from the stored offset');
       return;

@@ -578,6 +578,43 @@ export async function storePosition(
     .merge(['next_offset', 'max_event_time_ms', 'updated_at']);
 }
 
+/** Offsets of a partition that Kafka deleted before the pipeline read them. */
+export interface StreamGap {
+  topic: string;
+  partition: number;
+  /** The stored next offset: the first change never read. */
+  missingFrom: bigint;
+  /** The earliest offset Kafka still has: where reading goes on. */
+  missingUntil: bigint;
+}
+
+/**
+ * Records a gap and moves the partition's stored position past it, in one transaction, and
+ * gives the position it replaced; undefined (and nothing written) when the stored position is
+ * no longer the gap's start, because another consumer of the pipeline already recorded it.
+ */
+export async function recordGap(
+  trx: Knex.Transaction,
+  pipeline: string,
+  gap: StreamGap,
+): Promise<PartitionPosition | undefined> {
+  const stored = await lockPosition(trx, pipeline, gap.topic, gap.partition);
+  if (stored?.nextOffset !== gap.missingFrom) return undefined;
+  await trx('ops.stream_gaps').insert({
+    pipeline,
+    topic: gap.topic,
+    partition: gap.partition,
+    missing_from: gap.missingFrom.toString(),
+    missing_until: gap.missingUntil.toString(),
+    max_event_time_ms: stored.maxEventTimeMs ?? null,
+  });
+  await storePosition(trx, pipeline, gap.topic, gap.partition, {
+    nextOffset: gap.missingUntil,
+    maxEventTimeMs: stored.maxEventTimeMs,
+  });
+  return stored;
+}
+
 /**
  * Advances the stored watermarks, then applies each metric's emit policy: pending values are
  * emitted (value computed from the accumulator, revision + 1) on every update, when an

@@ -9,6 +9,7 @@ const PIPELINE_STATE = [
   ['stream.session_inbox', 'pipeline'],
   ['stream.watermarks', 'pipeline'],
   ['ops.late_events', 'pipeline'],
+  ['ops.stream_gaps', 'pipeline'],
   ['ops.consumer_offsets', 'group_id'],
   ['stream.pipelines', 'pipeline'],
 ] as const;

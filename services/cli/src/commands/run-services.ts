@@ -63,6 +63,7 @@ export async function runStream(config: Config, logger: Logger): Promise<void> {
     onBatch: (stats) => metrics.observeBatch(stats, Date.now()),
     onSessions: (stats) => metrics.observeSessions(stats),
     onSessionQueue: (queue) => metrics.observeSessionQueue(queue),
+    onGap: (gap) => metrics.observeGap(gap),
   });
   await stream.joined;
   ready = true;

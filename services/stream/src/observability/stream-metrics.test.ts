@@ -80,6 +80,16 @@ describe('createStreamMetrics', () => {
     );
   });
 
+  it('observeGap counts the messages Kafka deleted before they were read, by partition', async () => {
+    const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
+    metrics.observeGap({ topic: ORDERS, partition: 2, missingFrom: 100n, missingUntil: 350n });
+    metrics.observeGap({ topic: ORDERS, partition: 2, missingFrom: 900n, missingUntil: 910n });
+    const lines = await samples(metrics.registry);
+    expect(lines).toContain(
+      `tidemark_stream_gap_messages_total{pipeline="provisional",topic="${ORDERS}",partition="2"} 260`,
+    );
+  });
+
   it('observeBatch observes the end-to-end latency of every applied change, in seconds', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
     const committedAt = 100_000;

@@ -9,6 +9,7 @@ import {
   type HistogramConfiguration,
 } from 'prom-client';
 import type { BatchStats, SessionQueueStats, SessionStats } from '../metrics-pipeline';
+import type { StreamGap } from '../metrics-sink';
 
 /** Every stream metric's name starts with this. */
 export const STREAM_METRIC_PREFIX = 'tidemark_stream_';
@@ -45,6 +46,8 @@ export interface StreamMetrics {
   observeSessions(stats: SessionStats): void;
   /** Sets the session queue's depth and the wait of its oldest batch. */
   observeSessionQueue(queue: SessionQueueStats): void;
+  /** Counts the messages of a gap: offsets Kafka deleted before the pipeline read them. */
+  observeGap(gap: StreamGap): void;
   /** Sets each metric's watermark delay (`nowMs - watermark`); a metric with no watermark has no series. */
   observeWatermarks(watermarks: ReadonlyMap<string, number | null>, nowMs: number): void;
 }
@@ -108,6 +111,11 @@ export function createStreamMetrics(
     help: 'Messages that could not be decoded and went to the dead-letter table.',
     labelNames: PIPELINE_TOPIC,
   });
+  const gapMessages = counterIn(registry, {
+    name: `${STREAM_METRIC_PREFIX}gap_messages_total`,
+    help: 'Messages Kafka deleted before the pipeline read them, recorded in ops.stream_gaps.',
+    labelNames: [...PIPELINE_TOPIC, 'partition'],
+  });
   const paused = counterIn(registry, {
     name: `${STREAM_METRIC_PREFIX}paused_seconds_total`,
     help: 'Time partitions spent paused because the warehouse sink was behind (backpressure).',
@@ -149,6 +157,12 @@ export function createStreamMetrics(
     },
     observeSessions(stats) {
       for (const [topic, count] of stats.lateByTopic) late.inc({ pipeline, topic }, count);
+    },
+    observeGap(gap) {
+      gapMessages.inc(
+        { pipeline, topic: gap.topic, partition: String(gap.partition) },
+        Number(gap.missingUntil - gap.missingFrom),
+      );
     },
     observeWatermarks(watermarks, nowMs) {
       for (const [metric, watermark] of watermarks) {
