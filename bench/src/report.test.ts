@@ -98,6 +98,7 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
     },
     latencyMs: distributionOf(latenciesMs),
     latencyProfile: profile,
+    latencySql: null,
     range: {
       operations: 150_000,
       achievedRatePerSec: 12_000,

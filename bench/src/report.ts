@@ -54,6 +54,8 @@ export interface BenchMeasurements {
   };
   latencyMs: Distribution;
   latencyProfile: BatchProfile;
+  /** pg_stat_activity sampled during the latency load; null when not sampled. */
+  latencySql: (SqlProfile & { sampleMs: number }) | null;
   range: {
     operations: number;
     achievedRatePerSec: number;
@@ -105,6 +107,7 @@ export interface BenchResult {
     load: BenchMeasurements['load'];
     latency_samples: number;
     latency_batches: BatchProfile;
+    latency_sql: BenchMeasurements['latencySql'];
     range: BenchMeasurements['range'];
   };
 }
@@ -164,6 +167,7 @@ export function buildResult(
       load: measured.load,
       latency_samples: latency.count,
       latency_batches: measured.latencyProfile,
+      latency_sql: measured.latencySql,
       range: measured.range,
     },
   };
@@ -236,7 +240,8 @@ export function renderResult(result: BenchResult): string {
     ...(details.pipeline_cpu_per_change
       ? [renderCpuPerChange('pipeline   ', details.pipeline_cpu_per_change, result.machine.cpus)]
       : []),
-    ...(details.pipeline_sql ? renderSqlProfile(details.pipeline_sql) : []),
+    ...(details.pipeline_sql ? renderSqlProfile('throughput', details.pipeline_sql) : []),
+    ...(details.latency_sql ? renderSqlProfile('latency', details.latency_sql) : []),
   ].join('\n');
 }
 
@@ -272,8 +277,8 @@ export function renderCpuPerChange(label: string, cpu: CpuPerChange, cores: numb
   );
 }
 
-/** The statements that took the throughput phase's warehouse time, largest first. */
-export function renderSqlProfile(sql: SqlProfile & { sampleMs: number }): string[] {
+/** The statements that took a phase's warehouse time, largest first. */
+export function renderSqlProfile(phase: string, sql: SqlProfile & { sampleMs: number }): string[] {
   const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
   const top = (shares: readonly StatementShare[], count: number) =>
     shares
@@ -283,7 +288,7 @@ export function renderSqlProfile(sql: SqlProfile & { sampleMs: number }): string
   const sum = (shares: readonly StatementShare[]) =>
     shares.reduce((total, entry) => total + entry.share, 0);
   return [
-    `  warehouse, throughput phase (pg_stat_activity every ${sql.sampleMs} ms, ${integer(sql.ticks)} samples): ` +
+    `  warehouse, ${phase} phase (pg_stat_activity every ${sql.sampleMs} ms, ${integer(sql.ticks)} samples): ` +
       `a transaction open ${percent(sql.inTransactionShare)} of the time`,
     `    PostgreSQL executing (${percent(sum(sql.inPostgres))}): ${top(sql.inPostgres, 7)}`,
     `    client mid-transaction (${percent(sum(sql.inClient))}), after: ${top(sql.inClient, 5)}`,

@@ -156,11 +156,12 @@ async function prepareRange(deps: BenchDeps) {
  */
 async function measureLatency(
   deps: BenchDeps,
-): Promise<Pick<BenchMeasurements, 'load' | 'latencyMs' | 'latencyProfile'>> {
+): Promise<Pick<BenchMeasurements, 'load' | 'latencyMs' | 'latencyProfile' | 'latencySql'>> {
   const { options, logger } = deps;
   const pipeline = `${deps.runId}-latency`;
   await deps.pipelines.start(pipeline, await endOffsets(deps.admin, deps.topics), logger);
   const latency = trackLatency(deps.tap);
+  const sampler = options.sqlProfile ? startSqlSampler(deps.warehouse, SQL_SAMPLE_MS) : undefined;
   logger.info('latency load', {
     ratePerSec: options.loadRatePerSec,
     durationMs: options.loadDurationMs,
@@ -195,6 +196,7 @@ async function measureLatency(
     },
   );
   const { latenciesMs, samples, processCpuShare, machineCpuBusy } = latency.stop();
+  const sqlTicks = await sampler?.stop();
   await deps.pipelines.stop(pipeline);
   const first = samples[0];
   const last = samples.at(-1);
@@ -212,5 +214,6 @@ async function measureLatency(
     },
     latencyMs,
     latencyProfile: profileBatches(samples, wallMs, processCpuShare, machineCpuBusy),
+    latencySql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
   };
 }

@@ -45,6 +45,21 @@ describe('summarizeActivity', () => {
     });
   });
 
+  it('tells a statement waiting on a lock apart from one working', () => {
+    const merge = 'insert into "provisional"."metric_values" ("a") values ($1)';
+    const profile = summarizeActivity([
+      [
+        { state: 'active', waitEventType: 'Lock', waitEvent: 'transactionid', query: merge },
+        { state: 'active', waitEventType: null, waitEvent: null, query: merge },
+      ],
+      [{ state: 'active', waitEventType: 'Lock', waitEvent: 'transactionid', query: merge }],
+    ]);
+    expect(profile.inPostgres).toEqual([
+      { statement: 'insert provisional.metric_values [Lock:transactionid wait]', share: 1 },
+      { statement: 'insert provisional.metric_values', share: 0.5 },
+    ]);
+  });
+
   it('is empty without ticks', () => {
     expect(summarizeActivity([])).toEqual({
       ticks: 0,

@@ -2,6 +2,8 @@
 export interface ActivitySample {
   state: string;
   waitEventType: string | null;
+  /** What exactly it waits on, e.g. `DataFileExtend` (of type `IO`). */
+  waitEvent?: string | null;
   query: string;
 }
 
@@ -16,7 +18,7 @@ export interface SqlProfile {
   ticks: number;
   /** Ticks where some transaction was open: PostgreSQL working or waiting for the client. */
   inTransactionShare: number;
-  /** PostgreSQL executing a statement (CPU or I/O), by statement. */
+  /** PostgreSQL executing a statement, by statement and, when it waited, on what (`[Lock:transactionid wait]`). */
   inPostgres: StatementShare[];
   /** In a transaction waiting for its client (node planning, serialising), by last statement. */
   inClient: StatementShare[];
@@ -50,8 +52,13 @@ export function summarizeActivity(ticks: readonly (readonly ActivitySample[])[])
   for (const tick of ticks) {
     if (tick.length > 0) inTransaction += 1;
     for (const sample of tick) {
-      const label = statementLabel(sample.query);
-      const target = sample.state === 'active' ? inPostgres : inClient;
+      const active = sample.state === 'active';
+      // A statement waiting on a lock (another transaction's row, say) is not working.
+      const event = sample.waitEvent ? `:${sample.waitEvent}` : '';
+      const waiting =
+        active && sample.waitEventType ? ` [${sample.waitEventType}${event} wait]` : '';
+      const label = statementLabel(sample.query) + waiting;
+      const target = active ? inPostgres : inClient;
       target.set(label, (target.get(label) ?? 0) + 1);
     }
   }

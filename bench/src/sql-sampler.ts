@@ -14,7 +14,8 @@ export function startSqlSampler(
   const loop = (async () => {
     while (running) {
       const result = await db.raw<{ rows: ActivitySample[] }>(
-        `SELECT state, wait_event_type AS "waitEventType", left(query, 200) AS query
+        `SELECT state, wait_event_type AS "waitEventType", wait_event AS "waitEvent",
+                left(query, 200) AS query
            FROM pg_stat_activity
           WHERE datname = current_database() AND usename = current_user
             AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')`,

@@ -8,17 +8,19 @@ export interface LandingResult {
 }
 
 // The whole batch travels as one JSON parameter: one statement to parse and plan, however many
-// rows, instead of fourteen bind parameters per row.
+// rows, instead of fourteen bind parameters per row. Its fields are read with `->` from the
+// parsed document: `before` and `after` stay the jsonb they were parsed into, where
+// jsonb_to_recordset turned each back into text and parsed it again (a quarter more time).
 const LAND_CHANGES = `
   INSERT INTO raw.change_events (source_table, op, primary_key, lsn, tx_id, committed_at,
       captured_at, before, after, contract_version, kafka_topic, kafka_partition, kafka_offset,
       kafka_timestamp)
-    SELECT source_table, op, primary_key, lsn, tx_id, committed_at, captured_at, before, after,
-      contract_version, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp
-    FROM jsonb_to_recordset(?::jsonb) AS landed(source_table text, op text, primary_key jsonb,
-      lsn bigint, tx_id bigint, committed_at timestamptz, captured_at timestamptz, before jsonb,
-      after jsonb, contract_version integer, kafka_topic text, kafka_partition integer,
-      kafka_offset bigint, kafka_timestamp timestamptz)
+    SELECT c->>'source_table', c->>'op', c->'primary_key', (c->>'lsn')::bigint,
+      (c->>'tx_id')::bigint, (c->>'committed_at')::timestamptz, (c->>'captured_at')::timestamptz,
+      nullif(c->'before', 'null'), nullif(c->'after', 'null'), (c->>'contract_version')::integer,
+      c->>'kafka_topic', (c->>'kafka_partition')::integer, (c->>'kafka_offset')::bigint,
+      (c->>'kafka_timestamp')::timestamptz
+    FROM jsonb_array_elements(?::jsonb) AS landed(c)
   ON CONFLICT (lsn, source_table, primary_key, committed_at) DO NOTHING`;
 
 /**
