@@ -576,6 +576,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
    * transactions of up to 8 queued batches, for at most `budgetMs`; stops early when the queue
    * is empty or another consumer of the pipeline is applying it.
    */
+  let lastHeldBack = { metrics: '', atMs: 0 };
   async function applySessionQueue(budgetMs: number): Promise<void> {
     const startedAt = now();
     while (now() - startedAt < budgetMs) {
@@ -583,11 +584,18 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         applyQueuedSessions(trx, pipeline, metrics, watermarks),
       );
       if (!result) return;
-      for (const [metric, count] of result.unknownMetrics) {
-        logger.warn('left out queued session contributions of a metric this pipeline lacks', {
-          metric,
-          count,
-        });
+      const heldBack = result.heldBackBy.join(',');
+      if (
+        heldBack !== '' &&
+        (heldBack !== lastHeldBack.metrics || now() - lastHeldBack.atMs > 60_000)
+      ) {
+        // Left queued, not dropped: the queue's wait gauge and the intake pause show it if no
+        // consumer computing these metrics comes to apply them. Said once a minute.
+        lastHeldBack = { metrics: heldBack, atMs: now() };
+        logger.warn(
+          'queued session contributions wait for a consumer computing metrics this one lacks',
+          { metrics: result.heldBackBy },
+        );
       }
       if (result.inputs > 0) {
         const lateByTopic = new Map<string, number>();

@@ -284,4 +284,35 @@ describe('session windows in the warehouse', () => {
     );
     expect(released.get('customer_sessions')).toBe(T0 + 180 * MINUTE);
   });
+
+  it('leaves queued batches of a metric it lacks for a consumer that computes it', async () => {
+    const customer = `sink-int-${randomUUID()}`;
+    const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
+    // Queued by a version of the pipeline computing both session metrics...
+    await warehouse.transaction((trx) =>
+      applyChanges(
+        trx,
+        sessionPipeline,
+        [order(customer, T0, 100)],
+        () => SESSION_METRICS,
+        watermarks,
+      ),
+    );
+    // ...met by one that computes only the first: it applies nothing and deletes nothing.
+    const older = SESSION_METRICS.slice(0, 1);
+    const held = await warehouse.transaction((trx) =>
+      applyQueuedSessions(trx, sessionPipeline, older, watermarks),
+    );
+    expect(held).toMatchObject({ batches: 0, inputs: 0, more: false });
+    expect(held?.heldBackBy).toEqual([SESSION_METRICS[1]?.name]);
+    expect(
+      await warehouse('stream.session_inbox').where({ pipeline: sessionPipeline }),
+    ).toHaveLength(1);
+    // The version computing both applies it.
+    const applied = await warehouse.transaction((trx) =>
+      applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks),
+    );
+    expect(applied).toMatchObject({ batches: 1, heldBackBy: [] });
+    expect(await sessions('revenue_per_session', customer)).toEqual([[0, GAP, 100]]);
+  });
 });

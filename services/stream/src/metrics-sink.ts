@@ -13,6 +13,7 @@ import {
 } from './windowing/plan';
 import type { MeasureValue } from './windowing/accumulator';
 import {
+  applicableBatches,
   pendingFromQueued,
   queuedInputsOf,
   watermarksBehindQueue,
@@ -247,8 +248,11 @@ export interface QueuedSessionsResult {
   inputs: number;
   sessions: number;
   late: LateContribution[];
-  /** Inputs of metrics this process does not compute, by metric: left out. */
-  unknownMetrics: Map<string, number>;
+  /**
+   * Metrics this process does not compute that the oldest batch not applied holds: it and the
+   * batches behind it stay queued for a consumer that computes them (empty: none held back).
+   */
+  heldBackBy: string[];
 }
 
 /**
@@ -280,15 +284,16 @@ export async function applyQueuedSessions(
       .limit(maxBatches + 1)
       .select('id')
   ).map((row: { id: string }) => row.id);
-  const taken: { id: string; inputs: QueuedSessionInput[]; watermarks: QueuedWatermarks }[] =
+  const read: { id: string; inputs: QueuedSessionInput[]; watermarks: QueuedWatermarks }[] =
     ids.length === 0
       ? []
       : await trx('stream.session_inbox')
           .whereIn('id', ids.slice(0, maxBatches))
           .orderBy('id')
           .select('id', 'inputs', 'watermarks');
+  const { applicable: taken, heldBackBy } = applicableBatches(read, metrics);
   const queued = taken.flatMap((row) => row.inputs);
-  const { pending, unknown } = pendingFromQueued(queued, metrics);
+  const { pending } = pendingFromQueued(queued, metrics);
   const states = await lockSessionStates(trx, pipeline, pending);
   const judgedBy = watermarksBehindQueue(
     watermarks,
@@ -314,11 +319,11 @@ export async function applyQueuedSessions(
   }
   return {
     batches: taken.length,
-    more: ids.length > taken.length,
+    more: heldBackBy.length === 0 && ids.length > taken.length,
     inputs: queued.length,
     sessions: sessionChanges.length,
     late,
-    unknownMetrics: unknown,
+    heldBackBy,
   };
 }
 

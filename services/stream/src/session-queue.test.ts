@@ -1,6 +1,7 @@
 import { customerSessions, ordersPerMinute } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import {
+  applicableBatches,
   pendingFromQueued,
   queuedInputsOf,
   watermarksBehindQueue,
@@ -82,6 +83,29 @@ describe('the session queue', () => {
     const { pending, unknown } = pendingFromQueued(queued, [ordersPerMinute]);
     expect(pending.byKey.size).toBe(0);
     expect(unknown).toEqual(new Map([['customer_sessions', queued.length]]));
+  });
+
+  it('applies no queued batch from the first one holding a metric this process lacks on', () => {
+    const queued = queuedInputsOf(pendingSessions);
+    const renamed = queued.map(
+      (input): QueuedSessionInput =>
+        ['customer_sessions_v2', ...input.slice(1)] as QueuedSessionInput,
+    );
+    const batches = [
+      { id: '1', inputs: queued },
+      { id: '2', inputs: [...queued.slice(0, 1), ...renamed.slice(0, 1)] },
+      { id: '3', inputs: queued },
+    ];
+    const { applicable, heldBackBy } = applicableBatches(batches, METRICS);
+    expect(applicable.map((batch) => batch.id)).toEqual(['1']);
+    expect(heldBackBy).toEqual(['customer_sessions_v2']);
+    // A consumer computing every metric applies them all.
+    const all = applicableBatches(batches, [
+      ...METRICS,
+      { ...customerSessions, name: 'customer_sessions_v2' },
+    ]);
+    expect(all.applicable.map((batch) => batch.id)).toEqual(['1', '2', '3']);
+    expect(all.heldBackBy).toEqual([]);
   });
 
   it('holds session metrics to the oldest queued watermark, and leaves the others alone', () => {

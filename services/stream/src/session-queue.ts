@@ -104,3 +104,24 @@ export function pendingFromQueued(
   }
   return { pending, unknown };
 }
+
+/**
+ * The queued batches this process may apply, oldest first: those before the first batch with
+ * contributions to a metric it does not compute (queued by another version of the pipeline,
+ * during a rolling deploy say). That batch and those after it stay queued for a consumer that
+ * computes every metric they hold: applying them here would lose those contributions, and
+ * skipping one would apply its successors out of order. `heldBackBy` names the missing metrics.
+ */
+export function applicableBatches<T extends { inputs: readonly QueuedSessionInput[] }>(
+  batches: readonly T[],
+  metrics: readonly MetricDefinition[],
+): { applicable: T[]; heldBackBy: string[] } {
+  const known = new Set(metrics.map((metric) => metric.name));
+  for (const [index, batch] of batches.entries()) {
+    const missing = new Set(batch.inputs.map(([name]) => name).filter((name) => !known.has(name)));
+    if (missing.size > 0) {
+      return { applicable: batches.slice(0, index), heldBackBy: [...missing].sort() };
+    }
+  }
+  return { applicable: [...batches], heldBackBy: [] };
+}
