@@ -2,7 +2,12 @@ import { METRICS } from '@tidemark/contracts';
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+import {
+  startStreamPipeline,
+  type BatchStats,
+  type StreamPipeline,
+  type StreamPipelineOptions,
+} from './metrics-pipeline';
 import { resetPipeline } from './pipeline-reset';
 
 const config = loadConfig();
@@ -73,20 +78,21 @@ async function readRange(from: Map<number, bigint>, to: Map<number, bigint>) {
 async function start(
   name = pipeline,
   startAt: 'earliest' | 'latest' = 'latest',
-  readTopics = topics,
+  more: Partial<StreamPipelineOptions> = {},
 ): Promise<StreamPipeline> {
   const started = await startStreamPipeline({
     kafka: createKafka(config, name, silentLogger),
     warehouse,
     logger: silentLogger,
     pipeline: name,
-    topics: readTopics,
+    topics,
     heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
     metrics: METRICS,
     startAt,
     idleTimeoutMs: 1_000,
     tickMs: 200,
     sessionTimeoutMs: 10_000,
+    ...more,
   });
   await started.joined;
   return started;
@@ -473,7 +479,7 @@ describe('the stream pipeline on the live stack', () => {
       const ownTopics = new Map([['shop.orders', gapTopic]]);
 
       await send([0, 1, 2]);
-      reader = await start(name, 'earliest', ownTopics);
+      reader = await start(name, 'earliest', { topics: ownTopics });
       await storedReaches(3);
       await reader.stop();
       reader = undefined;
@@ -486,7 +492,7 @@ describe('the stream pipeline on the live stack', () => {
         partitions: [{ partition: 0, offset: '5' }],
       });
       await send([5]);
-      reader = await start(name, 'earliest', ownTopics);
+      reader = await start(name, 'earliest', { topics: ownTopics });
       await storedReaches(6);
 
       const gaps = await warehouse('ops.stream_gaps')
@@ -506,6 +512,48 @@ describe('the stream pipeline on the live stack', () => {
       await producer.disconnect();
       await admin.deleteTopics({ topics: [gapTopic] }).catch(() => undefined);
       await admin.disconnect();
+      await resetPipeline(warehouse, kafka, name);
+    }
+  });
+
+  it('pauses its intake while queued session contributions wait too long, and no longer after', async () => {
+    const name = `${pipeline}-queue`;
+    // A queued batch 60 s old, of a session metric no consumer of this version computes: it
+    // stays queued (never dropped), so the queue's oldest wait stays over the 30 s allowed.
+    const [stale] = await warehouse('stream.session_inbox')
+      .insert({
+        pipeline: name,
+        inputs: JSON.stringify([['no_such_session_metric']]),
+        watermarks: JSON.stringify({}),
+        queued_at: new Date(Date.now() - 60_000),
+      })
+      .returning('id');
+    const batches: BatchStats[] = [];
+    const paused = await start(name, 'latest', { onBatch: (stats) => batches.push(stats) });
+    try {
+      await insertOrders(3);
+      const behind = await waitFor(
+        'a batch paused for the session queue',
+        async () => batches.find((stats) => stats.pausedMs >= 1_000),
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      expect(behind.pausedMs).toBeGreaterThanOrEqual(1_000);
+      expect(await warehouse('stream.session_inbox').where({ id: stale.id })).toHaveLength(1);
+
+      // Once the queue is within its bound again, batches are not paused for it.
+      await warehouse('stream.session_inbox').where({ id: stale.id }).delete();
+      const seen = batches.length;
+      const calm = await waitFor(
+        'an unpaused batch after the queue emptied',
+        async () => {
+          await insertOrders(1);
+          return batches.slice(seen).find((stats) => stats.pausedMs === 0);
+        },
+        { timeoutMs: 30_000, intervalMs: 1_500 },
+      );
+      expect(calm.pausedMs).toBe(0);
+    } finally {
+      await paused.stop();
       await resetPipeline(warehouse, kafka, name);
     }
   });
