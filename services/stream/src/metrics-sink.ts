@@ -78,31 +78,62 @@ export async function readWatermarks(db: Knex, pipeline: string): Promise<Map<st
   return new Map(rows.map((row) => [row.metric as string, new Date(row.watermark).getTime()]));
 }
 
-/** Each row's last applied LSN, for the rows of a batch. */
-async function loadRowVersions(
+/**
+ * Each row's last applied LSN before this batch, for the rows of a batch, and in the same
+ * statement its advance to the batch's largest LSN of the row. That is what the plan stores for
+ * it whatever it applies (an LSN it does not apply is one at or below the stored one), so the
+ * probe and the upsert are one round trip. Rows are written in key order, as every consumer
+ * does, and the probe reads the versions as they were before the statement (one snapshot).
+ */
+async function advanceRowVersions(
   trx: Knex.Transaction,
   pipeline: string,
   changes: readonly KeyedChange[],
 ): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
-  const rows = new Map<string, [string, string]>();
-  for (const { table, primaryKey } of changes)
-    rows.set(rowId(table, primaryKey), [table, primaryKey]);
+  const rows = new Map<string, { table: string; primaryKey: string; lsn: number | null }>();
+  for (const { table, primaryKey, event } of changes) {
+    const id = rowId(table, primaryKey);
+    const lsn = event.op === 't' ? null : event.source.lsn;
+    const seen = rows.get(id);
+    if (!seen) rows.set(id, { table, primaryKey, lsn });
+    else if (lsn !== null && (seen.lsn === null || lsn > seen.lsn)) seen.lsn = lsn;
+  }
   if (rows.size === 0) return versions;
-  const [tables, keys] = unzip([...rows.values()]);
+  const wanted = [...rows.values()].sort((a, b) =>
+    compareTuples([a.table, a.primaryKey], [b.table, b.primaryKey]),
+  );
   // One primary-key probe per row, whatever the planner believes: a pipeline's first minutes
   // have no statistics, and a hash join over every row it has stored grows with each batch.
   const found = await trx.raw<{
     rows: { source_table: string; primary_key: string; lsn: string }[];
   }>(
-    `SELECT wanted.source_table, wanted.primary_key, stored.lsn
-       FROM unnest(?::text[], ?::text[]) AS wanted(source_table, primary_key)
-       CROSS JOIN LATERAL (
-         SELECT lsn FROM stream.row_versions AS v
-          WHERE v.pipeline = ? AND v.source_table = wanted.source_table
-            AND v.primary_key = wanted.primary_key
-          LIMIT 1) AS stored`,
-    [tables, keys, pipeline],
+    `WITH wanted AS (
+       SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[])
+         WITH ORDINALITY AS w(source_table, primary_key, lsn, position)
+     ), stored AS (
+       SELECT wanted.source_table, wanted.primary_key, v.lsn
+         FROM wanted CROSS JOIN LATERAL (
+           SELECT lsn FROM stream.row_versions AS v
+            WHERE v.pipeline = ? AND v.source_table = wanted.source_table
+              AND v.primary_key = wanted.primary_key
+            LIMIT 1) AS v
+     ), advanced AS (
+       INSERT INTO stream.row_versions (pipeline, source_table, primary_key, lsn)
+         SELECT ?, source_table, primary_key, lsn FROM wanted
+          WHERE lsn IS NOT NULL ORDER BY position
+       ON CONFLICT (pipeline, source_table, primary_key)
+         DO UPDATE SET lsn = GREATEST(stream.row_versions.lsn, excluded.lsn)
+     )
+     SELECT source_table, primary_key, lsn FROM stored`,
+    [
+      wanted.map((row) => row.table),
+      wanted.map((row) => row.primaryKey),
+      // A row whose changes carry no LSN is probed, not stored: null travels as SQL NULL.
+      wanted.map((row) => row.lsn) as number[],
+      pipeline,
+      pipeline,
+    ],
   );
   for (const row of found.rows) {
     versions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
@@ -198,9 +229,8 @@ export async function applyChanges(
   metricsOf: (table: string) => readonly MetricDefinition[],
   watermarks: ReadonlyMap<string, number | null>,
 ): Promise<MetricsWriteResult> {
-  const rowVersions = await loadRowVersions(trx, pipeline, changes);
+  const rowVersions = await advanceRowVersions(trx, pipeline, changes);
   const plan = planChanges(changes, metricsOf, { rowVersions, watermarks });
-  await writeRowVersions(trx, pipeline, plan);
   const queued = queuedInputsOf(plan.pendingSessions);
   if (queued.length > 0) {
     await trx('stream.session_inbox').insert({
@@ -325,25 +355,6 @@ export async function applyQueuedSessions(
     late,
     heldBackBy,
   };
-}
-
-async function writeRowVersions(trx: Knex.Transaction, pipeline: string, plan: BatchPlan) {
-  const versions = [...plan.rowVersions.values()].sort((a, b) =>
-    compareTuples([a.table, a.primaryKey], [b.table, b.primaryKey]),
-  );
-  if (versions.length === 0) return;
-  await trx.raw(
-    `INSERT INTO stream.row_versions (pipeline, source_table, primary_key, lsn)
-       SELECT ?, * FROM unnest(?::text[], ?::text[], ?::bigint[])
-     ON CONFLICT (pipeline, source_table, primary_key)
-       DO UPDATE SET lsn = GREATEST(stream.row_versions.lsn, excluded.lsn)`,
-    [
-      pipeline,
-      versions.map((version) => version.table),
-      versions.map((version) => version.primaryKey),
-      versions.map((version) => version.lsn),
-    ],
-  );
 }
 
 async function writeLateContributions(
@@ -706,10 +717,6 @@ function mergedEmission(trx: Knex.Transaction, metric: MetricDefinition, accumul
     pending: false,
     emitted_at: trx.raw('clock_timestamp()'),
   };
-}
-
-function unzip(pairs: readonly [string, string][]): [string[], string[]] {
-  return [pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])];
 }
 
 function compareTuples(a: readonly string[], b: readonly string[]): number {
