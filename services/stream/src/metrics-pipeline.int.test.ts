@@ -529,13 +529,24 @@ describe('the stream pipeline on the live stack', () => {
       })
       .returning('id');
     const batches: BatchStats[] = [];
-    const paused = await start(name, 'latest', { onBatch: (stats) => batches.push(stats) });
+    let oldestWaitMs = 0;
+    const paused = await start(name, 'latest', {
+      onBatch: (stats) => batches.push(stats),
+      onSessionQueue: (queue) => (oldestWaitMs = queue.oldestWaitMs),
+    });
     try {
-      await insertOrders(3);
+      await waitFor(
+        'the pipeline to see the queue behind',
+        async () => (oldestWaitMs > 30_000 ? true : undefined),
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
       const behind = await waitFor(
         'a batch paused for the session queue',
-        async () => batches.find((stats) => stats.pausedMs >= 1_000),
-        { timeoutMs: 30_000, intervalMs: 100 },
+        async () => {
+          await insertOrders(1);
+          return batches.find((stats) => stats.pausedMs >= 1_000);
+        },
+        { timeoutMs: 30_000, intervalMs: 1_500 },
       );
       expect(behind.pausedMs).toBeGreaterThanOrEqual(1_000);
       expect(await warehouse('stream.session_inbox').where({ id: stale.id })).toHaveLength(1);
