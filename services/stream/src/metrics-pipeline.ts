@@ -2,6 +2,7 @@ import type { MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
 import {
   Partitioners,
+  type Admin,
   type Consumer,
   type EachBatchPayload,
   type Kafka,
@@ -246,18 +247,23 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     });
   });
 
-  /** The earliest offset Kafka still has of a partition: older ones were deleted. */
-  async function earliestOffsetOf(topic: string, partition: number): Promise<bigint> {
+  /** Runs `work` with a connected admin client, disconnected afterwards whatever happens. */
+  async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      const low = offsets.find((offset) => offset.partition === partition)?.low;
-      if (low === undefined) throw new Error(`Kafka reports no partition ${partition} of ${topic}`);
-      return BigInt(low);
+      return await work(admin);
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** The earliest offset Kafka still has of a partition: older ones were deleted. */
+  async function earliestOffsetOf(topic: string, partition: number): Promise<bigint> {
+    const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const low = offsets.find((offset) => offset.partition === partition)?.low;
+    if (low === undefined) throw new Error(`Kafka reports no partition ${partition} of ${topic}`);
+    return BigInt(low);
   }
 
   /**
@@ -295,9 +301,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
 
   /** Where a new pipeline begins to read each partition: its end now, or its beginning. */
   async function firstPositionsOf(topics: readonly string[]): Promise<PinnedPosition[]> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
+    return withAdmin(async (admin) => {
       const firsts: PinnedPosition[] = [];
       for (const topic of topics) {
         for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
@@ -306,18 +310,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         }
       }
       return firsts;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   /** Each assigned partition's clock, from its stored event time and whether it has unread data. */
   async function setUpClocks(assigned: Record<string, number[]>): Promise<void> {
     const dataTopics = Object.keys(assigned).filter((topic) => tableOfTopic.has(topic));
     const positions = await readPositions(warehouse, pipeline, dataTopics);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
+    await withAdmin(async (admin) => {
       for (const topic of dataTopics) {
         const table = tableOfTopic.get(topic) as string;
         const clock = clocks.get(table) as EventClock;
@@ -337,9 +337,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           });
         }
       }
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   async function processBatch(payload: EachBatchPayload): Promise<void> {
