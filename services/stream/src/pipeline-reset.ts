@@ -14,15 +14,39 @@ const PIPELINE_STATE = [
   ['stream.pipelines', 'pipeline'],
 ] as const;
 
-// Kafka's NON_EMPTY_GROUP: members are still in the group.
-const NON_EMPTY_GROUP = 68;
+// Kafka's answers to DeleteGroups that say the group is gone: it never was, or it emptied and
+// expired meanwhile (deleting its last topic deletes its offsets, and an empty group without
+// offsets is removed by the broker).
+const GROUP_GONE = new Set([69 /* GROUP_ID_NOT_FOUND */]);
+// Answers worth asking again: members still in the group (a consumer that died without leaving
+// stays until its session times out), or a coordinator that is moving or loading.
+const ASK_AGAIN = new Set([
+  68 /* NON_EMPTY_GROUP */, 14 /* COORDINATOR_LOAD_IN_PROGRESS */,
+  15 /* COORDINATOR_NOT_AVAILABLE */, 16 /* NOT_COORDINATOR */,
+]);
 
-function isGroupNotEmpty(error: unknown): boolean {
-  const groups =
-    (error as { groups?: { errorCode?: number; error?: { type?: string } }[] }).groups ?? [];
-  return groups.some(
-    (group) => group.errorCode === NON_EMPTY_GROUP || group.error?.type === 'NON_EMPTY_GROUP',
-  );
+export type GroupDeletion = 'deleted' | 'retry' | 'failed';
+
+interface GroupError {
+  errorCode?: number;
+  error?: { type?: string };
+}
+
+/** What a DeleteGroups failure means for the one group a reset deletes. */
+export function groupDeletionOutcome(error: unknown): GroupDeletion {
+  const groups = (error as { groups?: GroupError[] } | undefined)?.groups;
+  if (!groups?.length) return 'failed';
+  const codes = groups.map((group) => group.errorCode ?? -1);
+  if (codes.every((code) => GROUP_GONE.has(code))) return 'deleted';
+  if (codes.every((code) => GROUP_GONE.has(code) || ASK_AGAIN.has(code))) return 'retry';
+  return 'failed';
+}
+
+/** The broker's reasons, by name, for an error message a user can act on. */
+function describeGroupErrors(error: unknown): string {
+  const groups = (error as { groups?: GroupError[] }).groups ?? [];
+  const reasons = groups.map((group) => group.error?.type ?? `error code ${group.errorCode}`);
+  return reasons.length ? reasons.join(', ') : String((error as Error).message ?? error);
 }
 
 /**
@@ -43,14 +67,20 @@ export async function resetPipeline(
   try {
     const groups = await admin.listGroups();
     if (!groups.groups.some((group) => group.groupId === pipeline)) return;
-    // A consumer that died without leaving stays a member until its session times out.
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
         await admin.deleteGroups([pipeline]);
         return;
       } catch (error) {
-        if (!isGroupNotEmpty(error) || Date.now() > deadline) throw error;
+        const outcome = groupDeletionOutcome(error);
+        if (outcome === 'deleted') return;
+        if (outcome === 'failed' || Date.now() > deadline) {
+          throw new Error(
+            `could not delete the Kafka consumer group ${pipeline}: ${describeGroupErrors(error)}`,
+            { cause: error },
+          );
+        }
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }
