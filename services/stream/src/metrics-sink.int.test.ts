@@ -1,4 +1,5 @@
 import {
+  currentContract,
   customerSessions,
   defineMetric,
   ordersPerMinute,
@@ -10,6 +11,8 @@ import { createDatabase, loadConfig } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyChanges, applyQueuedSessions, emitAndClose, watermarksToEmit } from './metrics-sink';
+import { toLandedChange } from './landing';
+import { writeLandingBatch } from './landing-sink';
 import type { KeyedChange } from './windowing/plan';
 
 // The emit policies and window closing run as SQL over the stored accumulators: checked here
@@ -67,7 +70,8 @@ async function row(metric: string) {
 }
 
 afterAll(async () => {
-  for (const name of [pipeline, sessionPipeline]) {
+  for (const name of [pipeline, sessionPipeline, snapshotPipeline]) {
+    await warehouse('ops.late_events').where({ pipeline: name }).delete();
     await warehouse('provisional.metric_values').where({ pipeline: name }).delete();
     await warehouse('stream.row_versions').where({ pipeline: name }).delete();
     await warehouse('stream.session_state').where({ pipeline: name }).delete();
@@ -314,5 +318,84 @@ describe('session windows in the warehouse', () => {
     );
     expect(applied).toMatchObject({ batches: 1, heldBackBy: [] });
     expect(await sessions('revenue_per_session', customer)).toEqual([[0, GAP, 100]]);
+  });
+});
+
+// A snapshot read of a row the pipeline applied is an update from the row's last image, which
+// the sink reads back from the raw changelog the pipeline landed it in.
+const snapshotPipeline = `sink-int-snapshot-${randomUUID()}`;
+
+/** Lands changes in the raw changelog, then applies them, in one transaction as the pipeline does. */
+async function landAndApply(changes: KeyedChange[]) {
+  const contract = currentContract('shop.orders');
+  const watermarks = new Map(METRICS.map((metric) => [metric.name, null]));
+  await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [['2030-01-01']]);
+  await warehouse.transaction(async (trx) => {
+    const landed = changes.map(({ event }) =>
+      toLandedChange(event, contract, {
+        topic: 'sink-int',
+        partition: 0,
+        offset: String(event.source.lsn),
+        timestamp: String(event.capturedAtMs),
+      }),
+    );
+    await writeLandingBatch(trx, landed, []);
+    await applyChanges(trx, snapshotPipeline, changes, metricsOf, watermarks);
+  });
+}
+
+function reread(change: KeyedChange, fields: Record<string, unknown>): KeyedChange {
+  lsn += 1;
+  const { event } = change;
+  return {
+    ...change,
+    event: {
+      ...event,
+      op: 'r',
+      before: null,
+      after: { ...event.after, ...fields },
+      source: { ...event.source, lsn, snapshot: true },
+    },
+  };
+}
+
+async function snapshotValues(at: number) {
+  const rows = await warehouse('provisional.metric_values')
+    .where({ pipeline: snapshotPipeline, window_start: new Date(at) })
+    .select('metric', 'accumulator');
+  return Object.fromEntries(
+    rows.map((row) => [row.metric, [row.accumulator.rows, row.accumulator.sum]]),
+  );
+}
+
+describe('snapshot reads in the warehouse', () => {
+  it('counts a re-read row once, with its new image, and keeps out one whose image is gone', async () => {
+    const at = T0 + 7 * MINUTE;
+    const changed = created(500, at + 1_000);
+    const same = created(300, at + 2_000);
+    const forgotten = created(200, at + 3_000);
+    await landAndApply([changed, same, forgotten]);
+    // The landed change of `forgotten` is gone, as when its day's partition is dropped.
+    await warehouse('raw.change_events')
+      .where({ source_table: 'shop.orders', lsn: forgotten.event.source.lsn })
+      .delete();
+
+    // The connector snapshots every row again; `changed` was updated while nothing was captured.
+    await landAndApply([
+      reread(changed, { amount_minor: 700 }),
+      reread(same, {}),
+      reread(forgotten, { amount_minor: 900 }),
+    ]);
+
+    expect(await snapshotValues(T0 + 7 * MINUTE)).toMatchObject({
+      orders_per_minute: [3, 0],
+      revenue_per_minute: [3, 700 + 300 + 200],
+    });
+    const kept = await warehouse('ops.late_events')
+      .where({ pipeline: snapshotPipeline, metric: 'revenue_per_minute' })
+      .select('reason', 'op', 'sign', 'primary_key');
+    expect(kept).toEqual([
+      { reason: 'snapshot_unverified', op: 'r', sign: 1, primary_key: forgotten.primaryKey },
+    ]);
   });
 });

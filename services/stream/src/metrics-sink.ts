@@ -1,4 +1,4 @@
-import type { MetricDefinition } from '@tidemark/contracts';
+import type { MetricDefinition, Row } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import {
   planChanges,
@@ -9,6 +9,7 @@ import {
   type KeyedChange,
   type LateContribution,
   type PendingSessions,
+  type PriorImages,
   type SessionChange,
 } from './windowing/plan';
 import type { MeasureValue } from './windowing/accumulator';
@@ -142,6 +143,41 @@ async function advanceRowVersions(
 }
 
 /**
+ * For the batch's snapshot reads of rows already applied, the after-image of each row's last
+ * applied change, from the raw changelog (where the pipeline landed it). Rows whose change the
+ * changelog no longer holds (a dropped partition) are missing. Most batches hold no such read
+ * and cost nothing here.
+ */
+async function loadPriorImages(
+  trx: Knex.Transaction,
+  changes: readonly KeyedChange[],
+  rowVersions: ReadonlyMap<string, number>,
+): Promise<PriorImages | undefined> {
+  const wanted = new Map<string, { table: string; primaryKey: string; lsn: number }>();
+  for (const { table, primaryKey, event } of changes) {
+    const id = rowId(table, primaryKey);
+    const lsn = rowVersions.get(id);
+    if (event.op === 'r' && lsn !== undefined) wanted.set(id, { table, primaryKey, lsn });
+  }
+  if (wanted.size === 0) return undefined;
+  const rows = [...wanted.values()];
+  const found = await trx.raw<{
+    rows: { source_table: string; primary_key: string; after: Row | null }[];
+  }>(
+    // A probe per row by the unique index's LSN prefix, whatever the planner guesses.
+    `SELECT w.source_table, w.primary_key, c.after
+       FROM unnest(?::text[], ?::text[], ?::bigint[]) AS w(source_table, primary_key, lsn)
+       CROSS JOIN LATERAL (
+         SELECT after FROM raw.change_events AS c
+          WHERE c.lsn = w.lsn AND c.source_table = w.source_table
+            AND c.primary_key = w.primary_key::jsonb
+          ORDER BY c.id DESC LIMIT 1) AS c`,
+    [rows.map((row) => row.table), rows.map((row) => row.primaryKey), rows.map((row) => row.lsn)],
+  );
+  return new Map(found.rows.map((row) => [rowId(row.source_table, row.primary_key), row.after]));
+}
+
+/**
  * The session state of the keys a batch touches, locked in key order until it commits. Missing
  * keys are created first, so a consumer of another partition touching the same new key waits
  * for this one instead of overwriting its state; the keys created here are empty and already
@@ -230,7 +266,8 @@ export async function applyChanges(
   watermarks: ReadonlyMap<string, number | null>,
 ): Promise<MetricsWriteResult> {
   const rowVersions = await advanceRowVersions(trx, pipeline, changes);
-  const plan = planChanges(changes, metricsOf, { rowVersions, watermarks });
+  const priorImages = await loadPriorImages(trx, changes, rowVersions);
+  const plan = planChanges(changes, metricsOf, { rowVersions, watermarks, priorImages });
   const queued = queuedInputsOf(plan.pendingSessions);
   if (queued.length > 0) {
     await trx('stream.session_inbox').insert({

@@ -1,4 +1,4 @@
-import type { ChangeEvent, MetricDefinition } from '@tidemark/contracts';
+import type { ChangeEvent, MetricDefinition, Row } from '@tidemark/contracts';
 import { accumulate, emptyAccumulator, isNeutral, type Accumulator } from './accumulator';
 import { contributionOf, type Contribution } from './contribution';
 import {
@@ -22,8 +22,18 @@ export interface KeyedChange {
   event: ChangeEvent;
 }
 
-/** Why a contribution was not applied to its window. */
-export const LATE_REASONS = ['late_beyond_lateness', 'changed_after_close', 'truncate'] as const;
+/**
+ * Why a contribution was not applied to its window. `snapshot_unverified`: a snapshot read of a
+ * row the stream had already applied, whose last applied image the raw changelog no longer
+ * holds, so the stream cannot tell what to retract; it keeps the read out rather than count the
+ * row twice.
+ */
+export const LATE_REASONS = [
+  'late_beyond_lateness',
+  'changed_after_close',
+  'truncate',
+  'snapshot_unverified',
+] as const;
 export type LateReason = (typeof LATE_REASONS)[number];
 
 /** A contribution kept out of a closed window: the late ledger's row, never silently dropped. */
@@ -74,7 +84,17 @@ export interface PlannerState {
   sessions: Map<string, SessionState>;
   /** Each metric's watermark when the batch started; null before it is known. */
   watermarks: Map<string, number | null>;
+  /** See `PriorImages`; only needed for batches holding snapshot reads. */
+  priorImages?: PriorImages;
 }
+
+/**
+ * The after-image of each row's last applied change (null when that change deleted it), for the
+ * batch's snapshot reads of rows the stream has already applied: a re-snapshot (the connector's
+ * offsets were lost or reset) reads every row again, and such a read is an update from that
+ * image. A row missing here has no known image.
+ */
+export type PriorImages = ReadonlyMap<string, Row | null>;
 
 /** Contributions to session windows, per (metric, key), waiting for their keys' state. */
 export interface PendingSessions {
@@ -148,6 +168,7 @@ export function planChanges(
   state: {
     rowVersions: ReadonlyMap<string, number>;
     watermarks: ReadonlyMap<string, number | null>;
+    priorImages?: PriorImages;
   },
 ): BatchPlan {
   const plan: BatchPlan = {
@@ -160,6 +181,8 @@ export function planChanges(
     applied: 0,
   };
   const versions = new Map(state.rowVersions);
+  // The after-image of each row's latest change in this batch, for a snapshot read behind it.
+  const images = new Map<string, Row | null>();
   const deltas = new Map<string, WindowDelta>();
   const sessionInputs = plan.pendingSessions.byKey;
 
@@ -181,14 +204,22 @@ export function planChanges(
       versions.set(id, lsn);
       plan.rowVersions.set(id, { table, primaryKey, lsn });
     }
+    // A snapshot read of a row already applied is an update from the row's last applied image.
+    const reread = event.op === 'r' && previous !== undefined;
+    const prior = reread ? (images.has(id) ? images.get(id) : state.priorImages?.get(id)) : null;
+    images.set(id, event.after);
     for (const metric of metricsOf(table)) {
-      const signed: SignedContribution[] = [];
-      // A row never seen before (the stream started after it was written) has nothing to retract.
-      const retracted =
-        previous !== undefined && event.before !== null && (event.op === 'u' || event.op === 'd')
-          ? contributionOf(metric, event.before)
-          : null;
       const added = event.after !== null ? contributionOf(metric, event.after) : null;
+      if (reread && prior === undefined) {
+        if (added) plan.late.push(unverifiedEntry(metric, added, change, state));
+        continue;
+      }
+      // A row never seen before (the stream started after it was written) has nothing to retract.
+      const updated = previous !== undefined && (event.op === 'u' || event.op === 'd');
+      const before = reread ? prior : updated ? event.before : null;
+      const retracted = before ? contributionOf(metric, before) : null;
+      if (reread && sameContribution(retracted, added)) continue;
+      const signed: SignedContribution[] = [];
       if (retracted) signed.push({ contribution: retracted, sign: -1, change });
       if (added) signed.push({ contribution: added, sign: 1, change });
       if (metric.window.kind === 'session') {
@@ -231,11 +262,34 @@ function lateReason(change: ChangeOrigin, sign: 1 | -1): LateReason {
   return fresh ? 'late_beyond_lateness' : 'changed_after_close';
 }
 
+/** Whether two contributions add the same to every window: a re-read that changes nothing. */
+function sameContribution(a: Contribution | null, b: Contribution | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.groupKey === b.groupKey && a.eventTimeMs === b.eventTimeMs && a.measure === b.measure;
+}
+
+function unverifiedEntry(
+  metric: MetricDefinition,
+  contribution: Contribution,
+  change: KeyedChange,
+  state: { watermarks: ReadonlyMap<string, number | null> },
+): LateContribution {
+  const watermarkMs = state.watermarks.get(metric.name) ?? null;
+  return lateEntry(
+    metric,
+    { contribution, sign: 1, change },
+    null,
+    watermarkMs,
+    'snapshot_unverified',
+  );
+}
+
 function lateEntry(
   metric: MetricDefinition,
   item: SignedContribution,
   window: TimeWindow | null,
   watermarkMs: number | null,
+  reason: LateReason = lateReason(item.change, item.sign),
 ): LateContribution {
   const { contribution, sign, change } = item;
   return {
@@ -250,7 +304,7 @@ function lateEntry(
     sign,
     eventTimeMs: contribution.eventTimeMs,
     measure: contribution.measure,
-    reason: lateReason(change, sign),
+    reason,
     watermarkMs,
   };
 }
