@@ -23,6 +23,7 @@ import { runStream, runWorker } from './commands/run-services';
 import { QUALITY_USAGE, qualityCommand } from './commands/quality';
 import { SCHEDULE_USAGE, scheduleCommand } from './commands/schedule';
 import { runStackScript } from './commands/stack';
+import { parseStreamArgs, STREAM_USAGE, streamAdminCommand } from './commands/stream-admin';
 import { SHOP_CONNECTOR_NAME } from './paths';
 
 const USAGE = `usage: tidemark <command>
@@ -45,6 +46,10 @@ contracts
 run
   stream                 provisional metrics from the change topics, with /metrics on
                          TIDEMARK_METRICS_PORT (until Ctrl-C)
+  stream gaps [--pipeline <name>] [--json]
+                         offsets Kafka deleted before a pipeline read them
+  stream reset [--pipeline <name>] [--yes]
+                         forget what a stopped pipeline derived, so it starts afresh
   load --rate 5000 --duration 60s [...]
                          write realistic traffic into the source database (tidemark load --help)
 
@@ -77,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
   // Commands with options of their own parse their arguments themselves.
   if (argv[0] === 'load') return runLoadCommand(argv.slice(1));
   if (argv[0] === 'dlq') return runDlqCommand(argv.slice(1));
+  if (argv[0] === 'stream' && argv.length > 1) return runStreamAdminCommand(argv.slice(1));
   if (argv[0] === 'audit') {
     return runReportCommand('audit', AUDIT_USAGE, auditCommand, argv.slice(1));
   }
@@ -310,6 +316,36 @@ async function runDlqCommand(argv: string[]): Promise<number> {
       return 2;
     }
     throw error;
+  } finally {
+    await warehouse.destroy();
+  }
+}
+
+/** `tidemark stream gaps|reset ...` against the warehouse and the pipeline's consumer group. */
+async function runStreamAdminCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${STREAM_USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfig();
+  let args;
+  try {
+    args = parseStreamArgs(argv, config.stream.pipeline);
+  } catch (error) {
+    if (error instanceof TidemarkError && error.code === 'BAD_INPUT') {
+      process.stderr.write(`tidemark ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, fields: { service: 'tidemark-stream' } });
+  const warehouse = createDatabase(config.warehouse, 2);
+  try {
+    return await streamAdminCommand(args, {
+      warehouse,
+      kafka: createKafka(config, 'tidemark-stream-admin', logger),
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
   } finally {
     await warehouse.destroy();
   }

@@ -3,7 +3,9 @@ export type { DeadLetter, LandedChange, MessagePosition } from './landing';
 export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
 export { DEFAULT_MAX_BYTES_PER_PARTITION, startStreamPipeline } from './metrics-pipeline';
-export { resetPipeline } from './pipeline-reset';
+export { listStreamGaps } from './gaps';
+export type { RecordedGap } from './gaps';
+export { consumerGroupMembers, pipelineStateCounts, resetPipeline } from './pipeline-reset';
 export type {
   BatchStats,
   SessionQueueStats,

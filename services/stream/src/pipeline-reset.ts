@@ -49,12 +49,37 @@ function describeGroupErrors(error: unknown): string {
   return reasons.length ? reasons.join(', ') : String((error as Error).message ?? error);
 }
 
+/** Rows a pipeline holds, per table, as a reset would forget them. */
+export async function pipelineStateCounts(
+  warehouse: Knex,
+  pipeline: string,
+): Promise<{ table: string; rows: number }[]> {
+  const counts = [];
+  for (const [table, column] of PIPELINE_STATE) {
+    const [row] = await warehouse(table).where(column, pipeline).count({ rows: '*' });
+    counts.push({ table, rows: Number(row?.rows ?? 0) });
+  }
+  return counts;
+}
+
+/** Members of a pipeline's consumer group: its running consumers, or ones not timed out yet. */
+export async function consumerGroupMembers(kafka: Kafka, pipeline: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.describeGroups([pipeline]);
+    return groups.reduce((members, group) => members + group.members.length, 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Forgets everything a stream pipeline derived and where it was, in the warehouse and in its
  * Kafka consumer group, so it starts afresh from its start position. The pipeline must not be
- * running. The raw changelog and the dead letters are shared and stay.
- */
-export async function resetPipeline(
+ * running (`consumerGroupMembers` tells). The raw changelog and the dead letters are shared and
+ * stay.
+ */ export async function resetPipeline(
   warehouse: Knex,
   kafka: Kafka,
   pipeline: string,
