@@ -80,6 +80,14 @@ describe('renderGaps', () => {
     expect(advice).toContain('written after 2026-11-29 08:30:00');
   });
 
+  it('dates the changes from the start of the partition when a gap opened before any was read', () => {
+    const [, , , advice] = renderGaps([
+      gap(2, 0n, 5n, null),
+      gap(1, 7n, 9n, '2026-11-29T08:30:00Z'),
+    ]);
+    expect(advice).toContain('written after the partition began');
+  });
+
   it('says so when there are none', () => {
     expect(renderGaps([])).toEqual(['no gaps recorded']);
   });

@@ -119,10 +119,10 @@ export function renderGaps(gaps: readonly RecordedGap[]): string[] {
       formatTime(gap.detectedAt),
     ]),
   );
-  const reached = gaps
-    .map((gap) => gap.reachedEventTime)
-    .filter((time): time is Date => time !== null)
-    .sort((a, b) => a.getTime() - b.getTime())[0];
+  // The earliest event time reached; none when a gap opened before its partition had any.
+  const reached = gaps.some((gap) => gap.reachedEventTime === null)
+    ? undefined
+    : gaps.map((gap) => gap.reachedEventTime as Date).sort((a, b) => a.getTime() - b.getTime())[0];
   return [
     table,
     '',
