@@ -171,6 +171,10 @@ describe('runLoad on the live source database', () => {
       ratePerSec: 1000,
       operations: 50,
       connections: 1,
+      // One tick a second: the 50 operations are all due in the same tick, so the first
+      // transaction inserts several orders at once. With 10 ms ticks the first tick could hold a
+      // single order, which committed before the next tick's insert failed.
+      tickMs: 1_000,
       customerPrefix: prefix,
       // Every order gets the same key: the second insert violates the primary key.
       newId: () => id,
