@@ -23,3 +23,8 @@ export function renderTable(
     ...cells.map(line),
   ].join('\n');
 }
+
+/** `2026-11-22 10:00:00`, in UTC: short enough for a table, unambiguous. */
+export function formatUtcTime(time: Date): string {
+  return time.toISOString().slice(0, 19).replace('T', ' ');
+}

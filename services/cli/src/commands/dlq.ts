@@ -16,7 +16,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { parseArgs } from 'node:util';
-import { renderTable } from '../table';
+import { formatUtcTime, renderTable } from '../table';
 
 export const DLQ_USAGE = `usage: tidemark dlq list [--since <time>] [--code <code>] [--table <schema.table>] [--limit 50] [--all] [--json]
        tidemark dlq replay [--since <time>] [--id <id>]... [--dry-run] [--json]
@@ -228,11 +228,6 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }
 
-/** `2026-11-22 10:00:00` in UTC: short enough for a table, unambiguous. */
-function formatTime(time: Date): string {
-  return time.toISOString().slice(0, 19).replace('T', ' ');
-}
-
 function formatSource(source: DeadLetterSource | undefined): string {
   return source ? `${source.topic}/${source.partition}/${source.offset}` : '-';
 }
@@ -250,13 +245,13 @@ export function renderDeadLetters(entries: readonly DeadLetterEntry[], args: Dlq
     ['id', 'received', 'topic/partition/offset', 'code', 'path', 'message', 'replayed'],
     entries.map((entry) => [
       entry.id,
-      formatTime(entry.receivedAt),
+      formatUtcTime(entry.receivedAt),
       `${entry.topic}/${entry.partition}/${entry.offset}`,
       entry.code,
       entry.issues.length > 1 ? `${entry.path} (+${entry.issues.length - 1})` : entry.path,
       shorten(entry.message, 60),
       entry.replayedAt
-        ? formatTime(entry.replayedAt)
+        ? formatUtcTime(entry.replayedAt)
         : entry.replayAttempts > 0
           ? `no (${entry.replayAttempts} attempt${entry.replayAttempts === 1 ? '' : 's'})`
           : 'no',

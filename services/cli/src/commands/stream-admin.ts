@@ -9,7 +9,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { parseArgs } from 'node:util';
-import { renderTable } from '../table';
+import { formatUtcTime, renderTable } from '../table';
 
 export const STREAM_USAGE = `usage: tidemark stream
        tidemark stream gaps [--pipeline <name>] [--limit 100] [--json]
@@ -98,9 +98,8 @@ export function parseStreamArgs(argv: readonly string[], defaultPipeline: string
     : { action, pipeline: values.pipeline, limit, json: values.json === true };
 }
 
-/** `2026-11-22 10:00:00` in UTC. */
 function formatTime(time: Date | null): string {
-  return time ? time.toISOString().slice(0, 19).replace('T', ' ') : '-';
+  return time ? formatUtcTime(time) : '-';
 }
 
 /** The gaps as a table, with what they mean and how to make the numbers whole again. */

@@ -181,8 +181,11 @@ export function planChanges(
     applied: 0,
   };
   const versions = new Map(state.rowVersions);
-  // The after-image of each row's latest change in this batch, for a snapshot read behind it.
-  const images = new Map<string, Row | null>();
+  // The after-image of each row's latest change in this batch, for a snapshot read behind it;
+  // kept only when the batch holds snapshot reads, so other batches pay nothing per change.
+  const images = changes.some((change) => change.event.op === 'r')
+    ? new Map<string, Row | null>()
+    : undefined;
   const deltas = new Map<string, WindowDelta>();
   const sessionInputs = plan.pendingSessions.byKey;
 
@@ -206,8 +209,8 @@ export function planChanges(
     }
     // A snapshot read of a row already applied is an update from the row's last applied image.
     const reread = event.op === 'r' && previous !== undefined;
-    const prior = reread ? (images.has(id) ? images.get(id) : state.priorImages?.get(id)) : null;
-    images.set(id, event.after);
+    const prior = reread ? (images?.has(id) ? images.get(id) : state.priorImages?.get(id)) : null;
+    images?.set(id, event.after);
     for (const metric of metricsOf(table)) {
       const added = event.after !== null ? contributionOf(metric, event.after) : null;
       if (reread && prior === undefined) {
