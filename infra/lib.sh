@@ -22,6 +22,15 @@ wait_until() {
   log "$what is up"
 }
 
+# `env` options removing every password of the stack from a program's environment but those named.
+secrets_except() {
+  local name
+  for name in $(compgen -v TIDEMARK_); do
+    case "$name" in *_PASSWORD) ;; *) continue ;; esac
+    [[ " $* " == *" $name "* ]] || printf -- '-u %s\n' "$name"
+  done
+}
+
 pid_file() { echo "$TIDEMARK_STATE_DIR/run/$1.pid"; }
 
 # Alive only if the recorded pid still runs the program we started (pids get reused).

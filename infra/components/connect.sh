@@ -21,10 +21,24 @@ connect_install() {
   touch "$CONNECT_PLUGINS/.complete"
 }
 
-connect_configure() {
-  mkdir -p "$CONNECT_HOME"
-  cat >"$CONNECT_HOME/connect-distributed.properties" <<PROPS
+# The worker's settings. It and the clients it makes for connectors (producer, consumer, admin)
+# authenticate as the connect principal. Connector configs name secrets as ${env:NAME}, which the
+# env config provider resolves in the worker; the REST API shows the reference, never the value.
+connect_properties() {
+  local jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$TIDEMARK_KAFKA_CONNECT_USER\" password=\"$TIDEMARK_KAFKA_CONNECT_PASSWORD\";"
+  local client
+  cat <<PROPS
 bootstrap.servers=127.0.0.1:$TIDEMARK_KAFKA_PORT
+PROPS
+  for client in "" producer. consumer. admin.; do
+    echo "${client}security.protocol=SASL_PLAINTEXT"
+    echo "${client}sasl.mechanism=SCRAM-SHA-512"
+    echo "${client}sasl.jaas.config=$jaas"
+  done
+  cat <<PROPS
+config.providers=env
+config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+config.providers.env.param.allowlist.pattern=^TIDEMARK_DEBEZIUM_PASSWORD$
 group.id=tidemark-connect
 key.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
@@ -45,19 +59,30 @@ topic.creation.enable=true
 PROPS
 }
 
+connect_configure() {
+  mkdir -p "$CONNECT_HOME"
+  (umask 077 && connect_properties >"$CONNECT_HOME/connect-distributed.properties")
+}
+
 connect_healthy() { curl -fsS --max-time 3 "$CONNECT_URL/" >/dev/null 2>&1; }
 
 connect_up() {
   connect_install
   if pid_alive connect "$CONNECT_MAIN"; then
-    log "Kafka Connect already running"
-    return 0
+    if connect_properties | cmp -s - "$CONNECT_HOME/connect-distributed.properties"; then
+      log "Kafka Connect already running"
+      return 0
+    fi
+    # A worker started with other settings (one from before authentication, say) restarts.
+    log "Kafka Connect settings changed: restarting Kafka Connect"
+    connect_down
   fi
   connect_healthy && die "port $TIDEMARK_CONNECT_PORT answers but not with our Kafka Connect; set TIDEMARK_CONNECT_PORT"
   connect_configure
   log "starting Kafka Connect on $CONNECT_URL"
   kafka_java_cmd "$TIDEMARK_CONNECT_HEAP" "$CONNECT_MAIN" "$CONNECT_HOME/connect-distributed.properties"
-  spawn connect "${JAVA_CMD[@]}"
+  # The worker's environment holds the one secret its connectors need, no other principal's.
+  spawn connect env $(secrets_except TIDEMARK_DEBEZIUM_PASSWORD) "${JAVA_CMD[@]}"
   wait_until 180 "Kafka Connect" connect_healthy || die "Kafka Connect did not start; see $TIDEMARK_LOG_DIR/connect.log"
 }
 

@@ -32,32 +32,57 @@ kafka_java_cmd() {
     "-Dlog4j.configuration=file:$KAFKA_HOME/log4j.properties" -cp "$KAFKA_LIBS/*" "$@")
 }
 
-kafka_configure() {
-  mkdir -p "$KAFKA_HOME/data"
-  cp "$TIDEMARK_INFRA/kafka/log4j.properties" "$KAFKA_HOME/log4j.properties"
-  cat >"$KAFKA_HOME/server.properties" <<PROPS
+# The broker's settings. Clients authenticate with SASL/SCRAM-SHA-512 on the client listener and
+# are authorised by ACLs (kafka_security). SCRAM credentials live in the cluster's metadata, and
+# only a client already in can write them (KRaft controllers do not take that request): so the
+# admin alone may also use SASL/PLAIN, checked against this file, to write them on a new or an
+# upgraded storage alike; the broker uses it to reach itself and its controller (KRaft
+# controllers cannot use SCRAM). Topics are created on purpose, never on first use.
+kafka_properties() {
+  local admin=$TIDEMARK_KAFKA_ADMIN_USER password=$TIDEMARK_KAFKA_ADMIN_PASSWORD
+  cat <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$TIDEMARK_KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$TIDEMARK_KAFKA_PORT,CONTROLLER://127.0.0.1:$TIDEMARK_KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$TIDEMARK_KAFKA_PORT
+listeners=CLIENT://127.0.0.1:$TIDEMARK_KAFKA_PORT,CONTROLLER://127.0.0.1:$TIDEMARK_KAFKA_CONTROLLER_PORT
+advertised.listeners=CLIENT://127.0.0.1:$TIDEMARK_KAFKA_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+inter.broker.listener.name=CLIENT
+sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+sasl.mechanism.inter.broker.protocol=PLAIN
+listener.name.client.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.client.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$admin" password="$password" user_$admin="$password";
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$admin" password="$password" user_$admin="$password";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:$admin
+allow.everyone.if.no.acl.found=false
 log.dirs=$KAFKA_HOME/data
 num.partitions=3
-auto.create.topics.enable=true
+auto.create.topics.enable=false
 offsets.topic.replication.factor=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 PROPS
+}
+
+kafka_configure() {
+  mkdir -p "$KAFKA_HOME/data"
+  cp "$TIDEMARK_INFRA/kafka/log4j.properties" "$KAFKA_HOME/log4j.properties"
+  # Holds the admin password: readable by the stack's user only.
+  (umask 077 && kafka_properties >"$KAFKA_HOME/server.properties")
   if [ ! -f "$KAFKA_HOME/data/meta.properties" ]; then
     local cluster_id
     kafka_java_cmd -Xmx256m kafka.tools.StorageTool random-uuid
     cluster_id=$("${JAVA_CMD[@]}" 2>/dev/null | tail -n 1)
     log "formatting Kafka storage (cluster $cluster_id)"
+    # No SCRAM credential at format: kafka_security writes every principal's through the
+    # controller listener at each start, which upgrades storage formatted before them alike.
     kafka_java_cmd -Xmx256m kafka.tools.StorageTool format -t "$cluster_id" \
       -c "$KAFKA_HOME/server.properties"
     "${JAVA_CMD[@]}" >>"$TIDEMARK_LOG_DIR/kafka.log" 2>&1 \
@@ -65,28 +90,106 @@ PROPS
   fi
 }
 
+# Client settings of the admin principal for Kafka's own tools: SASL/PLAIN, which works before
+# any SCRAM credential exists (kafka_properties).
+kafka_admin_client_properties() {
+  local file=$KAFKA_HOME/admin-client.properties
+  (
+    umask 077
+    echo "security.protocol=SASL_PLAINTEXT"
+    echo "sasl.mechanism=PLAIN"
+    echo "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$TIDEMARK_KAFKA_ADMIN_USER\" password=\"$TIDEMARK_KAFKA_ADMIN_PASSWORD\";"
+  ) >"$file"
+  echo "$file"
+}
+
+# Runs one of Kafka's command-line tools (a main class of the jars), its output in kafka-setup.log.
+kafka_tool() {
+  kafka_java_cmd -Xmx256m "$@"
+  "${JAVA_CMD[@]}" >>"$TIDEMARK_LOG_DIR/kafka-setup.log" 2>&1 </dev/null
+}
+
+# The ACLs, one kafka-acls invocation per line: who may do what (docs/security.md).
+#   connect  writes the change topics (<prefix>.shop.*) and the heartbeat topic, and owns its
+#            internal topics and group;
+#   stream   reads every <prefix>.* topic, writes the dead-letter topic, joins its consumer groups
+#            (any name but Connect's);
+#   admin    a super user: migrations, topic creation, tests, dlq replay, stream reset.
+kafka_acl_commands() {
+  local prefix=$TIDEMARK_TOPIC_PREFIX connect=User:$TIDEMARK_KAFKA_CONNECT_USER
+  local stream=User:$TIDEMARK_KAFKA_STREAM_USER
+  cat <<ACLS
+--allow-principal $connect --operation Write --operation Describe --operation Create --resource-pattern-type prefixed --topic $prefix.shop. --topic $prefix.heartbeat.
+--allow-principal $connect --operation All --resource-pattern-type prefixed --topic tidemark-connect-
+--allow-principal $connect --operation Read --operation Describe --group tidemark-connect
+--allow-principal $stream --operation Read --operation Describe --resource-pattern-type prefixed --topic $prefix.
+--allow-principal $stream --operation Write --topic $prefix.dlq
+--allow-principal $stream --operation Read --operation Describe --group *
+--deny-principal $stream --operation All --group tidemark-connect
+ACLS
+}
+
+# Writes the SCRAM credentials of every principal and adds the ACLs. Idempotent; done once per
+# broker start (or when a password or ACL changes), since each tool call starts a JVM.
+kafka_security() {
+  local applied="$TIDEMARK_STATE_DIR/run/kafka-security" want pid
+  pid=$(cat "$(pid_file kafka)")
+  want=$( (echo "$pid" && kafka_acl_commands \
+    && echo "$TIDEMARK_KAFKA_ADMIN_PASSWORD $TIDEMARK_KAFKA_CONNECT_PASSWORD $TIDEMARK_KAFKA_STREAM_PASSWORD") | sha256sum)
+  [ -f "$applied" ] && [ "$(cat "$applied")" = "$want" ] && return 0
+  log "writing Kafka's SCRAM credentials and ACLs"
+  local client user
+  client=$(kafka_admin_client_properties)
+  # Passwords go through a file (mode 600), never on a command line other users can read.
+  local scram=$KAFKA_HOME/scram.properties
+  for user in ADMIN CONNECT STREAM; do
+    local name_var=TIDEMARK_KAFKA_${user}_USER password_var=TIDEMARK_KAFKA_${user}_PASSWORD
+    (umask 077 && echo "SCRAM-SHA-512=password=${!password_var}" >"$scram")
+    kafka_tool kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$TIDEMARK_KAFKA_PORT" \
+      --command-config "$client" --alter --entity-type users --entity-name "${!name_var}" \
+      --add-config-file "$scram" \
+      || { rm -f "$scram"; die "could not write the SCRAM credential of ${!name_var}; see $TIDEMARK_LOG_DIR/kafka-setup.log"; }
+  done
+  rm -f "$scram"
+  local acl
+  while read -r -a acl; do
+    kafka_tool kafka.admin.AclCommand --bootstrap-server "127.0.0.1:$TIDEMARK_KAFKA_PORT" \
+      --command-config "$client" --add --force "${acl[@]}" \
+      || die "could not add the Kafka ACLs ${acl[*]}; see $TIDEMARK_LOG_DIR/kafka-setup.log"
+  done < <(kafka_acl_commands)
+  echo "$want" >"$applied"
+}
+
 kafka_healthy() { port_open 127.0.0.1 "$TIDEMARK_KAFKA_PORT"; }
 
 kafka_up() {
   kafka_install
   if pid_alive kafka "$KAFKA_MAIN"; then
-    log "Kafka already running"
-    return 0
+    if (umask 077 && kafka_properties | cmp -s - "$KAFKA_HOME/server.properties"); then
+      log "Kafka already running"
+      kafka_security
+      return 0
+    fi
+    # A broker started with other settings (one from before authentication, say) restarts.
+    log "Kafka settings changed: restarting Kafka"
+    kafka_down
   fi
   kafka_healthy && die "port $TIDEMARK_KAFKA_PORT answers but not with our Kafka; set TIDEMARK_KAFKA_PORT"
   mkdir -p "$TIDEMARK_LOG_DIR"
   kafka_configure
   log "starting Kafka on 127.0.0.1:$TIDEMARK_KAFKA_PORT"
   kafka_java_cmd "$TIDEMARK_KAFKA_HEAP" "$KAFKA_MAIN" "$KAFKA_HOME/server.properties"
-  spawn kafka "${JAVA_CMD[@]}"
+  # The broker's passwords are in its properties file: its environment holds none.
+  spawn kafka env $(secrets_except) "${JAVA_CMD[@]}"
   wait_until 90 Kafka kafka_healthy || die "Kafka did not start; see $TIDEMARK_LOG_DIR/kafka.log"
+  kafka_security
 }
 
 kafka_down() { stop_spawned kafka "$KAFKA_MAIN"; }
 
 kafka_status() {
   if pid_alive kafka "$KAFKA_MAIN" && kafka_healthy; then
-    echo "ok    kafka      127.0.0.1:$TIDEMARK_KAFKA_PORT (KRaft, Kafka $TIDEMARK_KAFKA_VERSION)"
+    echo "ok    kafka      127.0.0.1:$TIDEMARK_KAFKA_PORT (KRaft, Kafka $TIDEMARK_KAFKA_VERSION, SASL/SCRAM + ACLs)"
   else
     echo "DOWN  kafka      127.0.0.1:$TIDEMARK_KAFKA_PORT"
     return 1

@@ -41,15 +41,14 @@ postgres_init() {
   chmod 700 "$PG_DATA"
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
     log "initialising the PostgreSQL cluster in $PG_DATA"
-    pg_as_owner "$(pg_bindir)/initdb" -D "$PG_DATA" -U postgres --auth-local=trust \
+    # pg_hba.conf is replaced by postgres_access before the first start.
+    pg_as_owner "$(pg_bindir)/initdb" -D "$PG_DATA" -U postgres --auth-local=peer \
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
     {
       echo "listen_addresses = '$TIDEMARK_PG_HOST'"
       echo "port = $TIDEMARK_PG_PORT"
       echo "unix_socket_directories = '$PG_RUN'"
     } | pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null
-    printf '%s\n' "host replication all 127.0.0.1/32 scram-sha-256" \
-      | pg_as_owner tee -a "$PG_DATA/pg_hba.conf" >/dev/null
   fi
   postgres_settings
 }
@@ -59,6 +58,7 @@ postgres_init() {
 # included from the checkout: the server user may not be able to read it. A cluster initialised
 # before the include existed gets it now; coming last, its settings win.
 postgres_settings() {
+  postgres_access
   local settings="$PG_DATA/tidemark.conf"
   grep -q "^include_if_exists = 'tidemark.conf'" "$PG_DATA/postgresql.conf" \
     || echo "include_if_exists = 'tidemark.conf'" | pg_as_owner tee -a "$PG_DATA/postgresql.conf" >/dev/null
@@ -68,6 +68,45 @@ postgres_settings() {
       postgres_psql -d postgres -c 'select pg_reload_conf()' >/dev/null
       log "PostgreSQL settings changed: reloaded; shared_buffers and wal_buffers apply at its next start"
     }
+  fi
+  return 0
+}
+
+# Who may connect how, rewritten at each `up` so clusters initialised before a change get it:
+# the superuser only over the socket, as the system user running the server (peer); every role
+# with its password (SCRAM) otherwise; no physical replication at all (pg_basebackup of the whole
+# cluster). Debezium's logical replication connections name their database (`source`), so they
+# match the `all` lines, never the `replication` ones.
+postgres_hba() {
+  cat <<HBA
+# Written by infra/components/postgres.sh at each \`up\`; edits here are overwritten.
+# TYPE  DATABASE     USER      ADDRESS         METHOD
+local   all          postgres                  peer map=tidemark
+local   replication  all                       reject
+local   all          all                       scram-sha-256
+host    replication  all       127.0.0.1/32    reject
+host    replication  all       ::1/128         reject
+host    all          all       127.0.0.1/32    scram-sha-256
+host    all          all       ::1/128         scram-sha-256
+HBA
+}
+
+postgres_access() {
+  local changed=0 server_user
+  server_user=$(if is_root; then echo postgres; else id -un; fi)
+  if ! postgres_hba | cmp -s - "$PG_DATA/pg_hba.conf"; then
+    postgres_hba | pg_as_owner tee "$PG_DATA/pg_hba.conf" >/dev/null
+    changed=1
+  fi
+  # The system user the server runs as may connect as the `postgres` superuser, and no other.
+  local ident="tidemark $server_user postgres"
+  if ! printf '%s\n' "$ident" | cmp -s - "$PG_DATA/pg_ident.conf"; then
+    printf '%s\n' "$ident" | pg_as_owner tee "$PG_DATA/pg_ident.conf" >/dev/null
+    changed=1
+  fi
+  if [ "$changed" -eq 1 ] && postgres_running_ours; then
+    postgres_psql -d postgres -c 'select pg_reload_conf()' >/dev/null
+    log "PostgreSQL access rules changed: reloaded"
   fi
   return 0
 }
@@ -94,7 +133,7 @@ postgres_up() {
     touch "$TIDEMARK_LOG_DIR/postgres.log"
     is_root && chown postgres "$TIDEMARK_LOG_DIR/postgres.log"
     log "starting PostgreSQL on $TIDEMARK_PG_HOST:$TIDEMARK_PG_PORT"
-    pg_as_owner "$(pg_bindir)/pg_ctl" -D "$PG_DATA" -l "$TIDEMARK_LOG_DIR/postgres.log" -w -t 60 start >/dev/null \
+    pg_as_owner env $(secrets_except) "$(pg_bindir)/pg_ctl" -D "$PG_DATA" -l "$TIDEMARK_LOG_DIR/postgres.log" -w -t 60 start >/dev/null \
       || die "PostgreSQL did not start; see $TIDEMARK_LOG_DIR/postgres.log"
   fi
   # init.sql is idempotent; running it each time repairs roles dropped by hand.

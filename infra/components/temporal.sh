@@ -29,7 +29,7 @@ temporal_up() {
     && die "port $TIDEMARK_TEMPORAL_PORT answers but not with our Temporal; set TIDEMARK_TEMPORAL_PORT"
   mkdir -p "$TEMPORAL_HOME"
   log "starting Temporal on $TEMPORAL_ADDRESS (UI http://127.0.0.1:$TIDEMARK_TEMPORAL_UI_PORT)"
-  spawn temporal "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TIDEMARK_TEMPORAL_PORT" \
+  spawn temporal env $(secrets_except) "$TEMPORAL_BIN" server start-dev --ip 127.0.0.1 --port "$TIDEMARK_TEMPORAL_PORT" \
     --ui-port "$TIDEMARK_TEMPORAL_UI_PORT" --db-filename "$TEMPORAL_HOME/temporal.db" \
     --log-format json --log-level warn
   wait_until 90 Temporal temporal_healthy || die "Temporal did not start; see $TIDEMARK_LOG_DIR/temporal.log"

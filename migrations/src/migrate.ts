@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as shopSchema from './source/0001-shop-schema';
 import * as orderChannel from './source/0002-order-channel';
 import * as replicationHeartbeat from './source/0003-replication-heartbeat';
+import * as workerReadsShop from './source/0004-worker-reads-shop';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 import * as streamState from './warehouse/0002-stream-state';
 import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
@@ -14,6 +15,7 @@ import * as compactSessionState from './warehouse/0011-compact-session-state';
 import * as backfillState from './warehouse/0012-backfill-state';
 import * as sessionInbox from './warehouse/0013-session-inbox';
 import * as streamGaps from './warehouse/0014-stream-gaps';
+import * as leastPrivilege from './warehouse/0015-least-privilege';
 
 export interface Migration {
   name: string;
@@ -26,6 +28,7 @@ export const SOURCE_MIGRATIONS: readonly Migration[] = [
   { name: '0001-shop-schema', ...shopSchema },
   { name: '0002-order-channel', ...orderChannel },
   { name: '0003-replication-heartbeat', ...replicationHeartbeat },
+  { name: '0004-worker-reads-shop', ...workerReadsShop },
 ];
 
 /** Migrations of the `warehouse` database, in order. */
@@ -42,6 +45,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0012-backfill-state', ...backfillState },
   { name: '0013-session-inbox', ...sessionInbox },
   { name: '0014-stream-gaps', ...streamGaps },
+  { name: '0015-least-privilege', ...leastPrivilege },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

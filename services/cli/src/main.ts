@@ -243,7 +243,8 @@ async function runReportCommand(
     process.stdout.write(`${usage}\n`);
     return argv.length === 0 ? 2 : 0;
   }
-  const warehouse = createDatabase(loadConfig().warehouse, 2);
+  // Reports only read.
+  const warehouse = createDatabase(loadConfig().warehouseReader, 2);
   try {
     return await command(argv, { warehouse, print: (line) => process.stdout.write(`${line}\n`) });
   } catch (error) {
@@ -303,7 +304,11 @@ async function runDlqCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, fields: { service: 'tidemark-dlq' } });
-  const warehouse = createDatabase(config.warehouse);
+  // Listing only reads; a replay marks the dead letters it re-injects (ops, the stream's schema)
+  // and writes the change topics as the operator, like any re-injection of data.
+  const warehouse = createDatabase(
+    argv[0] === 'replay' ? config.warehouseStream : config.warehouseReader,
+  );
   try {
     return await dlqCommand(argv, {
       warehouse,
@@ -339,7 +344,11 @@ async function runStreamAdminCommand(argv: string[]): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, fields: { service: 'tidemark-stream' } });
-  const warehouse = createDatabase(config.warehouse, 2);
+  // Gaps are a report; a reset deletes the pipeline's state, the stream's own tables.
+  const warehouse = createDatabase(
+    args.action === 'reset' ? config.warehouseStream : config.warehouseReader,
+    2,
+  );
   try {
     return await streamAdminCommand(args, {
       warehouse,

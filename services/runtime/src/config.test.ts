@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config';
+import { loadConfig, parseCredentialsFile } from './config';
 import { TidemarkError } from './errors';
 
 describe('loadConfig', () => {
@@ -78,5 +78,52 @@ describe('loadConfig', () => {
     for (const name of ['AT', 'TIMEZONE', 'CATCHUP_WINDOW', 'OVERLAP']) {
       expect(message).toContain(`TIDEMARK_NIGHTLY_${name}`);
     }
+  });
+
+  it('gives every deployable a warehouse role of its own, never the owner', () => {
+    const config = loadConfig({});
+    const owner = config.warehouse.user;
+    const roles = [config.warehouseStream, config.warehouseWorker, config.warehouseReader];
+    expect(roles.map((role) => role.user)).toEqual([
+      'tidemark_stream',
+      'tidemark_worker',
+      'tidemark_reader',
+    ]);
+    expect(roles.every((role) => role.user !== owner && role.database === 'warehouse')).toBe(true);
+    expect(config.sourceReader.user).toBe('tidemark_worker');
+  });
+
+  it('takes passwords from the environment, else from the development credentials file', () => {
+    const defaults = loadConfig({});
+    expect(defaults.warehouseStream.password).toMatch(/^dev-/);
+    expect(defaults.kafka.principals.stream.password).toMatch(/^dev-/);
+    const set = loadConfig({
+      TIDEMARK_PG_STREAM_PASSWORD: 's3cret',
+      TIDEMARK_KAFKA_STREAM_PASSWORD: 'k',
+    });
+    expect(set.warehouseStream.password).toBe('s3cret');
+    expect(set.kafka.principals.stream.password).toBe('k');
+    // Passwords equal to role names were the old defaults; none may be.
+    expect(defaults.warehouse.password).not.toBe(defaults.warehouse.user);
+  });
+
+  it('authenticates to Kafka with SCRAM-SHA-512 by default, and can turn SASL off or TLS on', () => {
+    expect(loadConfig({}).kafka).toMatchObject({
+      saslMechanism: 'scram-sha-512',
+      ssl: false,
+      principals: { admin: { username: 'admin' }, stream: { username: 'stream' } },
+    });
+    const plain = loadConfig({ TIDEMARK_KAFKA_SASL_MECHANISM: 'none', TIDEMARK_KAFKA_SSL: 'true' });
+    expect(plain.kafka.saslMechanism).toBeUndefined();
+    expect(plain.kafka.ssl).toBe(true);
+    expect(() => loadConfig({ TIDEMARK_KAFKA_SASL_MECHANISM: 'kerberos' })).toThrow(
+      /TIDEMARK_KAFKA_SASL_MECHANISM/,
+    );
+  });
+
+  it('parses the credentials file, skipping comments', () => {
+    expect(parseCredentialsFile('# a comment\nTIDEMARK_X=a=b\n\nOTHER=1\n')).toEqual({
+      TIDEMARK_X: 'a=b',
+    });
   });
 });

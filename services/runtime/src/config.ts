@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { TidemarkError } from './errors';
 
@@ -10,10 +11,24 @@ const ENV_SCHEMA = z.object({
   TIDEMARK_SOURCE_DB: z.string().min(1).default('source'),
   TIDEMARK_WAREHOUSE_DB: z.string().min(1).default('warehouse'),
   TIDEMARK_APP_USER: z.string().min(1).default('tidemark_app'),
-  TIDEMARK_APP_PASSWORD: z.string().min(1).default('tidemark_app'),
+  TIDEMARK_APP_PASSWORD: z.string().min(1),
   TIDEMARK_PLATFORM_USER: z.string().min(1).default('tidemark_platform'),
-  TIDEMARK_PLATFORM_PASSWORD: z.string().min(1).default('tidemark_platform'),
+  TIDEMARK_PLATFORM_PASSWORD: z.string().min(1),
+  TIDEMARK_PG_STREAM_USER: z.string().min(1).default('tidemark_stream'),
+  TIDEMARK_PG_STREAM_PASSWORD: z.string().min(1),
+  TIDEMARK_PG_WORKER_USER: z.string().min(1).default('tidemark_worker'),
+  TIDEMARK_PG_WORKER_PASSWORD: z.string().min(1),
+  TIDEMARK_PG_READER_USER: z.string().min(1).default('tidemark_reader'),
+  TIDEMARK_PG_READER_PASSWORD: z.string().min(1),
   TIDEMARK_KAFKA_BROKERS: z.string().min(1).default('127.0.0.1:9092'),
+  TIDEMARK_KAFKA_SASL_MECHANISM: z
+    .enum(['scram-sha-512', 'scram-sha-256', 'plain', 'none'])
+    .default('scram-sha-512'),
+  TIDEMARK_KAFKA_SSL: z.stringbool().default(false),
+  TIDEMARK_KAFKA_ADMIN_USER: z.string().min(1).default('admin'),
+  TIDEMARK_KAFKA_ADMIN_PASSWORD: z.string().min(1),
+  TIDEMARK_KAFKA_STREAM_USER: z.string().min(1).default('stream'),
+  TIDEMARK_KAFKA_STREAM_PASSWORD: z.string().min(1),
   TIDEMARK_CONNECT_URL: z.url().default('http://127.0.0.1:8083'),
   TIDEMARK_CONNECT_DB_HOST: z.string().min(1).default('127.0.0.1'),
   TIDEMARK_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -47,12 +62,44 @@ const ENV_SCHEMA = z.object({
     .default('BUFFER_ALL'),
 });
 
+/** The variables that are set: an empty value counts as unset, so the default applies. */
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
+}
+
 function isTimeZone(name: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: name });
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The development passwords (infra/dev-credentials.env, shared with the stack's scripts and
+ * docker-compose.yml): a password missing from the environment comes from there.
+ */
+const DEV_CREDENTIALS_FILE = new URL('../../../infra/dev-credentials.env', import.meta.url);
+
+/** Parses `NAME=value` lines, skipping comments and blank lines. */
+export function parseCredentialsFile(text: string): Record<string, string> {
+  const credentials: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(TIDEMARK_[A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (match?.[1] && match[2] !== undefined) credentials[match[1]] = match[2];
+  }
+  return credentials;
+}
+
+function devCredentials(): Record<string, string> {
+  try {
+    return parseCredentialsFile(readFileSync(DEV_CREDENTIALS_FILE, 'utf8'));
+  } catch {
+    // Without the file every password must come from the environment; the schema says which.
+    return {};
   }
 }
 
@@ -64,12 +111,40 @@ export interface DatabaseSettings {
   password: string;
 }
 
+/** A Kafka principal's SASL credentials. */
+export interface KafkaCredentials {
+  username: string;
+  password: string;
+}
+
+/** Who a Kafka client authenticates as (docs/security.md). */
+export type KafkaPrincipal = 'admin' | 'stream';
+
 export interface Config {
   source: DatabaseSettings;
-  /** The source database as the platform role, which may only read the captured tables. */
+  /** The source database as the batch worker's role, which may only read the captured tables. */
   sourceReader: DatabaseSettings;
+  /**
+   * The warehouse as its owner, which every schema belongs to: migrations, and tests' own setup
+   * and assertions. No deployable connects as it.
+   */
   warehouse: DatabaseSettings;
-  kafka: { brokers: string[]; topicPrefix: string };
+  /** The warehouse as the stream: writes raw, ops, stream and provisional. */
+  warehouseStream: DatabaseSettings;
+  /** The warehouse as the batch worker: writes final, quality and audit; reads the rest. */
+  warehouseWorker: DatabaseSettings;
+  /** The warehouse read-only: reports (audit, quality, dlq list, stream gaps). */
+  warehouseReader: DatabaseSettings;
+  kafka: {
+    brokers: string[];
+    topicPrefix: string;
+    /** TLS to the brokers (the native stack's listener is plaintext on 127.0.0.1). */
+    ssl: boolean;
+    /** The SASL mechanism, or undefined for a broker without authentication. */
+    saslMechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain' | undefined;
+    /** The operator (a super user) and the stream pipelines' principal. */
+    principals: Record<KafkaPrincipal, KafkaCredentials>;
+  };
   connect: { url: string; databaseHost: string; databasePort: number };
   temporal: { address: string; namespace: string; taskQueue: string };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -101,7 +176,7 @@ export interface Config {
 
 /** Reads and validates the configuration once; fails with every invalid setting listed. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = ENV_SCHEMA.safeParse(env);
+  const parsed = ENV_SCHEMA.safeParse({ ...devCredentials(), ...definedOnly(env) });
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (issue) => `${issue.path.join('.')}: ${issue.message}`,
@@ -116,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const server = { host: e.TIDEMARK_PG_HOST, port: e.TIDEMARK_PG_PORT };
+  const warehouse = { ...server, database: e.TIDEMARK_WAREHOUSE_DB };
   return {
     source: {
       ...server,
@@ -126,18 +202,42 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sourceReader: {
       ...server,
       database: e.TIDEMARK_SOURCE_DB,
+      user: e.TIDEMARK_PG_WORKER_USER,
+      password: e.TIDEMARK_PG_WORKER_PASSWORD,
+    },
+    warehouse: {
+      ...warehouse,
       user: e.TIDEMARK_PLATFORM_USER,
       password: e.TIDEMARK_PLATFORM_PASSWORD,
     },
-    warehouse: {
-      ...server,
-      database: e.TIDEMARK_WAREHOUSE_DB,
-      user: e.TIDEMARK_PLATFORM_USER,
-      password: e.TIDEMARK_PLATFORM_PASSWORD,
+    warehouseStream: {
+      ...warehouse,
+      user: e.TIDEMARK_PG_STREAM_USER,
+      password: e.TIDEMARK_PG_STREAM_PASSWORD,
+    },
+    warehouseWorker: {
+      ...warehouse,
+      user: e.TIDEMARK_PG_WORKER_USER,
+      password: e.TIDEMARK_PG_WORKER_PASSWORD,
+    },
+    warehouseReader: {
+      ...warehouse,
+      user: e.TIDEMARK_PG_READER_USER,
+      password: e.TIDEMARK_PG_READER_PASSWORD,
     },
     kafka: {
       brokers: e.TIDEMARK_KAFKA_BROKERS.split(',').map((broker) => broker.trim()),
       topicPrefix: e.TIDEMARK_TOPIC_PREFIX,
+      ssl: e.TIDEMARK_KAFKA_SSL,
+      saslMechanism:
+        e.TIDEMARK_KAFKA_SASL_MECHANISM === 'none' ? undefined : e.TIDEMARK_KAFKA_SASL_MECHANISM,
+      principals: {
+        admin: { username: e.TIDEMARK_KAFKA_ADMIN_USER, password: e.TIDEMARK_KAFKA_ADMIN_PASSWORD },
+        stream: {
+          username: e.TIDEMARK_KAFKA_STREAM_USER,
+          password: e.TIDEMARK_KAFKA_STREAM_PASSWORD,
+        },
+      },
     },
     connect: {
       url: e.TIDEMARK_CONNECT_URL.replace(/\/$/, ''),

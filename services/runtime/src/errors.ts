@@ -7,6 +7,7 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'BAD_INPUT',
   'WORKER_UNAVAILABLE',
+  'TOPIC_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,11 +1,11 @@
 export { loadConfig } from './config';
-export type { Config, DatabaseSettings } from './config';
+export type { Config, DatabaseSettings, KafkaCredentials, KafkaPrincipal } from './config';
 export { ConnectClient, renderConnectorConfig } from './connect';
 export type { ConnectorState, ConnectorStatus } from './connect';
 export { createDatabase } from './db';
 export { ERROR_CODES, TidemarkError } from './errors';
 export type { ErrorCode } from './errors';
-export { createKafka, ensureTopics } from './kafka';
+export { createKafka, ensureTopics, requireTopics } from './kafka';
 export { createLogger, silentLogger } from './logger';
 export type { Logger, LogLevel } from './logger';
 export { waitFor, withTimeout } from './wait';

@@ -1,5 +1,6 @@
-import { Kafka, logLevel } from 'kafkajs';
-import type { Config } from './config';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import type { Config, KafkaPrincipal } from './config';
+import { TidemarkError } from './errors';
 import type { Logger } from './logger';
 
 const KAFKAJS_LEVELS: Record<number, 'debug' | 'info' | 'warn' | 'error'> = {
@@ -9,11 +10,22 @@ const KAFKAJS_LEVELS: Record<number, 'debug' | 'info' | 'warn' | 'error'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A kafkajs client whose own log lines go through our structured logger. */
-export function createKafka(config: Config, clientId: string, logger: Logger): Kafka {
+/**
+ * A kafkajs client authenticated as `principal`, whose own log lines go through our structured
+ * logger. The default is the operator (a super user: setup, tests, dlq replay, stream reset); a
+ * stream pipeline's composition root passes 'stream' (docs/security.md).
+ */
+export function createKafka(
+  config: Config,
+  clientId: string,
+  logger: Logger,
+  principal: KafkaPrincipal = 'admin',
+): Kafka {
   return new Kafka({
     clientId,
     brokers: config.kafka.brokers,
+    ssl: config.kafka.ssl,
+    sasl: saslOptions(config, principal),
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -22,6 +34,13 @@ export function createKafka(config: Config, clientId: string, logger: Logger): K
         logger[KAFKAJS_LEVELS[level] ?? 'info'](`kafkajs: ${message}`, fields);
       },
   });
+}
+
+function saslOptions(config: Config, principal: KafkaPrincipal): SASLOptions | undefined {
+  const mechanism = config.kafka.saslMechanism;
+  if (!mechanism) return undefined;
+  const { username, password } = config.kafka.principals[principal];
+  return { mechanism, username, password } as SASLOptions;
 }
 
 /**
@@ -45,6 +64,29 @@ export async function ensureTopics(
       });
     }
     return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Fails, naming them, when topics a pipeline needs do not exist: its principal may not create
+ * topics (the broker creates none on first use), the operator does, at `tidemark connector register`.
+ */
+export async function requireTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      throw new TidemarkError(
+        'TOPIC_MISSING',
+        `topic(s) ${missing.join(', ')} do not exist (or this principal may not see them); ` +
+          'create them with: npx tidemark connector register',
+        { context: { missing } },
+      );
+    }
   } finally {
     await admin.disconnect();
   }

@@ -75,8 +75,10 @@ export async function shopChangeTopics(config: Config): Promise<string[]> {
 }
 
 /**
- * Creates the change topics (so consumers can start before the first change), registers or
- * updates the Debezium connector, and waits until it and its task run.
+ * Creates the topics as the operator (the broker creates none on first use, and neither Connect
+ * nor the stream may create these): the change topics (so consumers can start before the first
+ * change), the heartbeat and dead-letter topics. Then registers or updates the Debezium
+ * connector, and waits until it and its task run.
  */
 export async function registerShopConnector(
   config: Config,
@@ -84,11 +86,10 @@ export async function registerShopConnector(
 ): Promise<ConnectorStatus> {
   const connectorConfig = await shopConnectorConfig(config);
   const partitions = Number(connectorConfig['topic.creation.default.partitions'] ?? '1');
-  await ensureTopics(
-    createKafka(config, 'tidemark-setup', logger),
-    changeTopicsOf(connectorConfig),
-    partitions,
-  );
+  const kafka = createKafka(config, 'tidemark-setup', logger, 'admin');
+  const topology = streamTopologyOf(connectorConfig);
+  await ensureTopics(kafka, changeTopicsOf(connectorConfig), partitions);
+  await ensureTopics(kafka, [topology.heartbeatTopic, topology.deadLetterTopic], 1);
   const connect = new ConnectClient(config.connect.url);
   await connect.putConnector(SHOP_CONNECTOR_NAME, connectorConfig);
   return connect.waitUntilRunning(SHOP_CONNECTOR_NAME, 90_000);

@@ -54,12 +54,16 @@ export async function runDemo(
   print(`debezium:   ${describeConnector(await registerShopConnector(config, logger))}`);
 
   const source = createDatabase(config.source);
-  const warehouse = createDatabase(config.warehouse);
+  // The stream and the worker connect as their own roles, as deployed; the demo's own queries
+  // only read.
+  const warehouse = createDatabase(config.warehouseReader);
+  const streamWarehouse = createDatabase(config.warehouseStream);
+  const workerWarehouse = createDatabase(config.warehouseWorker);
   const taskQueue = `tidemark-demo-${process.pid}`;
   const sourceReader = createDatabase(config.sourceReader, 2);
   const { worker, connection } = await createTidemarkWorker({
     config,
-    warehouse,
+    warehouse: workerWarehouse,
     source: sourceReader,
     taskQueue,
     pipeline: DEMO_PIPELINE,
@@ -68,16 +72,21 @@ export async function runDemo(
   const client = await createTemporalClient(config);
   const tally = new StreamTally();
   // Each demo starts its pipeline afresh at the topics' end, whatever ran since the last one.
-  await resetPipeline(warehouse, createKafka(config, DEMO_PIPELINE, logger), DEMO_PIPELINE);
+  await resetPipeline(streamWarehouse, createKafka(config, DEMO_PIPELINE, logger), DEMO_PIPELINE);
   // The pipeline's warnings (late rows, dead letters) are the demo's subject: it prints them itself.
-  const stream = await startShopPipeline(config, createLogger({ level: 'error' }), warehouse, {
-    pipeline: DEMO_PIPELINE,
-    startAt: 'latest',
-    idleTimeoutMs: 1_000,
-    tickMs: 250,
-    onBatch: (stats) => tally.observe(stats),
-    onSessions: (stats) => tally.observeSessions(stats),
-  });
+  const stream = await startShopPipeline(
+    config,
+    createLogger({ level: 'error' }),
+    streamWarehouse,
+    {
+      pipeline: DEMO_PIPELINE,
+      startAt: 'latest',
+      idleTimeoutMs: 1_000,
+      tickMs: 250,
+      onBatch: (stats) => tally.observe(stats),
+      onSessions: (stats) => tally.observeSessions(stats),
+    },
+  );
   try {
     await withTimeout(stream.joined, 60_000, 'the stream pipeline to join its group');
     print(`stream:     pipeline ${DEMO_PIPELINE} joined, worker polling task queue ${taskQueue}`);
@@ -158,7 +167,9 @@ export async function runDemo(
     await workerRun;
     await connection.close();
     await client.connection.close();
-    await Promise.all([source.destroy(), warehouse.destroy(), sourceReader.destroy()]);
+    await Promise.all(
+      [source, warehouse, streamWarehouse, workerWarehouse, sourceReader].map((db) => db.destroy()),
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { METRICS } from '@tidemark/contracts';
 import {
   createDatabase,
   createKafka,
-  ensureTopics,
+  requireTopics,
   type Config,
   type Logger,
 } from '@tidemark/runtime';
@@ -17,7 +17,8 @@ import { shopStreamTopology } from './connector';
 
 /**
  * Starts the stream pipeline over the shop connector's topics: the composition root of the
- * streaming layer. The caller owns `warehouse` and stops the pipeline.
+ * streaming layer, authenticated to Kafka as the stream principal. The caller owns `warehouse`
+ * (the stream's role, `config.warehouseStream`) and stops the pipeline.
  */
 export async function startShopPipeline(
   config: Config,
@@ -26,8 +27,12 @@ export async function startShopPipeline(
   overrides: Partial<StreamPipelineOptions> = {},
 ) {
   const topology = await shopStreamTopology(config);
-  const kafka = createKafka(config, overrides.pipeline ?? config.stream.pipeline, logger);
-  await ensureTopics(kafka, [topology.heartbeatTopic, topology.deadLetterTopic], 1);
+  const kafka = createKafka(config, overrides.pipeline ?? config.stream.pipeline, logger, 'stream');
+  await requireTopics(kafka, [
+    ...topology.changeTopics.values(),
+    topology.heartbeatTopic,
+    topology.deadLetterTopic,
+  ]);
   return startStreamPipeline({
     kafka,
     warehouse,
@@ -50,7 +55,7 @@ export async function startShopPipeline(
  * SIGTERM, then lets the batch in flight commit and disconnects.
  */
 export async function runStream(config: Config, logger: Logger): Promise<void> {
-  const warehouse = createDatabase(config.warehouse);
+  const warehouse = createDatabase(config.warehouseStream);
   const metrics = createStreamMetrics(undefined, { pipeline: config.stream.pipeline });
   let ready = false;
   const server = await startObservabilityServer({
@@ -87,7 +92,9 @@ export async function runStream(config: Config, logger: Logger): Promise<void> {
 /** Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown). */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   // No activity statement outlives the activities' 10-minute start-to-close timeout.
-  const warehouse = createDatabase(config.warehouse, 10, { statementTimeoutMs: 9 * 60_000 });
+  const warehouse = createDatabase(config.warehouseWorker, 10, {
+    statementTimeoutMs: 9 * 60_000,
+  });
   const sourceReader = createDatabase(config.sourceReader, 2);
   const { worker, connection } = await createTidemarkWorker({
     config,
