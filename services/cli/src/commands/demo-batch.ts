@@ -19,7 +19,10 @@ export const STRICTER_EXPECTATION = {
 export interface DemoBatchOptions {
   config: Config;
   client: Client;
+  /** The demo's reads (reports). */
   warehouse: Knex;
+  /** The worker's role, for the demo's second worker. */
+  workerWarehouse: Knex;
   sourceReader: Knex;
   /** The demo's worker, with the default expectations, reconciling against `pipeline`. */
   taskQueue: string;
@@ -68,7 +71,7 @@ export async function runDemoBatch(options: DemoBatchOptions): Promise<void> {
   const strictQueue = `${options.taskQueue}-strict`;
   const { worker, connection } = await createTidemarkWorker({
     config: options.config,
-    warehouse,
+    warehouse: options.workerWarehouse,
     source: options.sourceReader,
     taskQueue: strictQueue,
     pipeline: options.pipeline,

@@ -156,6 +156,7 @@ export async function runDemo(
       config,
       client,
       warehouse,
+      workerWarehouse,
       sourceReader,
       taskQueue,
       pipeline: DEMO_PIPELINE,
