@@ -6,6 +6,33 @@ die() { printf '[tidemark] error: %s\n' "$*" >&2; exit 1; }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# The state directory holds the databases, Kafka's data and the passwords in its properties
+# files: it belongs to the user running the stack, mode 700. Its default is under /var/tmp, where
+# any local user could create it first (or a symlink to elsewhere), so one that is a symlink or
+# belongs to someone else is refused, never used. As root, PostgreSQL runs as `postgres` and must
+# pass through it to its data directory: the group `postgres` gets search (x) only, 710, which
+# lets it reach the paths it knows and list nothing; no other user gets anything.
+state_dir_prepare() {
+  local dir=$TIDEMARK_STATE_DIR
+  if [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+    mkdir -p "$(dirname "$dir")"
+    # Fails, rather than adopting it, if someone creates it between the test and here.
+    mkdir -m 700 "$dir" || die "could not create $dir"
+  fi
+  [ -L "$dir" ] && die "$dir is a symbolic link: refusing to use it (remove it, or set TIDEMARK_STATE_DIR)"
+  [ -d "$dir" ] || die "$dir is not a directory: refusing to use it (remove it, or set TIDEMARK_STATE_DIR)"
+  local owner
+  owner=$(stat -c %u "$dir")
+  [ "$owner" = "$(id -u)" ] \
+    || die "$dir belongs to $(stat -c %U "$dir"), not to $(id -un) who runs the stack: refusing to use it (someone else may have created it; remove it, or set TIDEMARK_STATE_DIR)"
+  if is_root; then
+    chgrp postgres "$dir"
+    chmod 710 "$dir"
+  else
+    chmod 700 "$dir"
+  fi
+}
+
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # Waits until the command succeeds or the timeout (seconds) passes.

@@ -16,7 +16,10 @@ for component in postgres kafka connect temporal; do
 done
 
 up() {
-  mkdir -p "$TIDEMARK_STATE_DIR" "$TIDEMARK_CACHE_DIR" "$TIDEMARK_LOG_DIR"
+  # Creates the `postgres` user the state directory's group may be.
+  postgres_install
+  state_dir_prepare
+  mkdir -p "$TIDEMARK_CACHE_DIR" "$TIDEMARK_LOG_DIR"
   postgres_up
   kafka_up
   connect_up

@@ -33,11 +33,9 @@ postgres_install() {
 
 postgres_init() {
   mkdir -p "$PG_DATA" "$PG_RUN"
-  if is_root; then
-    chown -R postgres:postgres "$TIDEMARK_STATE_DIR/postgres"
-    # The server must reach its data directory through every parent.
-    chmod o+x "$TIDEMARK_STATE_DIR"
-  fi
+  # The server reaches its data directory through the state directory by its group
+  # (state_dir_prepare).
+  is_root && chown -R postgres:postgres "$TIDEMARK_STATE_DIR/postgres"
   chmod 700 "$PG_DATA"
   if [ ! -f "$PG_DATA/PG_VERSION" ]; then
     log "initialising the PostgreSQL cluster in $PG_DATA"

@@ -1,5 +1,8 @@
 import { ConnectClient, createDatabase, loadConfig } from '@tidemark/runtime';
 import { execFile } from 'node:child_process';
+import { chown, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SHOP_CONNECTOR_NAME, STACK_SCRIPT } from '../paths';
@@ -53,4 +56,44 @@ describe('the running stack', () => {
       expect(stdout).toMatch(/debezium .* RUNNING \(tasks 0:RUNNING\)/);
     },
   );
+
+  // `up` stops at the state directory, before starting anything, when it is not the user's own.
+  describe.runIf(process.env.TIDEMARK_STACK_IN_USE === 'native')('its state directory', () => {
+    const upWith = (stateDir: string) =>
+      promisify(execFile)('bash', [STACK_SCRIPT, 'up'], {
+        env: { ...process.env, TIDEMARK_STATE_DIR: stateDir },
+      });
+
+    it("is the running user's own, mode 700 (710 for the postgres group as root)", async () => {
+      const state = await stat(process.env.TIDEMARK_STATE_DIR ?? '/var/tmp/tidemark');
+      expect(state.uid).toBe(process.getuid?.());
+      expect(state.mode & 0o777).toBe(process.getuid?.() === 0 ? 0o710 : 0o700);
+    });
+
+    it('is refused when it is a symbolic link', async () => {
+      const scratch = await mkdtemp(join(tmpdir(), 'tidemark-state-'));
+      try {
+        await mkdir(join(scratch, 'elsewhere'));
+        await symlink(join(scratch, 'elsewhere'), join(scratch, 'state'));
+        await expect(upWith(join(scratch, 'state'))).rejects.toMatchObject({
+          stderr: expect.stringMatching(/symbolic link: refusing to use it/),
+        });
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+
+    it.runIf(process.getuid?.() === 0)('is refused when another user owns it', async () => {
+      const scratch = await mkdtemp(join(tmpdir(), 'tidemark-state-'));
+      try {
+        await mkdir(join(scratch, 'state'));
+        await chown(join(scratch, 'state'), 65534, 65534);
+        await expect(upWith(join(scratch, 'state'))).rejects.toMatchObject({
+          stderr: expect.stringMatching(/belongs to .*refusing to use it/),
+        });
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+  });
 });
