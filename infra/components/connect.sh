@@ -62,6 +62,8 @@ PROPS
 connect_configure() {
   mkdir -p "$CONNECT_HOME"
   (umask 077 && connect_properties >"$CONNECT_HOME/connect-distributed.properties")
+  # Holds the connect principal's password.
+  chmod 600 "$CONNECT_HOME/connect-distributed.properties"
 }
 
 connect_healthy() { curl -fsS --max-time 3 "$CONNECT_URL/" >/dev/null 2>&1; }

@@ -4,6 +4,8 @@
 KAFKA_LIBS="$TIDEMARK_CACHE_DIR/kafka-$TIDEMARK_KAFKA_VERSION/libs"
 KAFKA_HOME="$TIDEMARK_STATE_DIR/kafka"
 KAFKA_MAIN=kafka.Kafka
+# shellcheck source=infra/kafka/security.sh
+. "$TIDEMARK_INFRA/kafka/security.sh"
 
 java_check() {
   command -v java >/dev/null || die "java not found; install a Java 17 runtime (apt-get install openjdk-17-jre-headless)"
@@ -76,6 +78,7 @@ kafka_configure() {
   cp "$TIDEMARK_INFRA/kafka/log4j.properties" "$KAFKA_HOME/log4j.properties"
   # Holds the admin password: readable by the stack's user only.
   (umask 077 && kafka_properties >"$KAFKA_HOME/server.properties")
+  chmod 600 "$KAFKA_HOME/server.properties"
   if [ ! -f "$KAFKA_HOME/data/meta.properties" ]; then
     local cluster_id
     kafka_java_cmd -Xmx256m kafka.tools.StorageTool random-uuid
@@ -90,73 +93,26 @@ kafka_configure() {
   fi
 }
 
-# Client settings of the admin principal for Kafka's own tools: SASL/PLAIN, which works before
-# any SCRAM credential exists (kafka_properties).
-kafka_admin_client_properties() {
-  local file=$KAFKA_HOME/admin-client.properties
-  (
-    umask 077
-    echo "security.protocol=SASL_PLAINTEXT"
-    echo "sasl.mechanism=PLAIN"
-    echo "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$TIDEMARK_KAFKA_ADMIN_USER\" password=\"$TIDEMARK_KAFKA_ADMIN_PASSWORD\";"
-  ) >"$file"
-  echo "$file"
-}
-
 # Runs one of Kafka's command-line tools (a main class of the jars), its output in kafka-setup.log.
 kafka_tool() {
   kafka_java_cmd -Xmx256m "$@"
   "${JAVA_CMD[@]}" >>"$TIDEMARK_LOG_DIR/kafka-setup.log" 2>&1 </dev/null
 }
 
-# The ACLs, one kafka-acls invocation per line: who may do what (docs/security.md).
-#   connect  writes the change topics (<prefix>.shop.*) and the heartbeat topic, and owns its
-#            internal topics and group;
-#   stream   reads every <prefix>.* topic, writes the dead-letter topic, joins its consumer groups
-#            (any name but Connect's);
-#   admin    a super user: migrations, topic creation, tests, dlq replay, stream reset.
-kafka_acl_commands() {
-  local prefix=$TIDEMARK_TOPIC_PREFIX connect=User:$TIDEMARK_KAFKA_CONNECT_USER
-  local stream=User:$TIDEMARK_KAFKA_STREAM_USER
-  cat <<ACLS
---allow-principal $connect --operation Write --operation Describe --operation Create --resource-pattern-type prefixed --topic $prefix.shop. --topic $prefix.heartbeat.
---allow-principal $connect --operation All --resource-pattern-type prefixed --topic tidemark-connect-
---allow-principal $connect --operation Read --operation Describe --group tidemark-connect
---allow-principal $stream --operation Read --operation Describe --resource-pattern-type prefixed --topic $prefix.
---allow-principal $stream --operation Write --topic $prefix.dlq
---allow-principal $stream --operation Read --operation Describe --group *
---deny-principal $stream --operation All --group tidemark-connect
-ACLS
-}
-
-# Writes the SCRAM credentials of every principal and adds the ACLs. Idempotent; done once per
-# broker start (or when a password or ACL changes), since each tool call starts a JVM.
+# Writes the SCRAM credentials of every principal and adds the ACLs (infra/kafka/security.sh).
+# Done once per broker start, or when a password or ACL changes: each tool call starts a JVM.
 kafka_security() {
-  local applied="$TIDEMARK_STATE_DIR/run/kafka-security" want pid
+  local applied="$TIDEMARK_STATE_DIR/run/kafka-security" want pid client
   pid=$(cat "$(pid_file kafka)")
   want=$( (echo "$pid" && kafka_acl_commands \
     && echo "$TIDEMARK_KAFKA_ADMIN_PASSWORD $TIDEMARK_KAFKA_CONNECT_PASSWORD $TIDEMARK_KAFKA_STREAM_PASSWORD") | sha256sum)
   [ -f "$applied" ] && [ "$(cat "$applied")" = "$want" ] && return 0
   log "writing Kafka's SCRAM credentials and ACLs"
-  local client user
-  client=$(kafka_admin_client_properties)
-  # Passwords go through a file (mode 600), never on a command line other users can read.
-  local scram=$KAFKA_HOME/scram.properties
-  for user in ADMIN CONNECT STREAM; do
-    local name_var=TIDEMARK_KAFKA_${user}_USER password_var=TIDEMARK_KAFKA_${user}_PASSWORD
-    (umask 077 && echo "SCRAM-SHA-512=password=${!password_var}" >"$scram")
-    kafka_tool kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$TIDEMARK_KAFKA_PORT" \
-      --command-config "$client" --alter --entity-type users --entity-name "${!name_var}" \
-      --add-config-file "$scram" \
-      || { rm -f "$scram"; die "could not write the SCRAM credential of ${!name_var}; see $TIDEMARK_LOG_DIR/kafka-setup.log"; }
-  done
-  rm -f "$scram"
-  local acl
-  while read -r -a acl; do
-    kafka_tool kafka.admin.AclCommand --bootstrap-server "127.0.0.1:$TIDEMARK_KAFKA_PORT" \
-      --command-config "$client" --add --force "${acl[@]}" \
-      || die "could not add the Kafka ACLs ${acl[*]}; see $TIDEMARK_LOG_DIR/kafka-setup.log"
-  done < <(kafka_acl_commands)
+  client=$KAFKA_HOME/admin-client.properties
+  (umask 077 && kafka_admin_client_settings >"$client") && chmod 600 "$client"
+  kafka_write_security kafka_tool "127.0.0.1:$TIDEMARK_KAFKA_PORT" "$client" "$KAFKA_HOME" \
+    2>>"$TIDEMARK_LOG_DIR/kafka-setup.log" \
+    || die "could not write Kafka's credentials and ACLs; see $TIDEMARK_LOG_DIR/kafka-setup.log"
   echo "$want" >"$applied"
 }
 

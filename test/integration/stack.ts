@@ -27,7 +27,10 @@ export function chooseStack(env: Record<string, string | undefined> = process.en
 export async function startStack(kind: StackKind): Promise<() => Promise<void>> {
   let compose: StartedDockerComposeEnvironment | undefined;
   if (kind === 'docker') {
-    compose = await new DockerComposeEnvironment(REPO_ROOT, 'docker-compose.yml').up();
+    // Passwords set in the environment win; the development file fills in the others.
+    compose = await new DockerComposeEnvironment(REPO_ROOT, 'docker-compose.yml')
+      .withEnvironmentFile('infra/dev-credentials.env')
+      .up();
     // Inside the compose network, Connect reaches PostgreSQL by its service name.
     process.env.TIDEMARK_CONNECT_DB_HOST = 'postgres';
   } else {
