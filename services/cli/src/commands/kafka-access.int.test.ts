@@ -89,9 +89,29 @@ describe('Kafka authentication and ACLs', () => {
     }
   });
 
+  it('creates no topic on first use, even for the operator', async () => {
+    const topic = `${prefix}.shop.typo-${randomUUID()}`;
+    const kafka = createKafka(config, 'kafka-access-int', silentLogger);
+    const producer = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 1 } });
+    await producer.connect();
+    try {
+      await expect(producer.send({ topic, messages: [{ value: 'x' }] })).rejects.toThrow();
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it("delivers Connect's changes to the stream's principal", async () => {
     const kafka = createKafka(config, 'stream-acl-int', silentLogger, 'stream');
-    const consumer = kafka.consumer({ groupId: `kafka-access-int-${randomUUID()}` });
+    const groupId = `kafka-access-int-${randomUUID()}`;
+    const consumer = kafka.consumer({ groupId });
     const customerId = `kafka-access-${randomUUID()}`;
     const seen: string[] = [];
     await consumer.connect();
@@ -120,6 +140,9 @@ describe('Kafka authentication and ACLs', () => {
       });
     } finally {
       await consumer.disconnect();
+      const admin = createKafka(config, 'kafka-access-int', silentLogger).admin();
+      await admin.connect();
+      await admin.deleteGroups([groupId]).finally(() => admin.disconnect());
     }
     expect(seen).toEqual([customerId]);
   });
