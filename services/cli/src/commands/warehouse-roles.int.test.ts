@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SHOP_CONNECTOR_NAME } from '../paths';
 
 // Each deployable's PostgreSQL role can do what it must and no more (migration
-// 0015-least-privilege); the owner only runs migrations (and this test's own assertions).
+// 0016-least-privilege); the owner only runs migrations (and this test's own assertions).
 
 const config = loadConfig();
 const owner = createDatabase(config.warehouse, 1);
