@@ -182,8 +182,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     case 'stream':
-      await runStream(config, logger);
-      return 0;
+      return runStream(config, logger);
     case 'worker':
       await runWorker(config, logger);
       return 0;

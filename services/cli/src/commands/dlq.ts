@@ -1,6 +1,6 @@
 import {
   currentContract,
-  DECODE_ERROR_CODES,
+  DEAD_LETTER_CODES,
   decodeChange,
   type DecodeErrorCode,
 } from '@tidemark/contracts';
@@ -24,7 +24,7 @@ export const DLQ_USAGE = `usage: tidemark dlq list [--since <time>] [--code <cod
 list     the dead letters not replayed yet, newest first
   --since 1h             received since: a duration ago (30s, 15m, 1h, 7d) or an ISO time
                          (2026-11-22T10:00:00Z; UTC unless it carries an offset)
-  --code CODE            only this error: ${DECODE_ERROR_CODES.join(', ')}
+  --code CODE            only this error: ${DEAD_LETTER_CODES.join(', ')}
   --table shop.orders    only the dead letters of this source table
   --limit 50             at most this many rows (1 to 10000)
   --all                  also the dead letters already replayed
@@ -145,9 +145,9 @@ export function parseDlqArgs(argv: readonly string[], now: Date = new Date()): D
   if (action === 'list') {
     const values = parseOptions(action, rest, LIST_OPTIONS);
     const code = values.code?.toUpperCase();
-    if (code !== undefined && !(DECODE_ERROR_CODES as readonly string[]).includes(code)) {
+    if (code !== undefined && !(DEAD_LETTER_CODES as readonly string[]).includes(code)) {
       problems.push(
-        `--code: expected one of ${DECODE_ERROR_CODES.join(', ')}, got ${JSON.stringify(values.code)}`,
+        `--code: expected one of ${DEAD_LETTER_CODES.join(', ')}, got ${JSON.stringify(values.code)}`,
       );
     }
     if (values.table !== undefined && !TABLE.test(values.table)) {

@@ -138,15 +138,26 @@ describe('decideReplay', () => {
     });
   });
 
-  it('re-injects a truncate without a key', () => {
-    const truncate = JSON.stringify({
-      before: null,
-      after: null,
-      source: { schema: 'shop', table: 'orders', ts_ms: 1, lsn: null, txId: 5 },
-      op: 't',
-      ts_ms: 2,
+  it('re-injects a truncate without a key once its contract allows truncates', () => {
+    const truncate = deadLetterOf(
+      Buffer.from(
+        JSON.stringify({
+          before: null,
+          after: null,
+          source: { schema: 'shop', table: 'orders', ts_ms: 1, lsn: null, txId: 5 },
+          op: 't',
+          ts_ms: 2,
+        }),
+      ),
+    );
+    expect(decideReplay(truncate, CURRENT)).toMatchObject({
+      kind: 'still_failing',
+      error: { code: 'TRUNCATE_NOT_ALLOWED' },
     });
-    expect(decideReplay(deadLetterOf(Buffer.from(truncate)), CURRENT)).toMatchObject({
+    const allowing = validatorFor((table) =>
+      table === 'shop.orders' ? { ...ordersV1, allowsTruncate: true } : undefined,
+    );
+    expect(decideReplay(truncate, allowing)).toMatchObject({
       kind: 'passes',
       op: 't',
       message: { key: null },
