@@ -3,6 +3,10 @@ import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '
 import type { Admin, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { contentsFrom } from './batch-decoding';
+import { decodeOne, mutatedMessage } from './hostile-messages.fixture';
+import { writeLandingBatch } from './landing-sink';
 import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
 import { resetPipeline } from './pipeline-reset';
 
@@ -420,5 +424,32 @@ describe('hostile input on the live stack', () => {
       await crashing.stop();
       await resetPipeline(warehouse, kafka, `${pipeline}-crash`).catch(() => undefined);
     }
+  });
+
+  it('stores what decoding makes of a thousand mutated envelopes: PostgreSQL takes every row', async () => {
+    const decoded = fc
+      .sample(mutatedMessage, { numRuns: 1_000, seed: 18 })
+      .map(({ topic, value }, index) => {
+        const one = decodeOne(topic, value);
+        // Each its own offset, as on a topic: dead letters are unique by position.
+        if (one.kind === 'dead_letter') one.deadLetter.kafka_offset = String(index);
+        if (one.kind === 'change') one.landed.kafka_offset = String(index);
+        return one;
+      });
+    const { landed, deadLetters, commitDays } = contentsFrom(decoded, undefined, undefined);
+    expect(landed.length).toBeGreaterThan(20);
+    expect(deadLetters.length).toBeGreaterThan(500);
+    const stored = await warehouse
+      .transaction(async (trx) => {
+        await trx.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [commitDays]);
+        const written = await writeLandingBatch(trx, landed, deadLetters);
+        // Only whether PostgreSQL takes them: nothing of this stays.
+        throw Object.assign(new Error('rollback'), { written });
+      })
+      .catch((error: { written?: unknown }) => {
+        if (!error.written) throw error;
+        return error.written;
+      });
+    expect(stored).toEqual({ landed: expect.any(Number), deadLettered: deadLetters.length });
   });
 });
