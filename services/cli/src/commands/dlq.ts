@@ -7,8 +7,10 @@ import {
 import { TidemarkError } from '@tidemark/runtime';
 import {
   describeReplayFailure,
+  implausibleTime,
   listDeadLetters,
   replayDeadLetters,
+  type PlausibleTimes,
   type DeadLetterEntry,
   type DeadLetterSource,
   type ReplayReport,
@@ -64,6 +66,10 @@ export interface DlqDependencies {
   kafka: Kafka;
   print: (line: string) => void;
   now?: () => Date;
+  /** The table each change topic carries: replay checks a dead letter as its pipeline would. */
+  tableOfTopic?: ReadonlyMap<string, string>;
+  /** The span a change's times must fall in: an implausible dead letter is not re-injected. */
+  plausibleTimes?: PlausibleTimes;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -327,10 +333,21 @@ export async function dlqCommand(argv: string[], dependencies: DlqDependencies):
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   if (!args.dryRun) await producer.connect();
   try {
+    const { tableOfTopic, plausibleTimes } = dependencies;
     const report = await replayDeadLetters({
       warehouse,
       producer,
-      decode: (raw) => decodeChange(raw, currentContract),
+      // As the pipeline reading the dead letter's topic would: its table, its plausibility.
+      decode: (raw, topic) =>
+        decodeChange(raw, currentContract, { table: tableOfTopic?.get(topic) }),
+      implausible: plausibleTimes
+        ? (event, topic) => {
+            const table = tableOfTopic?.get(topic);
+            const contract = table === undefined ? undefined : currentContract(table);
+            const nowMs = Date.now();
+            return implausibleTime(event, contract, nowMs, plausibleTimes, nowMs);
+          }
+        : undefined,
       filter: { since: args.since, ids: args.ids },
       dryRun: args.dryRun,
     });
