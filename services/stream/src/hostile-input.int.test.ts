@@ -263,11 +263,16 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [ORDERS_TOPIC, PAYMENTS_TOPIC, HEARTBEAT_TOPIC, DLQ_TOPIC].map((topic) => ({
-      topic,
-      numPartitions: 1,
-      configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }],
-    })),
+    topics: [
+      // The change topics take messages of several MB; the DLQ topic keeps Kafka's default.
+      ...[ORDERS_TOPIC, PAYMENTS_TOPIC].map((topic) => ({
+        topic,
+        numPartitions: 1,
+        configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }],
+      })),
+      { topic: HEARTBEAT_TOPIC, numPartitions: 1 },
+      { topic: DLQ_TOPIC, numPartitions: 1 },
+    ],
   });
   producer = kafka.producer();
   await producer.connect();
@@ -297,6 +302,34 @@ afterAll(async () => {
   await admin?.disconnect();
   await warehouse.destroy();
 });
+
+/** The first `count` messages of a topic, with their headers as text. */
+async function readTopic(
+  topic: string,
+  count: number,
+): Promise<{ value: Buffer; headers: Record<string, string> }[]> {
+  const consumer = kafka.consumer({ groupId: `${pipeline}-dlq-reader` });
+  const read: { value: Buffer; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+        );
+        read.push({ value: message.value ?? Buffer.alloc(0), headers });
+      },
+    });
+    return await waitFor(
+      `${count} messages on ${topic}`,
+      async () => (read.length >= count ? read : undefined),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+  } finally {
+    await consumer.disconnect();
+  }
+}
 
 describe('hostile input on the live stack', () => {
   it('dead-letters every hostile input with its reason while the good orders keep flowing', async () => {
@@ -370,6 +403,15 @@ describe('hostile input on the live stack', () => {
       expect(Buffer.compare(letter?.raw as Buffer, input.value), input.name).toBe(0);
     }
 
+    // The DLQ topic has them all too; the one larger than it takes, cut, with its full length.
+    const published = await readTopic(DLQ_TOPIC, HOSTILE.length);
+    const large = HOSTILE.find((input) => input.name === 'a message of several MB');
+    const cut = published.find(
+      (message) => message.headers['tidemark-raw-bytes'] === String(large?.value.length),
+    );
+    expect(cut?.value.length).toBeLessThan(1_000_000);
+    expect(cut?.headers['tidemark-code']).toBe('DECODE_FAILED');
+
     // The good orders on either side of the garbage are landed and counted, none of the rest.
     const counted = await waitFor(
       `the ${goodOrders.length} good orders counted`,
@@ -431,9 +473,16 @@ describe('hostile input on the live stack', () => {
       .sample(mutatedMessage, { numRuns: 1_000, seed: 18 })
       .map(({ topic, value }, index) => {
         const one = decodeOne(topic, value);
-        // Each its own offset, as on a topic: dead letters are unique by position.
-        if (one.kind === 'dead_letter') one.deadLetter.kafka_offset = String(index);
-        if (one.kind === 'change') one.landed.kafka_offset = String(index);
+        // Each its own position on this run's topic: dead letters are unique by position.
+        if (one.kind === 'dead_letter') {
+          Object.assign(one.deadLetter, {
+            kafka_topic: `${prefix}.fuzz`,
+            kafka_offset: `${index}`,
+          });
+        }
+        if (one.kind === 'change') {
+          Object.assign(one.landed, { kafka_topic: `${prefix}.fuzz`, kafka_offset: `${index}` });
+        }
         return one;
       });
     const { landed, deadLetters, commitDays } = contentsFrom(decoded, undefined, undefined);

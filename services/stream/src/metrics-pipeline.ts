@@ -12,7 +12,12 @@ import type { Knex } from 'knex';
 import { SinkBackpressure } from './backpressure';
 import { withConflictRetry } from './transaction-retry';
 import { contentsFrom, deadLetterOf, decodeBatch } from './batch-decoding';
-import { DEFAULT_PLAUSIBLE_TIMES, LsnHorizon, type PlausibleTimes } from './plausibility';
+import {
+  DEFAULT_PLAUSIBLE_TIMES,
+  isPlausibleTime,
+  LsnHorizon,
+  type PlausibleTimes,
+} from './plausibility';
 import { describeSinkError, firstRejectedMessage, mayBeContentError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
@@ -393,8 +398,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       for (const message of batch.messages) {
         const committedAtMs = heartbeatTime(message.value);
         if (committedAtMs === undefined) continue;
-        const latestMs = now() + plausibleTimes.aheadMs;
-        if (committedAtMs < plausibleTimes.earliestMs || committedAtMs > latestMs) {
+        if (!isPlausibleTime(committedAtMs, plausibleTimes, now())) {
           // A heartbeat is only a clock: one that cannot be true is not believed, nor stored.
           logger.warn('ignoring a heartbeat whose time is outside the plausible span', {
             topic: batch.topic,

@@ -3,6 +3,7 @@ import { ordersV2, type ChangeEvent } from '@tidemark/contracts';
 import {
   DEFAULT_PLAUSIBLE_TIMES,
   implausibleTime,
+  isPlausibleTime,
   LSN_BYTES_PER_MS,
   LSN_SLACK_BYTES,
   LsnHorizon,
@@ -48,6 +49,16 @@ describe('implausibleTime', () => {
     );
     expect(found?.message).toContain('9999-01-01T00:00:00.000Z is outside the plausible span');
     expect(found?.message).toContain('TIDEMARK_STREAM_PLAUSIBLE_FROM');
+  });
+});
+
+describe('isPlausibleTime (a heartbeat is only believed within the span)', () => {
+  it('believes now and a day ahead, not further, nor before 2000, nor no number', () => {
+    expect(isPlausibleTime(NOW, DEFAULT_PLAUSIBLE_TIMES, NOW)).toBe(true);
+    expect(isPlausibleTime(NOW + DAY, DEFAULT_PLAUSIBLE_TIMES, NOW)).toBe(true);
+    expect(isPlausibleTime(NOW + DAY + 1, DEFAULT_PLAUSIBLE_TIMES, NOW)).toBe(false);
+    expect(isPlausibleTime(Date.parse('1999-12-31'), DEFAULT_PLAUSIBLE_TIMES, NOW)).toBe(false);
+    expect(isPlausibleTime(Number.NaN, DEFAULT_PLAUSIBLE_TIMES, NOW)).toBe(false);
   });
 });
 

@@ -54,7 +54,7 @@ export function implausibleTime(
     if (ms === undefined || !Number.isFinite(ms)) {
       return { path, message: 'not a time' };
     }
-    if (ms < times.earliestMs || ms > latestMs) {
+    if (!isPlausibleTime(ms, times, nowMs)) {
       return {
         path,
         message:
@@ -64,6 +64,11 @@ export function implausibleTime(
     }
   }
   return undefined;
+}
+
+/** Whether a time (a Debezium heartbeat's, say) falls in the plausible span. */
+export function isPlausibleTime(ms: number, times: PlausibleTimes, nowMs: number): boolean {
+  return Number.isFinite(ms) && ms >= times.earliestMs && ms <= nowMs + times.aheadMs;
 }
 
 function describeTime(ms: number): string {
