@@ -1,13 +1,30 @@
-export { CHANGE_OPS, DECODE_ERROR_CODES, decodeChange, primaryKeyOf } from './debezium/envelope';
+export {
+  CHANGE_OPS,
+  DEAD_LETTER_CODES,
+  DECODE_ERROR_CODES,
+  decodeChange,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  primaryKeyOf,
+} from './debezium/envelope';
 export type {
   ChangeEvent,
   ChangeOp,
   ChangeSource,
+  DeadLetterCode,
   DecodeError,
   DecodeErrorCode,
+  DecodeOptions,
   DecodeResult,
   Row,
 } from './debezium/envelope';
+export {
+  findUnstorableJson,
+  MAX_JSON_DEPTH,
+  mayBeUnstorable,
+  replaceUnstorable,
+  unstorableText,
+} from './debezium/json-safety';
+export type { JsonProblem } from './debezium/json-safety';
 export { defineEventContract } from './events/contract';
 export type { EventContract } from './events/contract';
 export { contractVersions, currentContract, EVENT_CONTRACTS } from './events/registry';
@@ -18,8 +35,11 @@ export type { PaymentRowV1 } from './events/shop-payments';
 export {
   date,
   decimal,
+  connectRowFields,
   decimalFromBytes,
   decodeWithConnectSchema,
+  MAX_DECIMAL_BYTES,
+  MAX_DECIMAL_SCALE,
   fillUnavailableValues,
   json,
   timestamp,

@@ -15,6 +15,7 @@ import * as compactSessionState from './warehouse/0011-compact-session-state';
 import * as backfillState from './warehouse/0012-backfill-state';
 import * as sessionInbox from './warehouse/0013-session-inbox';
 import * as streamGaps from './warehouse/0014-stream-gaps';
+import * as partitionLsnHorizon from './warehouse/0015-partition-lsn-horizon';
 import * as leastPrivilege from './warehouse/0016-least-privilege';
 
 export interface Migration {
@@ -45,6 +46,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0012-backfill-state', ...backfillState },
   { name: '0013-session-inbox', ...sessionInbox },
   { name: '0014-stream-gaps', ...streamGaps },
+  { name: '0015-partition-lsn-horizon', ...partitionLsnHorizon },
   { name: '0016-least-privilege', ...leastPrivilege },
 ];
 

@@ -89,9 +89,7 @@ describe('Debezium encodings', () => {
       note: 'x',
     };
     expect(decodeWithConnectSchema(row, fields)).toEqual({
-      fee: '1.2345',
-      rate: '1.500',
-      note: 'x',
+      row: { fee: '1.2345', rate: '1.500', note: 'x' },
     });
   });
 

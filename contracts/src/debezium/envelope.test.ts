@@ -84,12 +84,27 @@ describe('decodeChange', () => {
     });
   });
 
-  it('decodes a truncate without row images or contract', () => {
-    const result = decodeChange(
-      message({ before: null, after: null, source: { ...SOURCE, lsn: null }, op: 't', ts_ms: 1 }),
-      () => undefined,
-    );
-    expect(result).toMatchObject({ kind: 'change', event: { op: 't', contractVersion: null } });
+  it('decodes a truncate of a table whose contract allows truncates', () => {
+    const truncate = message({
+      before: null,
+      after: null,
+      source: { ...SOURCE, lsn: null },
+      op: 't',
+      ts_ms: 1,
+    });
+    const allowing = { ...ordersV1, allowsTruncate: true };
+    expect(decodeChange(truncate, () => allowing)).toMatchObject({
+      kind: 'change',
+      event: { op: 't', contractVersion: null },
+    });
+    expect(decodeChange(truncate, currentContract)).toMatchObject({
+      kind: 'error',
+      error: { code: 'TRUNCATE_NOT_ALLOWED', path: 'op' },
+    });
+    expect(decodeChange(truncate, () => undefined)).toMatchObject({
+      kind: 'error',
+      error: { code: 'NO_CONTRACT' },
+    });
   });
 
   it('reports bytes that are not JSON, keeping them', () => {

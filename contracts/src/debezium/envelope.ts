@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { EventContract } from '../events/contract';
-import { decodeWithConnectSchema, fillUnavailableValues, type ConnectField } from './encodings';
+import type { ConnectField } from './encodings';
+import { connectRowFields, decodeWithConnectSchema, fillUnavailableValues } from './encodings';
+import { findUnstorableJson, mayBeUnstorable } from './json-safety';
 
 export const CHANGE_OPS = ['c', 'u', 'd', 'r', 't'] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
@@ -36,8 +38,32 @@ export const DECODE_ERROR_CODES = [
   'NO_CONTRACT',
   'UNAVAILABLE_VALUE',
   'CONTRACT_VIOLATION',
+  /** Readable JSON the decoder refuses: too large, too deep, a bad embedded schema or decimal. */
+  'DECODE_FAILED',
+  /** `source.table` is not the table of the topic the message was read from. */
+  'TABLE_MISMATCH',
+  /** A truncate of a table whose contract does not allow truncates. */
+  'TRUNCATE_NOT_ALLOWED',
 ] as const;
 export type DecodeErrorCode = (typeof DECODE_ERROR_CODES)[number];
+
+/**
+ * Every code a dead letter can have: the decoder's, and the stream's own (a change whose times
+ * or log position cannot be true, and a change the warehouse refused to store).
+ */
+export const DEAD_LETTER_CODES = [...DECODE_ERROR_CODES, 'IMPLAUSIBLE', 'SINK_REJECTED'] as const;
+export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
+
+/** The largest message decoded by default; larger ones are dead letters, kept whole. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+
+/** What decoding checks beyond the contract. */
+export interface DecodeOptions {
+  /** The table the message's topic carries: a message naming another one is refused. */
+  table?: string;
+  /** Messages larger than this are not parsed (default 1 MiB). */
+  maxMessageBytes?: number;
+}
 
 /** One thing wrong with a message: a contract's validation issue, or the decode failure itself. */
 export interface DecodeIssue {
@@ -67,8 +93,8 @@ export type DecodeResult =
 const sourceSchema = z.object({
   schema: z.string(),
   table: z.string(),
-  lsn: z.number().int().nullish(),
-  txId: z.number().int().nullish(),
+  lsn: z.int().nonnegative().nullish(),
+  txId: z.int().nonnegative().nullish(),
   ts_ms: z.number().int(),
   snapshot: z.union([z.string(), z.boolean()]).nullish(),
 });
@@ -87,30 +113,71 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /**
  * Decodes one Debezium JSON-converter message value (with or without an embedded schema) and
- * validates its row images against the table's contract. Never throws on bad input.
+ * validates its row images against the table's contract. Never throws: whatever the bytes, the
+ * result is a change, a tombstone or an error naming what is wrong.
  */
 export function decodeChange(
   value: Buffer | null,
   contractFor: (table: string) => EventContract | undefined,
+  options: DecodeOptions = {},
 ): DecodeResult {
   if (value === null || value.length === 0) return { kind: 'tombstone' };
-  const fail = (
-    code: DecodeErrorCode,
-    path: string,
-    message: string,
-    issues: DecodeIssue[] = [{ code, path, message }],
-  ): DecodeResult => ({
-    kind: 'error',
-    error: { code, path, message, issues, raw: value },
-  });
+  try {
+    return decodeMessage(value, contractFor, options);
+  } catch (error) {
+    // Every input the decoder knows to be bad is reported above; this is a decoder defect, and
+    // still only this message's failure.
+    return failure(value, 'DECODE_FAILED', '$', `the decoder failed: ${String(error)}`);
+  }
+}
 
+function failure(
+  raw: Buffer,
+  code: DecodeErrorCode,
+  path: string,
+  message: string,
+  issues: DecodeIssue[] = [{ code, path, message }],
+): DecodeResult {
+  return { kind: 'error', error: { code, path, message, issues, raw } };
+}
+
+function decodeMessage(
+  value: Buffer,
+  contractFor: (table: string) => EventContract | undefined,
+  options: DecodeOptions,
+): DecodeResult {
+  const fail = (code: DecodeErrorCode, path: string, message: string, issues?: DecodeIssue[]) =>
+    failure(value, code, path, message, issues);
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (value.length > maxBytes) {
+    return fail(
+      'DECODE_FAILED',
+      '$',
+      `a message of ${value.length} bytes is larger than the ${maxBytes} bytes decoded`,
+    );
+  }
+
+  const text = value.toString('utf8');
   let json: unknown;
   try {
-    json = JSON.parse(value.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     return fail('NOT_JSON', '$', `not JSON: ${(error as Error).message}`);
   }
-  const { payload, rowFields } = unwrap(json);
+  const unstorable = mayBeUnstorable(text) ? findUnstorableJson(json) : undefined;
+  if (unstorable) {
+    const depth = unstorable.message.startsWith('nested');
+    return fail(
+      depth ? 'DECODE_FAILED' : 'CONTRACT_VIOLATION',
+      formatPath(unwrappedPath(json, unstorable.path)),
+      unstorable.message,
+    );
+  }
+  const unwrapped = unwrap(json);
+  if ('problem' in unwrapped) {
+    return fail('DECODE_FAILED', unwrapped.problem.path, unwrapped.problem.message);
+  }
+  const { payload, rowFields } = unwrapped;
   if (payload === null) return { kind: 'tombstone' };
 
   const envelope = envelopeSchema.safeParse(payload);
@@ -124,6 +191,16 @@ export function decodeChange(
   }
   const { op, before, after, source, ts_ms } = envelope.data;
   const table = `${source.schema}.${source.table}`;
+  if (options.table !== undefined && table !== options.table) {
+    return fail(
+      'TABLE_MISMATCH',
+      'source.table',
+      `a change of ${table} on the topic of ${options.table}`,
+    );
+  }
+  const missingImage = missingImageOf(op, before, after);
+  if (missingImage)
+    return fail('NOT_AN_ENVELOPE', missingImage, `op "${op}" needs ${missingImage}`);
   const changeSource: ChangeSource = {
     schema: source.schema,
     table: source.table,
@@ -134,7 +211,17 @@ export function decodeChange(
       source.snapshot === true ||
       (typeof source.snapshot === 'string' && source.snapshot !== 'false'),
   };
+
+  const contract = contractFor(table);
+  if (!contract) return fail('NO_CONTRACT', 'source.table', `no event contract for table ${table}`);
   if (op === 't') {
+    if (!contract.allowsTruncate) {
+      return fail(
+        'TRUNCATE_NOT_ALLOWED',
+        'op',
+        `${table} v${contract.version} does not allow truncates (see allowsTruncate in its contract)`,
+      );
+    }
     return {
       kind: 'change',
       event: {
@@ -148,13 +235,17 @@ export function decodeChange(
     };
   }
 
-  const contract = contractFor(table);
-  if (!contract) return fail('NO_CONTRACT', 'source.table', `no event contract for table ${table}`);
   const images: Record<'before' | 'after', Row | null> = { before, after };
   if (rowFields) {
     for (const image of ['before', 'after'] as const) {
       const row = images[image];
-      if (row) images[image] = decodeWithConnectSchema(row, rowFields);
+      if (!row) continue;
+      const decoded = decodeWithConnectSchema(row, rowFields);
+      if ('problem' in decoded) {
+        const { field, message } = decoded.problem;
+        return fail('DECODE_FAILED', `${image}.${field}`, message);
+      }
+      images[image] = decoded.row;
     }
   }
   if (images.after) {
@@ -199,6 +290,13 @@ export function decodeChange(
   };
 }
 
+/** The row image an operation cannot do without: a delete's before, the others' after. */
+function missingImageOf(op: ChangeOp, before: Row | null, after: Row | null): string | undefined {
+  if (op === 't') return undefined;
+  if (op === 'd') return before === null ? 'before' : undefined;
+  return after === null ? 'after' : undefined;
+}
+
 /** A field the closed contract does not know is named in the path, not only in the message. */
 function unrecognizedKey(issue: z.core.$ZodIssue | undefined): string[] {
   return issue?.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [];
@@ -216,20 +314,29 @@ function contractIssues(image: 'before' | 'after', issue: z.core.$ZodIssue): Dec
 
 /**
  * The envelope of a message written with or without an embedded schema, and the Connect field
- * schemas of its row images when the schema is there.
+ * schemas of its row images when the schema is there (checked before use).
  */
-function unwrap(json: unknown): { payload: unknown; rowFields: ConnectField[] | undefined } {
-  if (typeof json !== 'object' || json === null || !('payload' in json) || !('schema' in json)) {
-    return { payload: json, rowFields: undefined };
-  }
-  const { payload, schema } = json as {
-    payload: unknown;
-    schema: { fields?: ConnectField[] } | null;
-  };
-  const after = schema?.fields?.find(
-    (field) => field.field === 'after' || field.field === 'before',
-  );
-  return { payload, rowFields: after?.fields };
+function unwrap(
+  json: unknown,
+):
+  | { payload: unknown; rowFields: ConnectField[] | undefined }
+  | { problem: { path: string; message: string } } {
+  if (!isWrapped(json)) return { payload: json, rowFields: undefined };
+  const rowFields = connectRowFields(json.schema);
+  if ('problem' in rowFields) return rowFields;
+  return { payload: json.payload, rowFields: rowFields.fields };
+}
+
+function isWrapped(json: unknown): json is { payload: unknown; schema: unknown } {
+  return typeof json === 'object' && json !== null && 'payload' in json && 'schema' in json;
+}
+
+/** A path into the message as the envelope's fields name it (`after.x`, not `payload.after.x`). */
+function unwrappedPath(
+  json: unknown,
+  path: readonly (string | number)[],
+): readonly (string | number)[] {
+  return isWrapped(json) && path[0] === 'payload' ? path.slice(1) : path;
 }
 
 /** The primary key of a change's row image (after, or before for a delete), in key order. */

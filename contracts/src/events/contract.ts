@@ -14,6 +14,12 @@ export interface EventContract<Row extends z.ZodObject = z.ZodObject> {
   owner: string;
   piiFields: readonly string[];
   compatibility: CompatibilityMode;
+  /**
+   * Whether a truncate of the table is a change the platform accepts (it makes consolidation
+   * forget every earlier row). Without it a truncate is a dead letter: Debezium skips truncates
+   * by default, so one on the topic is a mistake or a forgery.
+   */
+  allowsTruncate?: boolean;
 }
 
 /** Declares a contract, checking that the fields it names exist in its row schema. */

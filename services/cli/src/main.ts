@@ -12,7 +12,7 @@ import { createTemporalClient, installTemporalRuntime } from '@tidemark/workflow
 import { parseArgs } from 'node:util';
 import { AUDIT_USAGE, auditCommand } from './commands/audit';
 import { BACKFILL_USAGE, backfillCommand } from './commands/backfill';
-import { describeConnector, registerShopConnector } from './commands/connector';
+import { describeConnector, registerShopConnector, shopStreamTopology } from './commands/connector';
 import { CONSOLIDATE_USAGE, consolidateCommand } from './commands/consolidate';
 import { contractsCommand } from './commands/contracts';
 import { runDemo } from './commands/demo';
@@ -182,8 +182,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return 2;
     case 'stream':
-      await runStream(config, logger);
-      return 0;
+      return runStream(config, logger);
     case 'worker':
       await runWorker(config, logger);
       return 0;
@@ -310,10 +309,16 @@ async function runDlqCommand(argv: string[]): Promise<number> {
     argv[0] === 'replay' ? config.warehouseStream : config.warehouseReader,
   );
   try {
+    const { changeTopics } = await shopStreamTopology(config);
     return await dlqCommand(argv, {
       warehouse,
       kafka: createKafka(config, 'tidemark-dlq', logger),
       print: (line) => process.stdout.write(`${line}\n`),
+      tableOfTopic: new Map([...changeTopics].map(([table, topic]) => [topic, table])),
+      plausibleTimes: {
+        earliestMs: config.stream.plausibleFromMs,
+        aheadMs: config.stream.plausibleAheadMs,
+      },
     });
   } catch (error) {
     if (error instanceof TidemarkError && error.code === 'BAD_INPUT') {

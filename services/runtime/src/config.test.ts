@@ -53,6 +53,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the limits a message must keep to, with defaults', () => {
+    expect(loadConfig({}).stream).toMatchObject({
+      maxMessageBytes: 1_048_576,
+      plausibleFromMs: Date.parse('2000-01-01T00:00:00Z'),
+      plausibleAheadMs: 86_400_000,
+    });
+    const custom = loadConfig({
+      TIDEMARK_STREAM_PLAUSIBLE_FROM: '2020-06-01',
+      TIDEMARK_STREAM_PLAUSIBLE_AHEAD: '90m',
+      TIDEMARK_STREAM_MAX_MESSAGE_BYTES: '65536',
+    }).stream;
+    expect(custom).toMatchObject({
+      maxMessageBytes: 65_536,
+      plausibleFromMs: Date.parse('2020-06-01T00:00:00Z'),
+      plausibleAheadMs: 90 * 60_000,
+    });
+    expect(() =>
+      loadConfig({
+        TIDEMARK_STREAM_PLAUSIBLE_FROM: 'yesterday',
+        TIDEMARK_STREAM_PLAUSIBLE_AHEAD: '1w',
+      }),
+    ).toThrow(/TIDEMARK_STREAM_PLAUSIBLE_FROM[\s\S]*TIDEMARK_STREAM_PLAUSIBLE_AHEAD/);
+  });
+
   it('reads the nightly schedule, naming every bad setting', () => {
     expect(loadConfig({}).nightly).toEqual({
       at: '02:30',

@@ -44,6 +44,14 @@ const ENV_SCHEMA = z.object({
   TIDEMARK_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   TIDEMARK_STREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   TIDEMARK_STREAM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  TIDEMARK_STREAM_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  TIDEMARK_STREAM_PLAUSIBLE_FROM: z.iso
+    .date('a date as YYYY-MM-DD, such as 2000-01-01')
+    .default('2000-01-01'),
+  TIDEMARK_STREAM_PLAUSIBLE_AHEAD: z
+    .string()
+    .regex(/^\d+(m|h|d)$/, 'a duration in minutes, hours or days, such as 90m, 12h or 1d')
+    .default('1d'),
   TIDEMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   TIDEMARK_NIGHTLY_AT: z
     .string()
@@ -67,6 +75,14 @@ function definedOnly(env: Record<string, string | undefined>): Record<string, st
   return Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])),
   );
+}
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as 90m, 12h or 1d (validated by the schema) in milliseconds. */
+function durationMs(text: string): number {
+  const unit = text.at(-1) as keyof typeof UNIT_MS;
+  return Number(text.slice(0, -1)) * UNIT_MS[unit];
 }
 
 function isTimeZone(name: string): boolean {
@@ -159,6 +175,11 @@ export interface Config {
     concurrency: number;
     /** Port of /metrics, /healthz and /readyz (0: any free port). */
     metricsPort: number;
+    /** Larger messages are dead letters, not parsed. */
+    maxMessageBytes: number;
+    /** A change's times must fall from here to `plausibleAheadMs` past now. */
+    plausibleFromMs: number;
+    plausibleAheadMs: number;
   };
   /** The nightly consolidation's Temporal Schedule. */
   nightly: {
@@ -257,6 +278,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sessionTimeoutMs: e.TIDEMARK_STREAM_SESSION_TIMEOUT_MS,
       concurrency: e.TIDEMARK_STREAM_CONCURRENCY,
       metricsPort: e.TIDEMARK_METRICS_PORT,
+      maxMessageBytes: e.TIDEMARK_STREAM_MAX_MESSAGE_BYTES,
+      plausibleFromMs: Date.parse(`${e.TIDEMARK_STREAM_PLAUSIBLE_FROM}T00:00:00Z`),
+      plausibleAheadMs: durationMs(e.TIDEMARK_STREAM_PLAUSIBLE_AHEAD),
     },
     nightly: {
       at: e.TIDEMARK_NIGHTLY_AT,

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { contentsFrom, decodeBatch, type BatchMessage } from './batch-decoding';
+import { contentsFrom, decodeBatch, type BatchDecoding, type BatchMessage } from './batch-decoding';
+import { DEFAULT_PLAUSIBLE_TIMES, LsnHorizon } from './plausibility';
+
+function decoding(overrides: Partial<BatchDecoding> = {}): BatchDecoding {
+  return {
+    table: 'shop.orders',
+    lsnHorizon: new LsnHorizon(undefined),
+    plausibleTimes: DEFAULT_PLAUSIBLE_TIMES,
+    maxMessageBytes: 1_048_576,
+    nowMs: Date.parse('2026-11-23T00:00:10Z'),
+    ...overrides,
+  };
+}
 
 const ORDER = {
   id: '59ab8c09-8788-4c62-baa7-35b1dbb71644',
@@ -31,19 +43,23 @@ function envelope(
 }
 
 const messages: BatchMessage[] = [
-  { offset: '10', timestamp: '1', value: envelope('c', null, ORDER, 100, '2026-11-22T23:59:42Z') },
+  {
+    offset: '10',
+    timestamp: String(Date.parse('2026-11-22T23:59:43Z')),
+    value: envelope('c', null, ORDER, 100, '2026-11-22T23:59:42Z'),
+  },
   {
     offset: '11',
-    timestamp: '2',
+    timestamp: String(Date.parse('2026-11-23T00:00:02Z')),
     value: envelope('u', ORDER, { ...ORDER, currency: 'euro' }, 101, '2026-11-23T00:00:01Z'),
   },
-  { offset: '12', timestamp: '3', value: null },
+  { offset: '12', timestamp: String(Date.parse('2026-11-23T00:00:02Z')), value: null },
   {
     offset: '13',
-    timestamp: '4',
+    timestamp: String(Date.parse('2026-11-23T00:00:03Z')),
     value: envelope(
       'd',
-      { ...ORDER, created_at: '2027-01-01T00:00:00Z' },
+      { ...ORDER, created_at: '2026-11-23T12:00:00Z' },
       null,
       102,
       '2026-11-23T00:00:02Z',
@@ -53,7 +69,7 @@ const messages: BatchMessage[] = [
 
 describe('decodeBatch', () => {
   it('sorts messages into changes, dead letters and tombstones', () => {
-    const decoded = decodeBatch('tidemark.shop.orders', 1, messages);
+    const decoded = decodeBatch('tidemark.shop.orders', 1, messages, decoding());
     expect(decoded.map((message) => message.kind)).toEqual([
       'change',
       'dead_letter',
@@ -74,8 +90,74 @@ describe('decodeBatch', () => {
   });
 });
 
+describe('decodeBatch refuses what cannot be true', () => {
+  const at = '2026-11-23T00:00:01Z';
+  const kafkaTime = String(Date.parse(at));
+  const kinds = (batch: BatchMessage[], overrides: Partial<BatchDecoding> = {}) =>
+    decodeBatch('tidemark.shop.orders', 0, batch, decoding(overrides)).map((message) =>
+      message.kind === 'dead_letter'
+        ? `${message.deadLetter.code} ${message.deadLetter.path}`
+        : message.kind,
+    );
+
+  it('dead-letters times outside the plausible span: commit, capture, event and Kafka times', () => {
+    const farFuture = { ...ORDER, created_at: '9999-01-01T00:00:00Z' };
+    const future = JSON.parse(envelope('c', null, ORDER, 100, at).toString()) as {
+      source: { ts_ms: number };
+      ts_ms: number;
+    };
+    expect(
+      kinds([
+        { offset: '1', timestamp: kafkaTime, value: envelope('c', null, farFuture, 100, at) },
+        {
+          offset: '2',
+          timestamp: kafkaTime,
+          value: Buffer.from(
+            JSON.stringify({ ...future, source: { ...future.source, ts_ms: 2 ** 53 - 1 } }),
+          ),
+        },
+        {
+          offset: '3',
+          timestamp: kafkaTime,
+          value: Buffer.from(JSON.stringify({ ...future, ts_ms: 0 })),
+        },
+        { offset: '4', timestamp: '-1', value: envelope('c', null, ORDER, 100, at) },
+        { offset: '5', timestamp: kafkaTime, value: envelope('c', null, ORDER, 100, at) },
+      ]),
+    ).toEqual([
+      'IMPLAUSIBLE after.created_at',
+      'IMPLAUSIBLE source.ts_ms',
+      'IMPLAUSIBLE ts_ms',
+      'IMPLAUSIBLE kafka.timestamp',
+      'change',
+    ]);
+  });
+
+  it('dead-letters an LSN far ahead of the partition, and judges the next against the last good one', () => {
+    const lsnHorizon = new LsnHorizon({ lsn: 1_000, committedAtMs: Date.parse(at) - 1_000 });
+    expect(
+      kinds(
+        [
+          { offset: '1', timestamp: kafkaTime, value: envelope('c', null, ORDER, 2 ** 53 - 1, at) },
+          { offset: '2', timestamp: kafkaTime, value: envelope('u', ORDER, ORDER, 5_000, at) },
+        ],
+        { lsnHorizon },
+      ),
+    ).toEqual(['IMPLAUSIBLE source.lsn', 'change']);
+    expect(lsnHorizon.current()).toEqual({ lsn: 5_000, committedAtMs: Date.parse(at) });
+  });
+
+  it("dead-letters a change of another table than the topic's", () => {
+    expect(
+      kinds([{ offset: '1', timestamp: kafkaTime, value: envelope('c', null, ORDER, 100, at) }], {
+        table: 'shop.payments',
+      }),
+    ).toEqual(['TABLE_MISMATCH source.table']);
+  });
+});
+
 describe('contentsFrom', () => {
-  const decoded = decodeBatch('tidemark.shop.orders', 1, messages);
+  const decoded = decodeBatch('tidemark.shop.orders', 1, messages, decoding());
 
   it('keeps what lies at or after the stored offset', () => {
     const contents = contentsFrom(decoded, 12n, undefined);

@@ -1,5 +1,13 @@
 import { currentContract, decodeChange, primaryKeyOf } from '@tidemark/contracts';
-import { toDeadLetter, toLandedChange, type DeadLetter, type LandedChange } from './landing';
+import {
+  toDeadLetter,
+  toLandedChange,
+  type DeadLetter,
+  type DeadLetterReason,
+  type LandedChange,
+  type MessagePosition,
+} from './landing';
+import { implausibleTime, type LsnHorizon, type PlausibleTimes } from './plausibility';
 import { eventTimeOf } from './windowing/contribution';
 import type { KeyedChange } from './windowing/plan';
 
@@ -22,37 +30,88 @@ export type DecodedMessage =
   | { offset: bigint; kind: 'dead_letter'; deadLetter: DeadLetter }
   | { offset: bigint; kind: 'tombstone' };
 
+/** What decoding a partition's batch checks each message against. */
+export interface BatchDecoding {
+  /** The table the partition's topic carries. */
+  table: string;
+  /** The partition's LSN reference, moved by the changes accepted. */
+  lsnHorizon: LsnHorizon;
+  plausibleTimes: PlausibleTimes;
+  maxMessageBytes: number;
+  nowMs: number;
+}
+
 /**
- * Decodes a batch against the current contracts. Pure and done before the warehouse transaction,
- * so the transaction only holds its locks for the writes.
+ * Decodes a batch against the current contracts and the stream's plausibility checks. Pure (but
+ * for the LSN horizon it moves) and done before the warehouse transaction, so the transaction
+ * only holds its locks for the writes. Every message ends as a change, a dead letter or a
+ * tombstone, whatever its bytes.
  */
 export function decodeBatch(
   topic: string,
   partition: number,
   messages: readonly BatchMessage[],
+  decoding: BatchDecoding,
 ): DecodedMessage[] {
   return messages.map((message): DecodedMessage => {
     const offset = BigInt(message.offset);
     const position = { topic, partition, offset: message.offset, timestamp: message.timestamp };
-    const decoded = decodeChange(message.value, currentContract);
-    if (decoded.kind === 'error') {
-      return { offset, kind: 'dead_letter', deadLetter: toDeadLetter(decoded.error, position) };
+    try {
+      return decodeMessage(message, offset, position, decoding);
+    } catch (error) {
+      const reason = `decoding failed unexpectedly: ${String(error)}`;
+      return deadLetterOf(offset, position, message.value, 'DECODE_FAILED', '$', reason);
     }
-    if (decoded.kind !== 'change') return { offset, kind: 'tombstone' };
-    const { event } = decoded;
-    const table = `${event.source.schema}.${event.source.table}`;
-    const contract = currentContract(table);
-    const key = contract ? primaryKeyOf(event, contract) : null;
-    // A delete's event time is its old row's: it says nothing about how far time has come.
-    const image = event.op === 'd' ? null : (event.after ?? event.before);
-    return {
-      offset,
-      kind: 'change',
-      change: { table, primaryKey: JSON.stringify(key ?? {}), event },
-      landed: toLandedChange(event, contract, position),
-      eventTimeMs: contract && image ? eventTimeOf(image[contract.eventTimeField]) : undefined,
-    };
   });
+}
+
+function decodeMessage(
+  message: BatchMessage,
+  offset: bigint,
+  position: MessagePosition,
+  decoding: BatchDecoding,
+): DecodedMessage {
+  const { table, nowMs } = decoding;
+  const decoded = decodeChange(message.value, currentContract, {
+    table,
+    maxMessageBytes: decoding.maxMessageBytes,
+  });
+  if (decoded.kind === 'error') {
+    return { offset, kind: 'dead_letter', deadLetter: toDeadLetter(decoded.error, position) };
+  }
+  if (decoded.kind !== 'change') return { offset, kind: 'tombstone' };
+  const { event } = decoded;
+  const contract = currentContract(table);
+  const implausible =
+    implausibleTime(event, contract, Number(message.timestamp), decoding.plausibleTimes, nowMs) ??
+    decoding.lsnHorizon.judge(event.source.lsn, event.source.committedAtMs, nowMs);
+  if (implausible) {
+    const { path, message: why } = implausible;
+    return deadLetterOf(offset, position, message.value, 'IMPLAUSIBLE', path, why);
+  }
+  const key = contract ? primaryKeyOf(event, contract) : null;
+  // A delete's event time is its old row's: it says nothing about how far time has come.
+  const image = event.op === 'd' ? null : (event.after ?? event.before);
+  return {
+    offset,
+    kind: 'change',
+    change: { table, primaryKey: JSON.stringify(key ?? {}), event },
+    landed: toLandedChange(event, contract, position),
+    eventTimeMs: contract && image ? eventTimeOf(image[contract.eventTimeField]) : undefined,
+  };
+}
+
+/** A message the stream refuses, as a dead letter naming the one thing wrong with it. */
+export function deadLetterOf(
+  offset: bigint,
+  position: MessagePosition,
+  raw: Buffer | null,
+  code: DeadLetterReason['code'],
+  path: string,
+  message: string,
+): DecodedMessage {
+  const reason: DeadLetterReason = { code, path, message, issues: [{ code, path, message }], raw };
+  return { offset, kind: 'dead_letter', deadLetter: toDeadLetter(reason, position) };
 }
 
 /** What a batch brings from a given offset on: changes, raw rows, dead letters, event time. */

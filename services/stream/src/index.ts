@@ -4,10 +4,13 @@ export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
 export { DEFAULT_MAX_BYTES_PER_PARTITION, startStreamPipeline } from './metrics-pipeline';
 export { listStreamGaps } from './gaps';
+export { DEFAULT_PLAUSIBLE_TIMES, implausibleTime } from './plausibility';
+export type { PlausibleTimes } from './plausibility';
 export type { RecordedGap } from './gaps';
 export { consumerGroupMembers, pipelineStateCounts, resetPipeline } from './pipeline-reset';
 export type {
   BatchStats,
+  PipelineHealth,
   SessionQueueStats,
   SessionStats,
   StreamPipeline,

@@ -1,5 +1,5 @@
-import type { ChangeEvent, DecodeError, EventContract, Row } from '@tidemark/contracts';
-import { primaryKeyOf } from '@tidemark/contracts';
+import type { ChangeEvent, DeadLetterCode, EventContract, Row } from '@tidemark/contracts';
+import { primaryKeyOf, replaceUnstorable } from '@tidemark/contracts';
 
 /** Where a message sat in Kafka. */
 export interface MessagePosition {
@@ -67,16 +67,47 @@ export function toLandedChange(
   };
 }
 
-/** The dead-letter row of a message that failed decoding or its contract. */
-export function toDeadLetter(error: DecodeError, position: MessagePosition): DeadLetter {
+/** Why a message is a dead letter: the decoder's error, or the stream's own verdict. */
+export interface DeadLetterReason {
+  code: DeadLetterCode;
+  path: string;
+  message: string;
+  issues: readonly { code: string; path: string; message: string }[];
+  raw: Buffer | null;
+}
+
+/** The longest text kept of a dead letter's path or message; the raw bytes are kept whole. */
+const MAX_DEAD_LETTER_TEXT = 1_000;
+/** The most issues kept of one dead letter. */
+const MAX_DEAD_LETTER_ISSUES = 100;
+
+/** The dead-letter row of a message that failed decoding, its contract or the stream's checks. */
+export function toDeadLetter(reason: DeadLetterReason, position: MessagePosition): DeadLetter {
+  const issues = reason.issues.slice(0, MAX_DEAD_LETTER_ISSUES).map((issue) => ({
+    code: storableText(issue.code),
+    path: storableText(issue.path),
+    message: storableText(issue.message),
+  }));
   return {
     kafka_topic: position.topic,
     kafka_partition: position.partition,
     kafka_offset: position.offset,
-    code: error.code,
-    path: error.path,
-    message: error.message,
-    issues: JSON.stringify(error.issues),
-    raw: error.raw,
+    code: reason.code,
+    path: storableText(reason.path),
+    message: storableText(reason.message),
+    issues: JSON.stringify(issues),
+    raw: reason.raw ?? Buffer.alloc(0),
   };
+}
+
+/**
+ * Text PostgreSQL stores, short enough to read: an issue may quote what was wrong, NUL
+ * characters and unpaired surrogates included, and a field name may be megabytes long.
+ */
+export function storableText(text: string): string {
+  const clean = replaceUnstorable(text);
+  if (clean.length <= MAX_DEAD_LETTER_TEXT) return clean;
+  // Not between the two halves of a surrogate pair: half of one is not storable either.
+  const cut = clean.slice(0, MAX_DEAD_LETTER_TEXT).replace(/[\ud800-\udbff]$/, '');
+  return `${cut}… (${clean.length} characters)`;
 }

@@ -1,4 +1,4 @@
-import type { MetricDefinition } from '@tidemark/contracts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
 import {
   Partitioners,
@@ -11,7 +11,14 @@ import {
 import type { Knex } from 'knex';
 import { SinkBackpressure } from './backpressure';
 import { withConflictRetry } from './transaction-retry';
-import { contentsFrom, decodeBatch } from './batch-decoding';
+import { contentsFrom, deadLetterOf, decodeBatch } from './batch-decoding';
+import {
+  DEFAULT_PLAUSIBLE_TIMES,
+  isPlausibleTime,
+  LsnHorizon,
+  type PlausibleTimes,
+} from './plausibility';
+import { describeSinkError, firstRejectedMessage, mayBeContentError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import {
@@ -60,6 +67,10 @@ export interface StreamPipelineOptions {
   concurrency?: number;
   /** Bytes fetched per partition at once: bounds the work in flight (default 4 MiB). */
   maxBytesPerPartition?: number;
+  /** Messages larger than this are dead letters, not parsed (default 1 MiB). */
+  maxMessageBytes?: number;
+  /** The span a change's times must fall in; outside it, a change is a dead letter. */
+  plausibleTimes?: PlausibleTimes;
   now?: () => number;
   /** Called after each committed batch, for metrics and tests. */
   onBatch?: (stats: BatchStats) => void;
@@ -112,8 +123,18 @@ export interface StreamPipeline {
   joined: Promise<void>;
   /** The watermark of each metric now. */
   watermarks(): ReadonlyMap<string, number | null>;
+  /** Whether the consumer is consuming now, and why not when it is not. */
+  health(): PipelineHealth;
+  /**
+   * Settles with the error when the consumer stopped for good (kafkajs crashed it and will not
+   * restart it): the process should stop and exit non-zero, so a supervisor restarts it.
+   */
+  failed: Promise<Error>;
   stop(): Promise<void>;
 }
+
+/** Whether a pipeline consumes: joined and not crashed. */
+export type PipelineHealth = { consuming: true } | { consuming: false; reason: string };
 
 /**
  * A fetch's bound per partition. Larger batches spread each transaction's fixed statements over
@@ -207,6 +228,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   };
 
   const maxBytesPerPartition = options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const plausibleTimes = options.plausibleTimes ?? DEFAULT_PLAUSIBLE_TIMES;
+  // Each partition's highest accepted LSN, from its stored position when it is assigned.
+  const lsnHorizons = new Map<string, LsnHorizon>();
+  const lsnHorizonOf = (topic: string, partition: number): LsnHorizon => {
+    const key = `${topic}/${partition}`;
+    let horizon = lsnHorizons.get(key);
+    if (!horizon) {
+      horizon = new LsnHorizon(undefined);
+      lsnHorizons.set(key, horizon);
+    }
+    return horizon;
+  };
   const consumer: Consumer = kafka.consumer({
     groupId: pipeline,
     allowAutoTopicCreation: false,
@@ -239,7 +273,22 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     failJoin = reject;
   });
   let assignment: Promise<void> = joined;
+  let health: PipelineHealth = { consuming: false, reason: 'joining the consumer group' };
+  let markFailed: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (markFailed = resolve));
+  consumer.on(consumer.events.CRASH, (event) => {
+    const { error, restart } = event.payload;
+    health = { consuming: false, reason: `the consumer crashed: ${String(error)}` };
+    logger.error(
+      restart
+        ? 'the consumer crashed; kafkajs restarts it'
+        : 'the consumer crashed and will not restart: the pipeline has stopped consuming',
+      { error: String(error), restart },
+    );
+    if (!restart) markFailed(error instanceof Error ? error : new Error(String(error)));
+  });
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    health = { consuming: true };
     const assigned = event.payload.memberAssignment as Record<string, number[]>;
     assignment = setUpClocks(assigned).then(markJoined, (error: unknown) => {
       logger.error('could not set up partition clocks', { error: String(error) });
@@ -328,6 +377,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
           const low = BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
           const stored = positions.get(`${topic}/${partition}`);
+          lsnHorizons.set(`${topic}/${partition}`, new LsnHorizon(stored?.lsnReference));
           // A partition with no stored position is newer than the pipeline: read all of it.
           const start = stored?.nextOffset ?? low;
           clock.assign(partition, {
@@ -347,9 +397,18 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     if (batch.topic === options.heartbeatTopic) {
       for (const message of batch.messages) {
         const committedAtMs = heartbeatTime(message.value);
-        if (committedAtMs !== undefined) {
-          for (const clock of clocks.values()) clock.observeSourceClock(committedAtMs);
+        if (committedAtMs === undefined) continue;
+        if (!isPlausibleTime(committedAtMs, plausibleTimes, now())) {
+          // A heartbeat is only a clock: one that cannot be true is not believed, nor stored.
+          logger.warn('ignoring a heartbeat whose time is outside the plausible span', {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            tsMs: committedAtMs,
+          });
+          continue;
         }
+        for (const clock of clocks.values()) clock.observeSourceClock(committedAtMs);
       }
       resolveOffset(last.offset);
       await payload.commitOffsetsIfNecessary();
@@ -361,47 +420,95 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     const clock = clocks.get(table) as EventClock;
     const startedAt = now();
 
-    const decoded = decodeBatch(batch.topic, batch.partition, batch.messages);
-    await ensureChangelogPartitions(contentsFrom(decoded, undefined, undefined).commitDays);
-    const outcome = await inTransaction(async (trx) => {
-      // Safe to skip the wait for the WAL flush: a commit lost in a crash of PostgreSQL takes its
-      // stored offsets with it, and the batch is read again.
-      await trx.raw('SET LOCAL synchronous_commit = off');
-      const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
-      const expected = stored?.nextOffset;
-      const first = batch.messages[0];
-      if (expected !== undefined && first && BigInt(first.offset) > expected) {
-        return { kind: 'gap' as const, expected };
-      }
-      const messages = batch.messages.filter(
-        (message) => expected === undefined || BigInt(message.offset) >= expected,
-      );
-      if (messages.length === 0) return { kind: 'seen' as const, expected };
-
-      const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
-        decoded,
-        expected,
-        stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
-      );
-      const landing = await writeLandingBatch(trx, landed, deadLetters);
-      const nextOffset = BigInt(messages.at(-1)?.offset ?? last.offset) + 1n;
-      await storePosition(trx, pipeline, batch.topic, batch.partition, {
-        nextOffset,
-        maxEventTimeMs,
-      });
-      const written = await applyChanges(trx, pipeline, changes, metricsOf, watermarks);
-      const { plan } = written;
-      return {
-        kind: 'applied' as const,
-        changes,
-        messages,
-        plan,
-        landing,
-        written,
-        maxEventTimeMs,
-        deadLetters,
-      };
+    const lsnHorizon = lsnHorizonOf(batch.topic, batch.partition);
+    const decoded = decodeBatch(batch.topic, batch.partition, batch.messages, {
+      table,
+      lsnHorizon,
+      plausibleTimes,
+      maxMessageBytes,
+      nowMs: startedAt,
     });
+    await ensureChangelogPartitions(contentsFrom(decoded, undefined, undefined).commitDays);
+    /** Applies the batch's first `count` messages in one transaction; `rollback` only tries. */
+    const applyBatch = (count: number, rollback = false) =>
+      inTransaction(async (trx) => {
+        // Safe to skip the wait for the WAL flush: a commit lost in a crash of PostgreSQL takes
+        // its stored offsets with it, and the batch is read again.
+        await trx.raw('SET LOCAL synchronous_commit = off');
+        const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
+        const expected = stored?.nextOffset;
+        const first = batch.messages[0];
+        if (expected !== undefined && first && BigInt(first.offset) > expected) {
+          return { kind: 'gap' as const, expected };
+        }
+        const messages = batch.messages
+          .slice(0, count)
+          .filter((message) => expected === undefined || BigInt(message.offset) >= expected);
+        const lastApplied = messages.at(-1);
+        if (!lastApplied) return { kind: 'seen' as const, expected };
+
+        const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
+          decoded.slice(0, count),
+          expected,
+          stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
+        );
+        const landing = await writeLandingBatch(trx, landed, deadLetters);
+        await storePosition(trx, pipeline, batch.topic, batch.partition, {
+          nextOffset: BigInt(lastApplied.offset) + 1n,
+          maxEventTimeMs,
+          lsnReference: lsnHorizon.current(),
+        });
+        const written = await applyChanges(trx, pipeline, changes, metricsOf, watermarks);
+        if (rollback) throw ROLLBACK;
+        const { plan } = written;
+        return {
+          kind: 'applied' as const,
+          changes,
+          messages,
+          plan,
+          landing,
+          written,
+          maxEventTimeMs,
+          deadLetters,
+        };
+      });
+    let outcome: Awaited<ReturnType<typeof applyBatch>>;
+    for (;;) {
+      try {
+        outcome = await applyBatch(batch.messages.length);
+        break;
+      } catch (error) {
+        if (!mayBeContentError(error)) throw error;
+        const rejected = await firstRejectedMessage(batch.messages.length, (count) =>
+          applyBatch(count, true).then(
+            () => undefined,
+            (failure: unknown) => (failure === ROLLBACK ? undefined : failure),
+          ),
+        );
+        const message = rejected && batch.messages[rejected.index];
+        if (!rejected || !message) throw error;
+        if (!mayBeContentError(rejected.error)) throw rejected.error;
+        logger.error('the warehouse refused a message: dead-lettered as SINK_REJECTED', {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          error: describeSinkError(rejected.error),
+        });
+        decoded[rejected.index] = deadLetterOf(
+          BigInt(message.offset),
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            timestamp: message.timestamp,
+          },
+          message.value,
+          'SINK_REJECTED',
+          '$',
+          `the warehouse refused to store it: ${describeSinkError(rejected.error)}`,
+        );
+      }
+    }
 
     const first = batch.messages[0];
     /** Reads the partition from its stored offset next, saying why. */
@@ -538,20 +645,34 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     for (const day of missing) changelogDays.add(day);
   }
 
+  /**
+   * Publishes dead letters to the DLQ topic too. The warehouse already holds them (committed
+   * with the batch), so a failure here is logged, never a reason to read the batch again; a raw
+   * message larger than the topic takes is published cut, its full length in a header.
+   */
   async function publishDeadLetters(deadLetters: readonly DeadLetter[]): Promise<void> {
     if (!producer || !options.deadLetterTopic || deadLetters.length === 0) return;
-    await producer.send({
-      topic: options.deadLetterTopic,
-      messages: deadLetters.map((letter) => ({
-        value: letter.raw,
-        headers: {
-          'tidemark-code': letter.code,
-          'tidemark-path': letter.path,
-          'tidemark-message': letter.message,
-          'tidemark-source': `${letter.kafka_topic}/${letter.kafka_partition}/${letter.kafka_offset}`,
-        },
-      })),
-    });
+    try {
+      await producer.send({
+        topic: options.deadLetterTopic,
+        messages: deadLetters.map((letter) => ({
+          value: letter.raw.subarray(0, DLQ_TOPIC_MAX_VALUE_BYTES),
+          headers: {
+            'tidemark-code': letter.code,
+            'tidemark-path': letter.path,
+            'tidemark-message': letter.message,
+            'tidemark-source': `${letter.kafka_topic}/${letter.kafka_partition}/${letter.kafka_offset}`,
+            'tidemark-raw-bytes': String(letter.raw.length),
+          },
+        })),
+      });
+    } catch (error) {
+      logger.error('publishing dead letters to the DLQ topic failed; ops.dead_letters has them', {
+        topic: options.deadLetterTopic,
+        deadLetters: deadLetters.length,
+        error: String(error),
+      });
+    }
   }
 
   await consumer.connect();
@@ -671,6 +792,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     pipeline,
     joined,
     watermarks: () => new Map(watermarks),
+    health: () => health,
+    failed,
     stop: async () => {
       stopped = true;
       clearInterval(tick);
@@ -687,6 +810,12 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     },
   };
 }
+
+/** Thrown to roll back a transaction that only tries a batch's prefix. */
+const ROLLBACK = new Error('rolled back: only trying whether the warehouse takes these changes');
+
+/** The DLQ topic's messages stay under Kafka's default 1 MB limit. */
+const DLQ_TOPIC_MAX_VALUE_BYTES = 900_000;
 
 /** Queued session contributions may wait this long before intake pauses for them. */
 const SESSION_QUEUE_MAX_WAIT_MS = 30_000;

@@ -13,6 +13,7 @@ import {
   type SessionChange,
 } from './windowing/plan';
 import type { MeasureValue } from './windowing/accumulator';
+import type { LsnReference } from './plausibility';
 import {
   applicableBatches,
   pendingFromQueued,
@@ -32,6 +33,26 @@ import {
 export interface PartitionPosition {
   nextOffset: bigint;
   maxEventTimeMs: number | undefined;
+  /** The highest LSN accepted on the partition, against which the next ones are judged. */
+  lsnReference?: LsnReference | undefined;
+}
+
+const POSITION_COLUMNS = [
+  'next_offset',
+  'max_event_time_ms',
+  'max_lsn',
+  'max_lsn_committed_at_ms',
+] as const;
+
+function positionOf(row: Record<(typeof POSITION_COLUMNS)[number], unknown>): PartitionPosition {
+  return {
+    nextOffset: BigInt(row.next_offset as string),
+    maxEventTimeMs: row.max_event_time_ms === null ? undefined : Number(row.max_event_time_ms),
+    lsnReference:
+      row.max_lsn === null
+        ? undefined
+        : { lsn: Number(row.max_lsn), committedAtMs: Number(row.max_lsn_committed_at_ms) },
+  };
 }
 
 /** Locks and reads a partition's stored position; undefined when the pipeline never stored one. */
@@ -44,12 +65,8 @@ export async function lockPosition(
   const row = await trx('ops.consumer_offsets')
     .where({ group_id: pipeline, topic, partition })
     .forUpdate()
-    .first('next_offset', 'max_event_time_ms');
-  if (!row) return undefined;
-  return {
-    nextOffset: BigInt(row.next_offset),
-    maxEventTimeMs: row.max_event_time_ms === null ? undefined : Number(row.max_event_time_ms),
-  };
+    .first(...POSITION_COLUMNS);
+  return row ? positionOf(row) : undefined;
 }
 
 /** Every stored position of a pipeline's partitions of some topics. */
@@ -61,16 +78,8 @@ export async function readPositions(
   const rows = await db('ops.consumer_offsets')
     .where({ group_id: pipeline })
     .whereIn('topic', [...topics])
-    .select('topic', 'partition', 'next_offset', 'max_event_time_ms');
-  return new Map(
-    rows.map((row) => [
-      `${row.topic}/${row.partition}`,
-      {
-        nextOffset: BigInt(row.next_offset),
-        maxEventTimeMs: row.max_event_time_ms === null ? undefined : Number(row.max_event_time_ms),
-      },
-    ]),
-  );
+    .select('topic', 'partition', ...POSITION_COLUMNS);
+  return new Map(rows.map((row) => [`${row.topic}/${row.partition}`, positionOf(row)]));
 }
 
 /** The stored watermarks of a pipeline's metrics. */
@@ -625,10 +634,18 @@ export async function storePosition(
       partition,
       next_offset: position.nextOffset.toString(),
       max_event_time_ms: position.maxEventTimeMs ?? null,
+      max_lsn: position.lsnReference?.lsn ?? null,
+      max_lsn_committed_at_ms: position.lsnReference?.committedAtMs ?? null,
       updated_at: trx.fn.now(),
     })
     .onConflict(['group_id', 'topic', 'partition'])
-    .merge(['next_offset', 'max_event_time_ms', 'updated_at']);
+    .merge([
+      'next_offset',
+      'max_event_time_ms',
+      'max_lsn',
+      'max_lsn_committed_at_ms',
+      'updated_at',
+    ]);
 }
 
 /** Offsets of a partition that Kafka deleted before the pipeline read them. */
@@ -662,8 +679,8 @@ export async function recordGap(
     max_event_time_ms: stored.maxEventTimeMs ?? null,
   });
   await storePosition(trx, pipeline, gap.topic, gap.partition, {
+    ...stored,
     nextOffset: gap.missingUntil,
-    maxEventTimeMs: stored.maxEventTimeMs,
   });
   return stored;
 }

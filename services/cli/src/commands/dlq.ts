@@ -1,14 +1,16 @@
 import {
   currentContract,
-  DECODE_ERROR_CODES,
+  DEAD_LETTER_CODES,
   decodeChange,
   type DecodeErrorCode,
 } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
 import {
   describeReplayFailure,
+  implausibleTime,
   listDeadLetters,
   replayDeadLetters,
+  type PlausibleTimes,
   type DeadLetterEntry,
   type DeadLetterSource,
   type ReplayReport,
@@ -24,7 +26,7 @@ export const DLQ_USAGE = `usage: tidemark dlq list [--since <time>] [--code <cod
 list     the dead letters not replayed yet, newest first
   --since 1h             received since: a duration ago (30s, 15m, 1h, 7d) or an ISO time
                          (2026-11-22T10:00:00Z; UTC unless it carries an offset)
-  --code CODE            only this error: ${DECODE_ERROR_CODES.join(', ')}
+  --code CODE            only this error: ${DEAD_LETTER_CODES.join(', ')}
   --table shop.orders    only the dead letters of this source table
   --limit 50             at most this many rows (1 to 10000)
   --all                  also the dead letters already replayed
@@ -64,6 +66,10 @@ export interface DlqDependencies {
   kafka: Kafka;
   print: (line: string) => void;
   now?: () => Date;
+  /** The table each change topic carries: replay checks a dead letter as its pipeline would. */
+  tableOfTopic?: ReadonlyMap<string, string>;
+  /** The span a change's times must fall in: an implausible dead letter is not re-injected. */
+  plausibleTimes?: PlausibleTimes;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -145,9 +151,9 @@ export function parseDlqArgs(argv: readonly string[], now: Date = new Date()): D
   if (action === 'list') {
     const values = parseOptions(action, rest, LIST_OPTIONS);
     const code = values.code?.toUpperCase();
-    if (code !== undefined && !(DECODE_ERROR_CODES as readonly string[]).includes(code)) {
+    if (code !== undefined && !(DEAD_LETTER_CODES as readonly string[]).includes(code)) {
       problems.push(
-        `--code: expected one of ${DECODE_ERROR_CODES.join(', ')}, got ${JSON.stringify(values.code)}`,
+        `--code: expected one of ${DEAD_LETTER_CODES.join(', ')}, got ${JSON.stringify(values.code)}`,
       );
     }
     if (values.table !== undefined && !TABLE.test(values.table)) {
@@ -327,10 +333,21 @@ export async function dlqCommand(argv: string[], dependencies: DlqDependencies):
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   if (!args.dryRun) await producer.connect();
   try {
+    const { tableOfTopic, plausibleTimes } = dependencies;
     const report = await replayDeadLetters({
       warehouse,
       producer,
-      decode: (raw) => decodeChange(raw, currentContract),
+      // As the pipeline reading the dead letter's topic would: its table, its plausibility.
+      decode: (raw, topic) =>
+        decodeChange(raw, currentContract, { table: tableOfTopic?.get(topic) }),
+      implausible: plausibleTimes
+        ? (event, topic) => {
+            const table = tableOfTopic?.get(topic);
+            const contract = table === undefined ? undefined : currentContract(table);
+            const nowMs = Date.now();
+            return implausibleTime(event, contract, nowMs, plausibleTimes, nowMs);
+          }
+        : undefined,
       filter: { since: args.since, ids: args.ids },
       dryRun: args.dryRun,
     });

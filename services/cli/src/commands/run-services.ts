@@ -46,47 +46,61 @@ export async function startShopPipeline(
     idleTimeoutMs: config.stream.idleTimeoutMs,
     sessionTimeoutMs: config.stream.sessionTimeoutMs,
     concurrency: config.stream.concurrency,
+    maxMessageBytes: config.stream.maxMessageBytes,
+    plausibleTimes: {
+      earliestMs: config.stream.plausibleFromMs,
+      aheadMs: config.stream.plausibleAheadMs,
+    },
     ...overrides,
   });
 }
 
 /**
  * Runs the stream pipeline with its Prometheus metrics, /healthz and /readyz until SIGINT or
- * SIGTERM, then lets the batch in flight commit and disconnects.
+ * SIGTERM, then lets the batch in flight commit and disconnects. /readyz fails while the consumer
+ * is not consuming; a consumer that stopped for good stops the pipeline and gives exit code 1, so
+ * a supervisor restarts it instead of leaving a live process that consumes nothing.
  */
-export async function runStream(config: Config, logger: Logger): Promise<void> {
+export async function runStream(config: Config, logger: Logger): Promise<number> {
   const warehouse = createDatabase(config.warehouseStream);
   const metrics = createStreamMetrics(undefined, { pipeline: config.stream.pipeline });
-  let ready = false;
+  // Ready only once the pipeline is started, and then while its consumer consumes.
+  let consuming = () => false;
   const server = await startObservabilityServer({
     port: config.stream.metricsPort,
     registry: metrics.registry,
-    ready: () => ready,
+    ready: () => consuming(),
     logger,
   });
-  const stream = await startShopPipeline(config, logger, warehouse, {
+  const running = await startShopPipeline(config, logger, warehouse, {
     onBatch: (stats) => metrics.observeBatch(stats, Date.now()),
     onSessions: (stats) => metrics.observeSessions(stats),
     onSessionQueue: (queue) => metrics.observeSessionQueue(queue),
     onGap: (gap) => metrics.observeGap(gap),
   });
-  await stream.joined;
-  ready = true;
+  consuming = () => running.health().consuming;
+  await Promise.race([running.joined, running.failed]);
   const watermarks = setInterval(
-    () => metrics.observeWatermarks(stream.watermarks(), Date.now()),
+    () => metrics.observeWatermarks(running.watermarks(), Date.now()),
     1_000,
   );
   logger.info('stream pipeline running', {
-    pipeline: stream.pipeline,
+    pipeline: running.pipeline,
     metrics: `http://127.0.0.1:${server.port}/metrics`,
   });
-  await untilSignal();
-  ready = false;
+  const failure = await Promise.race([untilSignal().then(() => undefined), running.failed]);
   clearInterval(watermarks);
-  await stream.stop();
+  await running.stop();
   await server.close();
   await warehouse.destroy();
+  if (failure) {
+    logger.error('stream stopped: its consumer crashed and cannot go on; exiting with code 1', {
+      error: String(failure),
+    });
+    return 1;
+  }
   logger.info('stream stopped');
+  return 0;
 }
 
 /** Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown). */

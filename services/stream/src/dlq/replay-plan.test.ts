@@ -138,18 +138,69 @@ describe('decideReplay', () => {
     });
   });
 
-  it('re-injects a truncate without a key', () => {
-    const truncate = JSON.stringify({
-      before: null,
-      after: null,
-      source: { schema: 'shop', table: 'orders', ts_ms: 1, lsn: null, txId: 5 },
-      op: 't',
-      ts_ms: 2,
+  it('re-injects a truncate without a key once its contract allows truncates', () => {
+    const truncate = deadLetterOf(
+      Buffer.from(
+        JSON.stringify({
+          before: null,
+          after: null,
+          source: { schema: 'shop', table: 'orders', ts_ms: 1, lsn: null, txId: 5 },
+          op: 't',
+          ts_ms: 2,
+        }),
+      ),
+    );
+    expect(decideReplay(truncate, CURRENT)).toMatchObject({
+      kind: 'still_failing',
+      error: { code: 'TRUNCATE_NOT_ALLOWED' },
     });
-    expect(decideReplay(deadLetterOf(Buffer.from(truncate)), CURRENT)).toMatchObject({
+    const allowing = validatorFor((table) =>
+      table === 'shop.orders' ? { ...ordersV1, allowsTruncate: true } : undefined,
+    );
+    expect(decideReplay(truncate, allowing)).toMatchObject({
       kind: 'passes',
       op: 't',
       message: { key: null },
+    });
+  });
+});
+
+describe('decideReplay, as the pipeline reading the topic would', () => {
+  const orders = fixture('orders-v2-c.json');
+  const raw = Buffer.from(orders.value as string);
+
+  it("leaves a change of another table than its topic's failing", () => {
+    const byTopic: ReplayValidator = {
+      decode: (bytes, topic) =>
+        decodeChange(bytes, currentContract, {
+          table: topic === 'tidemark.shop.payments' ? 'shop.payments' : 'shop.orders',
+        }),
+      keyFields: (table) => currentContract(table)?.primaryKey,
+    };
+    expect(decideReplay(deadLetterOf(raw, 'tidemark.shop.payments'), byTopic)).toMatchObject({
+      kind: 'still_failing',
+      error: { code: 'TABLE_MISMATCH', path: 'source.table' },
+    });
+    expect(decideReplay(deadLetterOf(raw, 'tidemark.shop.orders'), byTopic).kind).toBe('passes');
+  });
+
+  it('leaves an implausible change failing rather than re-inject it to be refused again', () => {
+    const judging: ReplayValidator = {
+      ...CURRENT,
+      implausible: (event) =>
+        event.source.committedAtMs > 0
+          ? { path: 'source.ts_ms', message: 'too far ahead' }
+          : undefined,
+    };
+    expect(decideReplay(deadLetterOf(raw), judging)).toEqual({
+      kind: 'still_failing',
+      deadLetter: expect.anything(),
+      error: {
+        code: 'IMPLAUSIBLE',
+        path: 'source.ts_ms',
+        message: 'too far ahead',
+        issues: [{ code: 'IMPLAUSIBLE', path: 'source.ts_ms', message: 'too far ahead' }],
+      },
     });
   });
 });

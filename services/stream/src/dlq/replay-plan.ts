@@ -1,4 +1,10 @@
-import type { ChangeOp, DecodeError, DecodeResult } from '@tidemark/contracts';
+import type {
+  ChangeEvent,
+  ChangeOp,
+  DeadLetterCode,
+  DecodeError,
+  DecodeResult,
+} from '@tidemark/contracts';
 
 /** A dead letter as replay needs it: its raw bytes and where Kafka had it. */
 export interface DeadLetterRecord {
@@ -15,8 +21,16 @@ export type DeadLetterIssue = DecodeError['issues'][number];
 
 /** How replay checks a dead letter against the current contracts. */
 export interface ReplayValidator {
-  /** Decodes and validates a message value, e.g. `decodeChange(raw, currentContract)`. */
-  decode: (raw: Buffer | null) => DecodeResult;
+  /**
+   * Decodes and validates a message value as the pipeline reading `topic` would, e.g.
+   * `decodeChange(raw, currentContract, { table })`.
+   */
+  decode: (raw: Buffer | null, topic: string) => DecodeResult;
+  /** Why a decoded change cannot be true (its times), as the pipeline would judge it now. */
+  implausible?: (
+    event: ChangeEvent,
+    topic: string,
+  ) => { path: string; message: string } | undefined;
   /** The primary-key columns of a table, in key order, to rebuild the message key. */
   keyFields: (table: string) => readonly string[] | undefined;
 }
@@ -43,7 +57,7 @@ export type ReplayDecision =
   | {
       kind: 'still_failing';
       deadLetter: DeadLetterRecord;
-      error: Omit<DecodeError, 'raw'>;
+      error: Omit<DecodeError, 'raw' | 'code'> & { code: DeadLetterCode };
     }
   | { kind: 'not_a_change'; deadLetter: DeadLetterRecord; reason: string };
 
@@ -68,7 +82,7 @@ export function decideReplay(
   if (raw === null || raw.length === 0) {
     return { kind: 'not_a_change', deadLetter, reason: 'no raw bytes were kept' };
   }
-  const decoded = validator.decode(raw);
+  const decoded = validator.decode(raw, deadLetter.kafkaTopic);
   if (decoded.kind === 'tombstone') {
     return { kind: 'not_a_change', deadLetter, reason: 'a tombstone, not a change event' };
   }
@@ -77,6 +91,17 @@ export function decideReplay(
     return { kind: 'still_failing', deadLetter, error: { code, path, message, issues } };
   }
   const { event } = decoded;
+  // Re-injected, an implausible change would only come back as a dead letter.
+  const implausible = validator.implausible?.(event, deadLetter.kafkaTopic);
+  if (implausible) {
+    const { path, message } = implausible;
+    const issues = [{ code: 'IMPLAUSIBLE', path, message }];
+    return {
+      kind: 'still_failing',
+      deadLetter,
+      error: { code: 'IMPLAUSIBLE', ...implausible, issues },
+    };
+  }
   const table = `${event.source.schema}.${event.source.table}`;
   return {
     kind: 'passes',

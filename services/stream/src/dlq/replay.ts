@@ -1,4 +1,4 @@
-import { currentContract, type DecodeResult } from '@tidemark/contracts';
+import { currentContract } from '@tidemark/contracts';
 import type { Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import {
@@ -7,6 +7,7 @@ import {
   type DeadLetterIssue,
   type DeadLetterRecord,
   type ReplayDecision,
+  type ReplayValidator,
 } from './replay-plan';
 
 /** Which dead letters a replay looks at; without a filter, every one not replayed yet. */
@@ -21,8 +22,10 @@ export interface ReplayOptions {
   warehouse: Knex;
   /** A connected kafkajs producer; replay neither connects nor disconnects it. */
   producer: Producer;
-  /** Decodes and validates a message value under the current contracts. */
-  decode: (raw: Buffer | null) => DecodeResult;
+  /** Decodes and validates a message value under the current contracts, as from its topic. */
+  decode: ReplayValidator['decode'];
+  /** Why a decoded change cannot be true now; such dead letters are left as they are. */
+  implausible?: ReplayValidator['implausible'];
   /** Primary-key columns of a table, for the re-injected message's key (current contracts by default). */
   keyFields?: (table: string) => readonly string[] | undefined;
   filter?: ReplayFilter;
@@ -99,6 +102,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const validator = {
     decode: options.decode,
+    implausible: options.implausible,
     keyFields: options.keyFields ?? ((table: string) => currentContract(table)?.primaryKey),
   };
   const report: ReplayReport = {
