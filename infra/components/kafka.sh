@@ -84,8 +84,8 @@ kafka_configure() {
     kafka_java_cmd -Xmx256m kafka.tools.StorageTool random-uuid
     cluster_id=$("${JAVA_CMD[@]}" 2>/dev/null | tail -n 1)
     log "formatting Kafka storage (cluster $cluster_id)"
-    # No SCRAM credential at format: kafka_security writes every principal's through the
-    # controller listener at each start, which upgrades storage formatted before them alike.
+    # No SCRAM credential at format: kafka_security writes every principal's after each start
+    # (as the PLAIN admin), which upgrades storage formatted before them alike.
     kafka_java_cmd -Xmx256m kafka.tools.StorageTool format -t "$cluster_id" \
       -c "$KAFKA_HOME/server.properties"
     "${JAVA_CMD[@]}" >>"$TIDEMARK_LOG_DIR/kafka.log" 2>&1 \
@@ -121,7 +121,7 @@ kafka_healthy() { port_open 127.0.0.1 "$TIDEMARK_KAFKA_PORT"; }
 kafka_up() {
   kafka_install
   if pid_alive kafka "$KAFKA_MAIN"; then
-    if (umask 077 && kafka_properties | cmp -s - "$KAFKA_HOME/server.properties"); then
+    if kafka_properties | cmp -s - "$KAFKA_HOME/server.properties"; then
       log "Kafka already running"
       kafka_security
       return 0
