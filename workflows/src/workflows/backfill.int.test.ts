@@ -32,8 +32,8 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MINUTE = 60_000;
 const DAY_MS = 24 * 60 * MINUTE;
 const DAYS = 30;
-// A month of a random past year nothing else writes to.
-const year = 1900 + Math.floor(Math.random() * 80);
+// A month of a random past year nothing else writes to (within the stream's plausible span).
+const year = 2001 + Math.floor(Math.random() * 15);
 const from = `${year}-03-01`;
 const to = `${year}-03-${String(DAYS).padStart(2, '0')}`;
 const rangeStart = Date.parse(`${from}T00:00:00Z`);
