@@ -168,12 +168,14 @@ describe('runLoad on the live source database', () => {
     const prefix = `load-int-fail-${process.pid}-${Date.now()}`;
     const id = randomUUID();
     const run = runLoad(source, {
-      ratePerSec: 1000,
+      ratePerSec: 20,
       operations: 50,
       connections: 1,
-      // One tick a second: the 50 operations are all due in the same tick, so the first
-      // transaction inserts several orders at once. With 10 ms ticks the first tick could hold a
-      // single order, which committed before the next tick's insert failed.
+      seed: 18,
+      // One tick a second at 20/s: the first tick, at once, has nothing due unless it comes 50 ms
+      // late, and the second holds 20 operations (with this seed, several orders), all in one
+      // transaction. CI failed twice when a first tick held a single order, which committed
+      // before the next tick's insert failed (at 1,000/s, one late millisecond was enough).
       tickMs: 1_000,
       customerPrefix: prefix,
       // Every order gets the same key: the second insert violates the primary key.
