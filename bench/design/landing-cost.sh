@@ -6,26 +6,11 @@
 # Run on a quiet machine with the stack up: bash bench/design/landing-cost.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-# shellcheck source=infra/env.sh
-. infra/env.sh
-export PGPASSWORD="${TIDEMARK_PLATFORM_PASSWORD}"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$TIDEMARK_PG_HOST" -p "$TIDEMARK_PG_PORT" -U tidemark_platform warehouse)
-ROWS=${ROWS:-96000}
-BATCH=4800
+# shellcheck source=bench/design/lib.sh
+. bench/design/lib.sh
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"; "${PSQL[@]}" -c "DROP SCHEMA IF EXISTS landing_cost CASCADE" >/dev/null 2>&1 || true' EXIT
 COLS="source_table, op, primary_key, lsn, tx_id, committed_at, captured_at, before, after, contract_version, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp"
-
-# Clock ticks (10 ms) of every process the PostgreSQL server runs as.
-pg_cpu_ticks() {
-  local total=0 pid owner
-  owner=$(stat -c %U "$TIDEMARK_STATE_DIR/postgres/data" 2>/dev/null || echo postgres)
-  for pid in $(pgrep -u "$owner" postgres); do
-    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
-    total=$((total + f[13] + f[14]))
-  done
-  echo "$total"
-}
 
 "${PSQL[@]}" >/dev/null <<SQL
 DROP SCHEMA IF EXISTS landing_cost CASCADE;
@@ -67,7 +52,7 @@ copy_batches() {
 }
 insert_batches() { # today's statement: the batch as one JSON document
   local batch
-  for ((batch = 0; batch < (ROWS + BATCH - 1) / BATCH; batch++)); do
+  for ((batch = 0; batch < BATCHES; batch++)); do
     "${PSQL[@]}" -c "SET synchronous_commit = off" -c "
       INSERT INTO landing_cost.$1 ($COLS)
       SELECT c->>'source_table', c->>'op', c->'primary_key', (c->>'lsn')::bigint,
@@ -81,7 +66,7 @@ insert_batches() { # today's statement: the batch as one JSON document
 }
 insert_batches_into_raw() { # today's statement into raw.change_events itself, rolled back
   local batch
-  for ((batch = 0; batch < (ROWS + BATCH - 1) / BATCH; batch++)); do
+  for ((batch = 0; batch < BATCHES; batch++)); do
     "${PSQL[@]}" -c "SET synchronous_commit = off" -c "BEGIN" -c "
       INSERT INTO raw.change_events ($COLS)
       SELECT c->>'source_table', c->>'op', c->'primary_key', (c->>'lsn')::bigint + 1000000000000,
@@ -93,16 +78,7 @@ insert_batches_into_raw() { # today's statement into raw.change_events itself, r
       ON CONFLICT (lsn, source_table, primary_key, committed_at) DO NOTHING" -c "ROLLBACK"
   done
 }
-measure() { # label, then the command that lands every change
-  local label=$1 before after
-  shift
-  sleep 2
-  before=$(pg_cpu_ticks)
-  "$@"
-  after=$(pg_cpu_ticks)
-  awk -v ticks=$((after - before)) -v rows="$ROWS" -v label="$label" \
-    'BEGIN { printf "%-52s %5.1f us/change\n", label, ticks * 10000 / rows }'
-}
+measure() { measure_per_change "$1" "$ROWS" "${@:2}"; }
 
 create_table sessions jsonb ""
 measure "a psql session per batch, doing nothing" bash -c "for c in $WORK/chunk.*; do ${PSQL[*]} -c 'select 1' >/dev/null; done"

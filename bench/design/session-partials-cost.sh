@@ -6,24 +6,10 @@
 # first). Run on a quiet machine with the stack up: bash bench/design/session-partials-cost.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-# shellcheck source=infra/env.sh
-. infra/env.sh
-export PGPASSWORD="${TIDEMARK_PLATFORM_PASSWORD}"
-PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h "$TIDEMARK_PG_HOST" -p "$TIDEMARK_PG_PORT" -U tidemark_platform warehouse)
-ROWS=${ROWS:-96000}
-BATCH=4800
-BATCHES=$(((ROWS + BATCH - 1) / BATCH))
+# shellcheck source=bench/design/lib.sh
+. bench/design/lib.sh
 trap '"${PSQL[@]}" -c "DROP SCHEMA IF EXISTS session_cost CASCADE" >/dev/null 2>&1 || true' EXIT
 
-pg_cpu_ticks() {
-  local total=0 pid owner
-  owner=$(stat -c %U "$TIDEMARK_STATE_DIR/postgres/data" 2>/dev/null || echo postgres)
-  for pid in $(pgrep -u "$owner" postgres); do
-    read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
-    total=$((total + f[13] + f[14]))
-  done
-  echo "$total"
-}
 
 # Each batch's touched (partition, customer) with the customer's event times on that partition so
 # far (the last 64: a partial holds only open sessions), as the owner would hold them in memory.
@@ -65,15 +51,7 @@ run_batches() { # the SQL of one batch, :batch standing for its number
     "${PSQL[@]}" -c "SET synchronous_commit = off" -c "${1//:batch/$batch}" >/dev/null
   done
 }
-measure() {
-  local label=$1 before after
-  sleep 2
-  before=$(pg_cpu_ticks)
-  run_batches "$2"
-  after=$(pg_cpu_ticks)
-  awk -v ticks=$((after - before)) -v rows="$changes" -v label="$label" \
-    'BEGIN { printf "%-58s %5.1f us/change\n", label, ticks * 10000 / rows }'
-}
+measure() { measure_per_change "$1" "$changes" run_batches "$2"; }
 measure "reading a batch's touched partials (subtract from below)" \
   "SELECT sum(cardinality(event_times)) FROM session_cost.touched WHERE batch = :batch"
 measure "upserting a batch's partials (one statement)" \

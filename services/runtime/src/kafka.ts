@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type SASLOptions } from 'kafkajs';
 import type { Config, KafkaPrincipal } from './config';
 import { TidemarkError } from './errors';
 import type { Logger } from './logger';
@@ -43,6 +43,25 @@ function saslOptions(config: Config, principal: KafkaPrincipal): SASLOptions | u
   return { mechanism, username, password } as SASLOptions;
 }
 
+/** Runs `work` with a connected admin client and those of `topics` that do not exist. */
+async function withMissingTopics<T>(
+  kafka: Kafka,
+  topics: readonly string[],
+  work: (admin: Admin, missing: string[]) => Promise<T>,
+): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    return await work(
+      admin,
+      topics.filter((topic) => !existing.has(topic)),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Creates the topics that do not exist yet and waits for their leaders, so consumers never race
  * the broker's auto-creation (which answers "does not host this topic-partition" meanwhile).
@@ -52,11 +71,7 @@ export async function ensureTopics(
   topics: readonly string[],
   partitions: number,
 ): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
+  return withMissingTopics(kafka, topics, async (admin, missing) => {
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
@@ -64,9 +79,7 @@ export async function ensureTopics(
       });
     }
     return missing;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**
@@ -74,11 +87,7 @@ export async function ensureTopics(
  * topics (the broker creates none on first use), the operator does, at `tidemark connector register`.
  */
 export async function requireTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic));
+  await withMissingTopics(kafka, topics, async (_admin, missing) => {
     if (missing.length > 0) {
       throw new TidemarkError(
         'TOPIC_MISSING',
@@ -87,7 +96,5 @@ export async function requireTopics(kafka: Kafka, topics: readonly string[]): Pr
         { context: { missing } },
       );
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
