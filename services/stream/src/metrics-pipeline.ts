@@ -18,7 +18,7 @@ import {
   LsnHorizon,
   type PlausibleTimes,
 } from './plausibility';
-import { describeSinkError, firstRejectedMessage, mayBeContentError } from './sink-rejection';
+import { applyRejectingRefused, describeSinkError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import {
@@ -472,43 +472,35 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           deadLetters,
         };
       });
-    let outcome: Awaited<ReturnType<typeof applyBatch>>;
-    for (;;) {
-      try {
-        outcome = await applyBatch(batch.messages.length);
-        break;
-      } catch (error) {
-        if (!mayBeContentError(error)) throw error;
-        const rejected = await firstRejectedMessage(batch.messages.length, (count) =>
-          applyBatch(count, true).then(
-            () => undefined,
-            (failure: unknown) => (failure === ROLLBACK ? undefined : failure),
-          ),
-        );
-        const message = rejected && batch.messages[rejected.index];
-        if (!rejected || !message) throw error;
-        if (!mayBeContentError(rejected.error)) throw rejected.error;
+    const outcome = await applyRejectingRefused({
+      length: batch.messages.length,
+      apply: (count) => applyBatch(count),
+      tryPrefix: (count) =>
+        applyBatch(count, true).then(
+          () => undefined,
+          (failure: unknown) => (failure === ROLLBACK ? undefined : failure),
+        ),
+      reject: (index, error) => {
+        const message = batch.messages[index] as (typeof batch.messages)[number];
+        const why = describeSinkError(error);
         logger.error('the warehouse refused a message: dead-lettered as SINK_REJECTED', {
           topic: batch.topic,
           partition: batch.partition,
           offset: message.offset,
-          error: describeSinkError(rejected.error),
+          error: why,
         });
-        decoded[rejected.index] = deadLetterOf(
-          BigInt(message.offset),
-          {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            timestamp: message.timestamp,
-          },
-          message.value,
+        const { offset, timestamp, value } = message;
+        const position = { topic: batch.topic, partition: batch.partition, offset, timestamp };
+        decoded[index] = deadLetterOf(
+          BigInt(offset),
+          position,
+          value,
           'SINK_REJECTED',
           '$',
-          `the warehouse refused to store it: ${describeSinkError(rejected.error)}`,
+          `the warehouse refused to store it: ${why}`,
         );
-      }
-    }
+      },
+    });
 
     const first = batch.messages[0];
     /** Reads the partition from its stored offset next, saying why. */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { describeSinkError, firstRejectedMessage, mayBeContentError } from './sink-rejection';
+import {
+  applyRejectingRefused,
+  describeSinkError,
+  firstRejectedMessage,
+  mayBeContentError,
+} from './sink-rejection';
 
 /** A batch whose messages at `bad` make any prefix holding them fail. */
 function batchFailingAt(bad: readonly number[]) {
@@ -58,5 +63,62 @@ describe('describeSinkError', () => {
     expect(describeSinkError({ message: 'invalid input', code: '22P02' })).toBe(
       'invalid input (SQLSTATE 22P02)',
     );
+  });
+});
+
+describe('applyRejectingRefused', () => {
+  /** A batch of `length` messages whose `bad` ones the warehouse refuses with `error`. */
+  function warehouseRefusing(length: number, bad: number[], error: unknown) {
+    const refused = new Set(bad);
+    const rejected: number[] = [];
+    let commits = 0;
+    const failureOf = (count: number) =>
+      [...refused].some((index) => index < count) ? error : undefined;
+    return {
+      rejected,
+      commits: () => commits,
+      batch: {
+        length,
+        apply: (count: number) => {
+          const failure = failureOf(count);
+          if (failure) return Promise.reject(failure);
+          commits += 1;
+          return Promise.resolve(`applied ${count}`);
+        },
+        tryPrefix: (count: number) => Promise.resolve(failureOf(count)),
+        reject: (index: number) => {
+          rejected.push(index);
+          refused.delete(index);
+        },
+      },
+    };
+  }
+  const dataError = Object.assign(new Error('invalid input syntax'), { code: '22P02' });
+
+  it('rejects each refused message, in order, and commits the rest once', async () => {
+    const warehouse = warehouseRefusing(100, [70, 12], dataError);
+    await expect(applyRejectingRefused(warehouse.batch)).resolves.toBe('applied 100');
+    expect(warehouse.rejected).toEqual([12, 70]);
+    expect(warehouse.commits()).toBe(1);
+  });
+
+  it('rejects nothing and throws when the warehouse itself fails', async () => {
+    const down = Object.assign(new Error('terminating connection'), { code: '57P01' });
+    const warehouse = warehouseRefusing(10, [3], down);
+    await expect(applyRejectingRefused(warehouse.batch)).rejects.toBe(down);
+    expect(warehouse.rejected).toEqual([]);
+  });
+
+  it('throws the first error when no prefix fails any more (the failure passed)', async () => {
+    let calls = 0;
+    const batch = {
+      length: 5,
+      apply: () => (calls++ === 0 ? Promise.reject(dataError) : Promise.resolve('late')),
+      tryPrefix: () => Promise.resolve(undefined),
+      reject: () => {
+        throw new Error('nothing should be rejected');
+      },
+    };
+    await expect(applyRejectingRefused(batch)).rejects.toBe(dataError);
   });
 });

@@ -62,3 +62,35 @@ export async function firstRejectedMessage(
   if (passing === 0 && (await failureOf(0)) !== undefined) return undefined;
   return { index: failing - 1, error };
 }
+
+/** How a batch is applied, tried, and relieved of a message the warehouse refuses. */
+export interface RejectingApplication<T> {
+  /** Messages in the batch. */
+  length: number;
+  /** Applies the first `count` messages in one transaction, and commits it. */
+  apply: (count: number) => Promise<T>;
+  /** The same, rolled back: the error, or undefined when the warehouse took them. */
+  tryPrefix: (count: number) => Promise<unknown>;
+  /** Turns the message at `index` into a dead letter, so the next apply leaves it out. */
+  reject: (index: number, error: unknown) => void;
+}
+
+/**
+ * Applies a batch; while the warehouse refuses it for what a message holds, finds the first such
+ * message, rejects it and applies the rest again. An error that blames no message is thrown, for
+ * the batch to be read again as it is.
+ */
+export async function applyRejectingRefused<T>(batch: RejectingApplication<T>): Promise<T> {
+  // Each round rejects one message, so at most one round per message.
+  for (let round = 0; ; round += 1) {
+    try {
+      return await batch.apply(batch.length);
+    } catch (error) {
+      if (round >= batch.length || !mayBeContentError(error)) throw error;
+      const rejected = await firstRejectedMessage(batch.length, batch.tryPrefix);
+      if (!rejected) throw error;
+      if (!mayBeContentError(rejected.error)) throw rejected.error;
+      batch.reject(rejected.index, rejected.error);
+    }
+  }
+}
