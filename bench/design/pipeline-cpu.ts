@@ -1,0 +1,162 @@
+// The pipeline's own CPU per change on stream v2's batch path, without the warehouse
+// (docs/stream-design.md, "what must be measured"): the same messages of the change topics are
+// read by a fresh consumer group in passes that each do one step more than the last — count,
+// decode and check, plan into the partition's in-memory partials, encode the changelog rows as
+// COPY text — and the process's CPU per message is reported for each.
+// Run on a quiet machine with the stack up, after a bench: npx tsx bench/design/pipeline-cpu.ts
+import { METRICS, type MetricDefinition } from '@tidemark/contracts';
+import { createKafka, loadConfig, silentLogger } from '@tidemark/runtime';
+import {
+  contentsFrom,
+  DEFAULT_MAX_BYTES_PER_PARTITION,
+  DEFAULT_PLAUSIBLE_TIMES,
+  decodeBatch,
+  LsnHorizon,
+  planBatch,
+  type LandedChange,
+} from '@tidemark/stream';
+import type { Kafka } from 'kafkajs';
+
+const STEPS = ['fetch', 'decode', 'plan', 'encode'] as const;
+type Step = (typeof STEPS)[number];
+const MESSAGES = Number(process.env.MESSAGES ?? 150_000);
+
+const config = loadConfig();
+const kafka = createKafka(config, 'design-pipeline-cpu', silentLogger);
+const topics = new Map([
+  [`${config.kafka.topicPrefix}.shop.orders`, 'shop.orders'],
+  [`${config.kafka.topicPrefix}.shop.payments`, 'shop.payments'],
+]);
+const metricsOf = (table: string): readonly MetricDefinition[] =>
+  METRICS.filter((metric) => metric.source.table === table);
+
+/** Where each partition's last MESSAGES / partitions messages start. */
+async function rangeStarts(): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await Promise.all(
+      [...topics.keys()].map(async (topic) => ({
+        topic,
+        partitions: await admin.fetchTopicOffsets(topic),
+      })),
+    );
+    const count = offsets.reduce((sum, { partitions }) => sum + partitions.length, 0);
+    const starts = new Map<string, bigint>();
+    for (const { topic, partitions } of offsets) {
+      for (const { partition, low, high } of partitions) {
+        const start = BigInt(high) - BigInt(Math.ceil(MESSAGES / count));
+        starts.set(`${topic}/${partition}`, start > BigInt(low) ? start : BigInt(low));
+      }
+    }
+    return starts;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** One changelog row as a line of COPY's text format. */
+function copyLine(row: LandedChange): string {
+  const fields = [
+    row.source_table,
+    row.op,
+    JSON.stringify(row.primary_key),
+    String(row.lsn),
+    row.tx_id === null ? null : String(row.tx_id),
+    row.committed_at.toISOString(),
+    row.captured_at.toISOString(),
+    row.before === null ? null : JSON.stringify(row.before),
+    row.after === null ? null : JSON.stringify(row.after),
+    row.contract_version === null ? null : String(row.contract_version),
+    row.kafka_topic,
+    String(row.kafka_partition),
+    row.kafka_offset,
+    row.kafka_timestamp.toISOString(),
+  ];
+  return `${fields.map((field) => (field === null ? '\\N' : escapeCopy(field))).join('\t')}\n`;
+}
+
+function escapeCopy(text: string): string {
+  return /[\\\t\n\r]/.test(text)
+    ? text.replace(
+        /[\\\t\n\r]/g,
+        (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string,
+      )
+    : text;
+}
+
+async function pass(step: Step, starts: Map<string, bigint>, kafka: Kafka): Promise<string> {
+  const upTo = STEPS.indexOf(step);
+  const partials = new Map<string, unknown>();
+  const sessions = new Map();
+  const horizons = new Map<string, LsnHorizon>();
+  let messages = 0;
+  let bytes = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const consumer = kafka.consumer({
+    groupId: `design-pipeline-cpu-${step}-${Date.now()}`,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: DEFAULT_MAX_BYTES_PER_PARTITION,
+    maxBytes: 4 * DEFAULT_MAX_BYTES_PER_PARTITION,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...topics.keys()], fromBeginning: false });
+  let cpuAtStart: NodeJS.CpuUsage | undefined;
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      cpuAtStart ??= process.cpuUsage();
+      const key = `${batch.topic}/${batch.partition}`;
+      const table = topics.get(batch.topic) as string;
+      messages += batch.messages.length;
+      if (upTo >= 1) {
+        const horizon = horizons.get(key) ?? new LsnHorizon(undefined);
+        horizons.set(key, horizon);
+        const decoded = decodeBatch(batch.topic, batch.partition, batch.messages, {
+          table,
+          lsnHorizon: horizon,
+          plausibleTimes: DEFAULT_PLAUSIBLE_TIMES,
+          maxMessageBytes: 1_048_576,
+          nowMs: Date.now(),
+        });
+        const { changes, landed } = contentsFrom(decoded, undefined, undefined);
+        if (upTo >= 2) {
+          const plan = planBatch(changes, metricsOf, {
+            rowVersions: new Map(),
+            sessions,
+            watermarks: new Map(),
+          });
+          for (const delta of plan.windowDeltas) {
+            partials.set(
+              `${delta.metric.name}/${delta.window.startMs}/${delta.groupKey}`,
+              delta.delta,
+            );
+          }
+          for (const change of plan.sessionChanges) {
+            sessions.set(`${change.metric.name}\u0000${change.groupKey}`, change.state);
+          }
+        }
+        if (upTo >= 3) for (const row of landed) bytes += copyLine(row).length;
+      }
+      if (messages >= MESSAGES) finish();
+    },
+  });
+  for (const [key, offset] of starts) {
+    const [topic, partition] = key.split('/') as [string, string];
+    consumer.seek({ topic, partition: Number(partition), offset: offset.toString() });
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, 120_000)))]);
+  clearTimeout(timer);
+  const used = process.cpuUsage(cpuAtStart);
+  await consumer.disconnect();
+  const perMessage = (used.user + used.system) / messages;
+  return `${step.padEnd(8)} ${messages} messages  ${perMessage.toFixed(1)} us CPU per message${upTo >= 3 ? `  (${(bytes / 1e6).toFixed(0)} MB of COPY text)` : ''}`;
+}
+
+const starts = await rangeStarts();
+const only = process.env.STEP as Step | undefined;
+for (const step of STEPS.filter((candidate) => !only || candidate === only)) {
+  process.stdout.write(`${await pass(step, starts, kafka)}\n`);
+}
