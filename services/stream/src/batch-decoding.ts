@@ -7,8 +7,12 @@ import {
   type LandedChange,
   type MessagePosition,
 } from './landing';
-import { implausibleTime, type LsnHorizon, type PlausibleTimes } from './plausibility';
-import { eventTimeOf } from './windowing/contribution';
+import {
+  eventTimesOf,
+  implausibleTime,
+  type LsnHorizon,
+  type PlausibleTimes,
+} from './plausibility';
 import type { KeyedChange } from './windowing/plan';
 
 /** A Kafka message as kafkajs hands it over. */
@@ -82,22 +86,28 @@ function decodeMessage(
   if (decoded.kind !== 'change') return { offset, kind: 'tombstone' };
   const { event } = decoded;
   const contract = currentContract(table);
+  const eventTimes = eventTimesOf(event, contract);
   const implausible =
-    implausibleTime(event, contract, Number(message.timestamp), decoding.plausibleTimes, nowMs) ??
-    decoding.lsnHorizon.judge(event.source.lsn, event.source.committedAtMs, nowMs);
+    implausibleTime(
+      event,
+      contract?.eventTimeField,
+      eventTimes,
+      Number(message.timestamp),
+      decoding.plausibleTimes,
+      nowMs,
+    ) ?? decoding.lsnHorizon.judge(event.source.lsn, event.source.committedAtMs, nowMs);
   if (implausible) {
     const { path, message: why } = implausible;
     return deadLetterOf(offset, position, message.value, 'IMPLAUSIBLE', path, why);
   }
   const key = contract ? primaryKeyOf(event, contract) : null;
-  // A delete's event time is its old row's: it says nothing about how far time has come.
-  const image = event.op === 'd' ? null : (event.after ?? event.before);
   return {
     offset,
     kind: 'change',
     change: { table, primaryKey: JSON.stringify(key ?? {}), event },
-    landed: toLandedChange(event, contract, position),
-    eventTimeMs: contract && image ? eventTimeOf(image[contract.eventTimeField]) : undefined,
+    landed: toLandedChange(event, key, position),
+    // A delete's event time is its old row's: it says nothing about how far time has come.
+    eventTimeMs: event.op === 'd' ? undefined : eventTimes[event.after ? 'after' : 'before'],
   };
 }
 

@@ -1,5 +1,5 @@
-import type { ChangeEvent, DeadLetterCode, EventContract, Row } from '@tidemark/contracts';
-import { primaryKeyOf, replaceUnstorable } from '@tidemark/contracts';
+import type { ChangeEvent, DeadLetterCode, Row } from '@tidemark/contracts';
+import { replaceUnstorable } from '@tidemark/contracts';
 
 /** Where a message sat in Kafka. */
 export interface MessagePosition {
@@ -41,13 +41,15 @@ export interface DeadLetter {
   raw: Buffer;
 }
 
-/** The raw-changelog row of a decoded change; a truncate lands with an empty key. */
+/**
+ * The raw-changelog row of a decoded change, given its primary key (`primaryKeyOf`); a truncate
+ * lands with an empty key.
+ */
 export function toLandedChange(
   event: ChangeEvent,
-  contract: EventContract | undefined,
+  key: Row | null,
   position: MessagePosition,
 ): LandedChange {
-  const key = contract ? primaryKeyOf(event, contract) : null;
   return {
     source_table: `${event.source.schema}.${event.source.table}`,
     op: event.op,

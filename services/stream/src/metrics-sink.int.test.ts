@@ -3,6 +3,7 @@ import {
   customerSessions,
   defineMetric,
   ordersPerMinute,
+  primaryKeyOf,
   revenuePerMinute,
   type ChangeEvent,
   type MetricDefinition,
@@ -332,7 +333,7 @@ async function landAndApply(changes: KeyedChange[]) {
   await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [['2030-01-01']]);
   await warehouse.transaction(async (trx) => {
     const landed = changes.map(({ event }) =>
-      toLandedChange(event, contract, {
+      toLandedChange(event, contract ? primaryKeyOf(event, contract) : null, {
         topic: 'sink-int',
         partition: 0,
         offset: String(event.source.lsn),

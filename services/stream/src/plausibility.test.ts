@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ordersV2, type ChangeEvent } from '@tidemark/contracts';
 import {
   DEFAULT_PLAUSIBLE_TIMES,
+  eventTimesOf,
   implausibleTime,
   isPlausibleTime,
   LSN_BYTES_PER_MS,
@@ -25,7 +26,14 @@ function change(createdAt: string, committedAtMs = NOW, capturedAtMs = NOW): Cha
 
 describe('implausibleTime', () => {
   const judge = (event: ChangeEvent, kafkaMs = NOW) =>
-    implausibleTime(event, ordersV2, kafkaMs, DEFAULT_PLAUSIBLE_TIMES, NOW)?.path;
+    implausibleTime(
+      event,
+      ordersV2.eventTimeField,
+      eventTimesOf(event, ordersV2),
+      kafkaMs,
+      DEFAULT_PLAUSIBLE_TIMES,
+      NOW,
+    )?.path;
 
   it('accepts times from 2000 to a day ahead of now', () => {
     expect(judge(change('2000-01-01T00:00:00Z', Date.parse('2000-01-01')))).toBeUndefined();
@@ -40,9 +48,11 @@ describe('implausibleTime', () => {
   });
 
   it('says what the span is, and which settings move it', () => {
+    const event = change('9999-01-01T00:00:00Z');
     const found = implausibleTime(
-      change('9999-01-01T00:00:00Z'),
-      ordersV2,
+      event,
+      ordersV2.eventTimeField,
+      eventTimesOf(event, ordersV2),
       NOW,
       DEFAULT_PLAUSIBLE_TIMES,
       NOW,

@@ -27,10 +27,30 @@ export interface Implausibility {
   message: string;
 }
 
+/**
+ * The event time of each row image that has one (absent: the image or its field is missing;
+ * undefined: the value is not a time), parsed once for the checks and the watermark alike.
+ */
+export type ImageEventTimes = Partial<Record<'before' | 'after', number | undefined>>;
+
+export function eventTimesOf(
+  event: ChangeEvent,
+  contract: EventContract | undefined,
+): ImageEventTimes {
+  const times: ImageEventTimes = {};
+  if (!contract) return times;
+  for (const image of ['before', 'after'] as const) {
+    const value = event[image]?.[contract.eventTimeField];
+    if (value !== null && value !== undefined) times[image] = eventTimeOf(value);
+  }
+  return times;
+}
+
 /** The first time of a change outside the plausible span, or undefined. */
 export function implausibleTime(
   event: ChangeEvent,
-  contract: EventContract | undefined,
+  eventTimeField: string | undefined,
+  eventTimes: ImageEventTimes,
   kafkaTimestampMs: number,
   times: PlausibleTimes,
   nowMs: number,
@@ -41,14 +61,8 @@ export function implausibleTime(
     ['ts_ms', event.capturedAtMs],
     ['kafka.timestamp', kafkaTimestampMs],
   ];
-  if (contract) {
-    const field = contract.eventTimeField;
-    for (const image of ['before', 'after'] as const) {
-      const row = event[image];
-      if (row && row[field] !== null && row[field] !== undefined) {
-        checked.push([`${image}.${field}`, eventTimeOf(row[field])]);
-      }
-    }
+  for (const image of ['before', 'after'] as const) {
+    if (image in eventTimes) checked.push([`${image}.${eventTimeField}`, eventTimes[image]]);
   }
   for (const [path, ms] of checked) {
     if (ms === undefined || !Number.isFinite(ms)) {

@@ -7,6 +7,7 @@ import {
 import { TidemarkError } from '@tidemark/runtime';
 import {
   describeReplayFailure,
+  eventTimesOf,
   implausibleTime,
   listDeadLetters,
   replayDeadLetters,
@@ -345,7 +346,9 @@ export async function dlqCommand(argv: string[], dependencies: DlqDependencies):
             const table = tableOfTopic?.get(topic);
             const contract = table === undefined ? undefined : currentContract(table);
             const nowMs = Date.now();
-            return implausibleTime(event, contract, nowMs, plausibleTimes, nowMs);
+            const eventTimes = eventTimesOf(event, contract);
+            const field = contract?.eventTimeField;
+            return implausibleTime(event, field, eventTimes, nowMs, plausibleTimes, nowMs);
           }
         : undefined,
       filter: { since: args.since, ids: args.ids },
