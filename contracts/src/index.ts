@@ -17,14 +17,7 @@ export type {
   DecodeResult,
   Row,
 } from './debezium/envelope';
-export {
-  findUnstorableJson,
-  MAX_JSON_DEPTH,
-  mayBeUnstorable,
-  replaceUnstorable,
-  unstorableText,
-} from './debezium/json-safety';
-export type { JsonProblem } from './debezium/json-safety';
+export { findUnstorableJson, replaceUnstorable } from './debezium/json-safety';
 export { defineEventContract } from './events/contract';
 export type { EventContract } from './events/contract';
 export { contractVersions, currentContract, EVENT_CONTRACTS } from './events/registry';
@@ -35,11 +28,8 @@ export type { PaymentRowV1 } from './events/shop-payments';
 export {
   date,
   decimal,
-  connectRowFields,
   decimalFromBytes,
   decodeWithConnectSchema,
-  MAX_DECIMAL_BYTES,
-  MAX_DECIMAL_SCALE,
   fillUnavailableValues,
   json,
   timestamp,
