@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { currentContract } from '../events/registry';
-import { decodeChange, primaryKeyOf } from './envelope';
+import { decodeChange, envelopeSchema, isPlainEnvelope, primaryKeyOf } from './envelope';
 import { ordersV1 } from '../events/shop-orders';
 
 const ORDER = {
@@ -250,5 +251,54 @@ describe('primaryKeyOf', () => {
     );
     if (result.kind !== 'change') throw new Error('expected a change');
     expect(primaryKeyOf(result.event, ordersV1)).toEqual({ id: ORDER.id });
+  });
+});
+
+describe('the envelope fast path', () => {
+  // Envelopes near the edge of valid: each field mostly drawn from plausible values, sometimes
+  // from anything at all, so that most envelopes have at most one or two fields wrong.
+  const maybe = <T>(valid: fc.Arbitrary<T>) =>
+    fc.oneof(
+      { arbitrary: valid, weight: 12 },
+      fc.anything(),
+      fc.constant(undefined),
+      fc.constant(null),
+    );
+  const count = fc.oneof(
+    { arbitrary: fc.nat(), weight: 5 },
+    fc.integer(),
+    fc.double(),
+    fc.bigInt(),
+  );
+  const image = fc.oneof(fc.dictionary(fc.string(), fc.anything()), fc.array(fc.anything()));
+  const envelope = fc.record({
+    op: maybe(fc.constantFrom('c', 'u', 'd', 'r', 't', 'x', 'C')),
+    before: maybe(image),
+    after: maybe(image),
+    ts_ms: maybe(count),
+    source: maybe(
+      fc.record({
+        schema: maybe(fc.string()),
+        table: maybe(fc.string()),
+        lsn: maybe(count),
+        txId: maybe(count),
+        ts_ms: maybe(count),
+        snapshot: maybe(fc.oneof(fc.boolean(), fc.string())),
+      }),
+    ),
+  });
+
+  it('takes only envelopes the schema takes', () => {
+    fc.assert(
+      fc.property(fc.oneof(envelope, fc.anything()), (value) => {
+        if (isPlainEnvelope(value)) expect(envelopeSchema.safeParse(value).success).toBe(true);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('takes the envelopes Debezium writes', () => {
+    const written = { op: 'u', before: ORDER, after: ORDER, source: SOURCE, ts_ms: 1 };
+    expect(isPlainEnvelope(written)).toBe(true);
   });
 });

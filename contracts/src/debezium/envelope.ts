@@ -99,13 +99,59 @@ const sourceSchema = z.object({
   snapshot: z.union([z.string(), z.boolean()]).nullish(),
 });
 
-const envelopeSchema = z.object({
+export const envelopeSchema = z.object({
   op: z.enum(CHANGE_OPS),
   before: z.record(z.string(), z.unknown()).nullable(),
   after: z.record(z.string(), z.unknown()).nullable(),
   source: sourceSchema,
   ts_ms: z.number().int(),
 });
+
+type Envelope = z.output<typeof envelopeSchema>;
+
+/**
+ * The envelope's fields, or the first thing wrong with them. Nearly every message is a plain
+ * well-formed envelope, read here as it is (its row images are checked against their contract
+ * next, which copies them); anything else goes through the schema, which names what is wrong.
+ */
+function readEnvelope(payload: unknown): Envelope | { issue: z.core.$ZodIssue | undefined } {
+  if (isPlainEnvelope(payload)) return payload;
+  const parsed = envelopeSchema.safeParse(payload);
+  return parsed.success ? parsed.data : { issue: parsed.error.issues[0] };
+}
+
+/** Whether a value is an envelope the schema accepts as it is (a subset of what it accepts). */
+export function isPlainEnvelope(value: unknown): value is Envelope {
+  if (!isRecord(value)) return false;
+  const { op, before, after, source, ts_ms } = value;
+  return (
+    typeof op === 'string' &&
+    (CHANGE_OPS as readonly string[]).includes(op) &&
+    (before === null || isRecord(before)) &&
+    (after === null || isRecord(after)) &&
+    Number.isSafeInteger(ts_ms) &&
+    isRecord(source) &&
+    typeof source.schema === 'string' &&
+    typeof source.table === 'string' &&
+    isAbsentOrCount(source.lsn) &&
+    isAbsentOrCount(source.txId) &&
+    Number.isSafeInteger(source.ts_ms) &&
+    (source.snapshot === undefined ||
+      source.snapshot === null ||
+      typeof source.snapshot === 'string' ||
+      typeof source.snapshot === 'boolean')
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAbsentOrCount(value: unknown): boolean {
+  return (
+    value === undefined || value === null || (Number.isSafeInteger(value) && (value as number) >= 0)
+  );
+}
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.map(String).join('.') || '$';
@@ -180,16 +226,16 @@ function decodeMessage(
   const { payload, rowFields } = unwrapped;
   if (payload === null) return { kind: 'tombstone' };
 
-  const envelope = envelopeSchema.safeParse(payload);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0];
+  const envelope = readEnvelope(payload);
+  if ('issue' in envelope) {
+    const { issue } = envelope;
     return fail(
       'NOT_AN_ENVELOPE',
       formatPath(issue?.path ?? []),
       issue?.message ?? 'not an envelope',
     );
   }
-  const { op, before, after, source, ts_ms } = envelope.data;
+  const { op, before, after, source, ts_ms } = envelope;
   const table = `${source.schema}.${source.table}`;
   if (options.table !== undefined && table !== options.table) {
     return fail(

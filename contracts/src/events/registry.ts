@@ -10,7 +10,10 @@ export function contractVersions(table: string): EventContract[] {
   return EVENT_CONTRACTS.filter((contract) => contract.table === table);
 }
 
+const CURRENT_CONTRACTS = new Map(EVENT_CONTRACTS.map((contract) => [contract.table, contract]));
+
 /** The newest contract version of a captured table, or undefined if the table has none. */
 export function currentContract(table: string): EventContract | undefined {
-  return contractVersions(table).at(-1);
+  // The list is oldest first per table, so the map keeps each table's last version.
+  return CURRENT_CONTRACTS.get(table);
 }

@@ -146,14 +146,14 @@ export function contentsFrom(
     maxEventTimeMs,
     commitDays: [],
   };
-  const days = new Set<string>();
+  const days = new Set<number>();
   for (const message of decoded) {
     if (fromOffset !== undefined && message.offset < fromOffset) continue;
     if (message.kind === 'dead_letter') contents.deadLetters.push(message.deadLetter);
     if (message.kind !== 'change') continue;
     contents.changes.push(message.change);
     contents.landed.push(message.landed);
-    days.add(message.landed.committed_at.toISOString().slice(0, 10));
+    days.add(Math.floor(message.landed.committed_at.getTime() / MS_PER_DAY));
     if (message.eventTimeMs !== undefined) {
       contents.maxEventTimeMs = Math.max(
         contents.maxEventTimeMs ?? message.eventTimeMs,
@@ -161,6 +161,10 @@ export function contentsFrom(
       );
     }
   }
-  contents.commitDays = [...days].sort();
+  contents.commitDays = [...days]
+    .sort((a, b) => a - b)
+    .map((day) => new Date(day * MS_PER_DAY).toISOString().slice(0, 10));
   return contents;
 }
+
+const MS_PER_DAY = 86_400_000;

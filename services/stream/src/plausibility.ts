@@ -55,29 +55,33 @@ export function implausibleTime(
   times: PlausibleTimes,
   nowMs: number,
 ): Implausibility | undefined {
-  const latestMs = nowMs + times.aheadMs;
-  const checked: [string, number | undefined][] = [
-    ['source.ts_ms', event.source.committedAtMs],
-    ['ts_ms', event.capturedAtMs],
-    ['kafka.timestamp', kafkaTimestampMs],
-  ];
-  for (const image of ['before', 'after'] as const) {
-    if (image in eventTimes) checked.push([`${image}.${eventTimeField}`, eventTimes[image]]);
-  }
-  for (const [path, ms] of checked) {
-    if (ms === undefined || !Number.isFinite(ms)) {
-      return { path, message: 'not a time' };
-    }
-    if (!isPlausibleTime(ms, times, nowMs)) {
-      return {
-        path,
-        message:
-          `${describeTime(ms)} is outside the plausible span ${describeTime(times.earliestMs)} ` +
-          `to ${describeTime(latestMs)} (TIDEMARK_STREAM_PLAUSIBLE_FROM, _AHEAD)`,
-      };
-    }
-  }
-  return undefined;
+  return (
+    implausible('source.ts_ms', event.source.committedAtMs, times, nowMs) ??
+    implausible('ts_ms', event.capturedAtMs, times, nowMs) ??
+    implausible('kafka.timestamp', kafkaTimestampMs, times, nowMs) ??
+    ('before' in eventTimes
+      ? implausible(`before.${eventTimeField}`, eventTimes.before, times, nowMs)
+      : undefined) ??
+    ('after' in eventTimes
+      ? implausible(`after.${eventTimeField}`, eventTimes.after, times, nowMs)
+      : undefined)
+  );
+}
+
+function implausible(
+  path: string,
+  ms: number | undefined,
+  times: PlausibleTimes,
+  nowMs: number,
+): Implausibility | undefined {
+  if (ms === undefined || !Number.isFinite(ms)) return { path, message: 'not a time' };
+  if (isPlausibleTime(ms, times, nowMs)) return undefined;
+  return {
+    path,
+    message:
+      `${describeTime(ms)} is outside the plausible span ${describeTime(times.earliestMs)} ` +
+      `to ${describeTime(nowMs + times.aheadMs)} (TIDEMARK_STREAM_PLAUSIBLE_FROM, _AHEAD)`,
+  };
 }
 
 /** Whether a time (a Debezium heartbeat's, say) falls in the plausible span. */
