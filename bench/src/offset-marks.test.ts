@@ -4,6 +4,7 @@ import {
   marksByTopic,
   messagesBetween,
   parseMarkKey,
+  rangeOffsets,
   RangeProgress,
 } from './offset-marks';
 
@@ -19,6 +20,21 @@ describe('offset marks', () => {
       'tidemark.shop.payments/0': 7,
     });
     expect(messagesBetween(start, end)).toBe(37);
+  });
+
+  it("records each partition's first and last offset of the range, both included", () => {
+    const start = marks({ 'tidemark.shop.orders/0': 100, 'tidemark.shop.orders/1': 50 });
+    const end = marks({
+      'tidemark.shop.orders/1': 50,
+      'tidemark.shop.orders/0': 130,
+      'tidemark.shop.payments/0': 7,
+    });
+    const offsets = rangeOffsets({ start, end });
+    // A partition without a message in the range is left out; a new one starts at 0.
+    expect(offsets).toEqual({
+      start: { 'tidemark.shop.orders/0': '100', 'tidemark.shop.payments/0': '0' },
+      end: { 'tidemark.shop.orders/0': '129', 'tidemark.shop.payments/0': '6' },
+    });
   });
 
   it('parses keys of topics with dots and groups marks by topic', () => {

@@ -27,6 +27,26 @@ export function messagesBetween(start: OffsetMarks, end: OffsetMarks): number {
   return Number(total);
 }
 
+/**
+ * The first and last offsets (both included) of each partition holding messages of the range,
+ * keyed `topic/partition`, as the results file records them.
+ */
+export function rangeOffsets(range: OffsetRange): {
+  start: Record<string, string>;
+  end: Record<string, string>;
+} {
+  const start: Record<string, string> = {};
+  const end: Record<string, string> = {};
+  for (const key of [...range.end.keys()].sort()) {
+    const first = range.start.get(key) ?? 0n;
+    const after = range.end.get(key) ?? 0n;
+    if (after <= first) continue;
+    start[key] = first.toString();
+    end[key] = (after - 1n).toString();
+  }
+  return { start, end };
+}
+
 /** True when every partition of `target` has reached its mark in `reached`. */
 export function hasReached(reached: OffsetMarks, target: OffsetMarks): boolean {
   for (const [key, offset] of target) {

@@ -105,8 +105,28 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
       changes: 155_000,
       deliveredMs: 20_000,
       changesPerSec: 7_750,
+      start: { 'tidemark.shop.orders/0': '100' },
+      end: { 'tidemark.shop.orders/0': '155099' },
     },
   };
+}
+
+/** Every process's CPU at a total of `totalUs` per change over 100,000 changes. */
+function cpuPerChange(totalUs: number) {
+  const ms = (share: number) => (totalUs * share * 100_000) / 1_000;
+  return cpuPerChangeOf(
+    {
+      pipeline: ms(0.5),
+      postgresql: ms(0.5),
+      'kafka broker': 0,
+      'kafka connect': 0,
+      temporal: 0,
+      kernel: 0,
+      other: 0,
+    },
+    100_000,
+    2,
+  );
 }
 
 describe('profileBatches', () => {
@@ -150,8 +170,10 @@ describe('ratesPerInterval', () => {
 
 describe('buildResult', () => {
   it('writes the keys the README cites and judges every target', () => {
+    const measured = measurements(40_000, [100, 200, 300, 400, 900]);
+    measured.pipeline.cpuPerChange = cpuPerChange(60);
     const result = buildResult(
-      measurements(40_000, [100, 200, 300, 400, 900]),
+      measured,
       machine,
       { rangeOperations: 150_000 },
       new Date('2026-01-02T03:04:05Z'),
@@ -161,19 +183,26 @@ describe('buildResult', () => {
       raw_consume_eps: 50_000,
       pipeline_eps: 40_000,
       ratio: 0.8,
+      cpu_us_per_change: { total: 60, by_process: { pipeline: 30, postgresql: 30 } },
       load_rate: 4_990,
       e2e_latency_ms: { p50: 300, p95: 900, p99: 900 },
       machine: { cpus: 2, node: 'v20.19.0' },
+      details: {
+        range: {
+          start: { 'tidemark.shop.orders/0': '100' },
+          end: { 'tidemark.shop.orders/0': '155099' },
+        },
+      },
     });
     expect(result.targets.pipeline_eps.met).toBe(true);
-    expect(result.targets.ratio.met).toBe(true);
+    expect(result.targets.cpu_us_per_change).toEqual({ target: '<= 70', actual: 60, met: true });
     expect(result.targets.e2e_latency_p95_ms.met).toBe(true);
   });
 
   it('marks missed targets, and a run without latency samples as not met', () => {
     const result = buildResult(measurements(5_000, []), machine, {}, new Date());
-    expect(result.targets.pipeline_eps).toEqual({ target: '>= 20000', actual: 5_000, met: false });
-    expect(result.targets.ratio.met).toBe(false);
+    expect(result.targets.pipeline_eps).toEqual({ target: '>= 25000', actual: 5_000, met: false });
+    expect(result.targets.cpu_us_per_change).toEqual({ target: '<= 70', actual: 200, met: false });
     expect(result.targets.e2e_latency_p95_ms.met).toBe(false);
     expect(JSON.parse(JSON.stringify(result)).e2e_latency_ms.p95).toBeNull();
   });
@@ -185,8 +214,9 @@ describe('renderResult', () => {
       buildResult(measurements(5_000, [100, 1_500]), machine, {}, new Date()),
     );
     expect(text).toMatch(/raw kafkajs consume \(ceiling, median of 3\)\s+50,000 eps/);
-    expect(text).toMatch(/pipeline sustained\s+5,000 eps\s+>= 20,000 eps\s+NOT met/);
-    expect(text).toMatch(/pipeline \/ raw\s+10\.0 %\s+>= 60 %\s+NOT met/);
+    expect(text).toMatch(/pipeline sustained\s+5,000 eps\s+>= 25,000 eps\s+NOT met/);
+    expect(text).toMatch(/CPU per change, every process\s+200 µs\s+<= 70 µs\s+NOT met/);
+    expect(text).toMatch(/pipeline \/ raw \(reference\)\s+10\.0 %\s*\n/);
     expect(text).toMatch(/e2e latency p95\s+1,500 ms\s+< 1,000 ms\s+NOT met/);
     expect(text).toMatch(/load rate \(latency phase\)\s+4,990 ops\/s/);
     expect(text).toContain('2 CPUs (Test CPU)');

@@ -4,7 +4,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { profileBatches } from './batch-profile';
 import { endOffsets } from './kafka-offsets';
-import { messagesBetween } from './offset-marks';
+import { messagesBetween, rangeOffsets } from './offset-marks';
 import type { BenchOptions } from './options';
 import {
   trackLatency,
@@ -146,6 +146,7 @@ async function prepareRange(deps: BenchDeps) {
     changes: load.changes,
     deliveredMs: delivered.deliveredMs,
     changesPerSec: Math.round(ratePerSec(load.changes, delivered.deliveredMs)),
+    ...rangeOffsets(delivered.range),
   };
 }
 
