@@ -15,6 +15,16 @@ import {
 import type { MeasureValue } from './windowing/accumulator';
 import type { LsnReference } from './plausibility';
 import {
+  asAssignments,
+  asSelectList,
+  closingBoundary,
+  emissionOfNewRow,
+  emissionOfPending,
+  emissionOfUpdatedRow,
+  pendingDue,
+  type EmissionColumns,
+} from './emission';
+import {
   applicableBatches,
   pendingFromQueued,
   queuedInputsOf,
@@ -463,10 +473,21 @@ async function mergeWindowDeltas(
     const metric = rows[0]?.metric as MetricDefinition;
     const merged =
       'stream.merge_accumulator(provisional.metric_values.accumulator, excluded.accumulator)';
+    const updated = emissionOfUpdatedRow(
+      metric,
+      { sql: merged, bindings: [] },
+      'provisional.metric_values.revision',
+    );
     for (const chunk of chunks(rows, 2_000)) {
       await trx('provisional.metric_values')
         .insert(
-          chunk.map(({ row }) => ({ ...row, ...insertedEmission(trx, metric, row.accumulator) })),
+          chunk.map(({ row }) => ({
+            ...row,
+            ...asKnexColumns(
+              trx,
+              emissionOfNewRow(metric, { sql: '?::jsonb', bindings: [row.accumulator] }),
+            ),
+          })),
         )
         .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
         .merge({
@@ -474,7 +495,7 @@ async function mergeWindowDeltas(
           last_committed_at: trx.raw(
             'GREATEST(provisional.metric_values.last_committed_at, excluded.last_committed_at)',
           ),
-          ...mergedEmission(trx, metric, merged),
+          ...asKnexColumns(trx, updated),
           updated_at: trx.raw('clock_timestamp()'),
         });
     }
@@ -518,8 +539,10 @@ async function writeSessionChanges(
     written.map((row) => ({ ...row, metric: row.change.metric })),
   )) {
     const metric = rows[0]?.metric as MetricDefinition;
-    const inserted = insertedEmissionSql(metric, 's.accumulator');
-    const merged = mergedEmissionSql(metric, 'excluded.accumulator');
+    const inserted = asSelectList(emissionOfNewRow(metric, { sql: 's.accumulator', bindings: [] }));
+    const merged = asAssignments(
+      emissionOfUpdatedRow(metric, { sql: 'excluded.accumulator', bindings: [] }, 'v.revision'),
+    );
     await trx.raw(
       `INSERT INTO provisional.metric_values AS v (pipeline, metric, group_key, window_start,
            window_end, key_values, accumulator, last_committed_at, value, revision, pending,
@@ -569,27 +592,6 @@ async function writeSessionChanges(
         AND s.group_key = changed.group_key`,
     [JSON.stringify(states)],
   );
-}
-
-/** A new session row's emission columns (value, revision, pending, emitted_at) as SQL. */
-function insertedEmissionSql(metric: MetricDefinition, accumulatorSql: string) {
-  if (metric.emit.kind !== 'on_update') {
-    return { sql: 'NULL::numeric, 0, true, NULL::timestamptz', bindings: [] };
-  }
-  return {
-    sql: `stream.accumulator_value(?, ${accumulatorSql}), 1, false, clock_timestamp()`,
-    bindings: [metric.aggregate.fn],
-  };
-}
-
-/** An updated session row's emission assignments as SQL, from its new accumulator. */
-function mergedEmissionSql(metric: MetricDefinition, accumulatorSql: string) {
-  if (metric.emit.kind !== 'on_update') return { sql: 'pending = true', bindings: [] };
-  return {
-    sql: `value = stream.accumulator_value(?, ${accumulatorSql}), revision = v.revision + 1,
-      pending = false, emitted_at = clock_timestamp()`,
-    bindings: [metric.aggregate.fn],
-  };
 }
 
 /** A partition's first position, before the pipeline has read anything from it. */
@@ -711,33 +713,38 @@ export async function emitAndClose(
           updated_at: trx.raw('clock_timestamp()'),
         });
     }
-    const watermark = watermarkMs === null ? null : new Date(watermarkMs);
-    const closing = watermark === null ? null : new Date(watermarkMs! - metric.allowedLatenessMs);
-    const due = (query: Knex.QueryBuilder) => {
-      if (metric.emit.kind === 'on_update') return query;
-      if (metric.emit.kind === 'every' && intervalDue(metric)) return query;
-      if (metric.emit.kind === 'on_window_close' && watermark) {
-        return query.andWhere('window_end', '<=', watermark);
-      }
-      if (closing) return query.andWhere('window_end', '<=', closing);
-      return query.andWhereRaw('false');
-    };
-    emitted += await due(
-      trx('provisional.metric_values').where({ pipeline, metric: metric.name, pending: true }),
-    ).update({
-      value: trx.raw('stream.accumulator_value(?, accumulator)', [metric.aggregate.fn]),
-      revision: trx.raw('revision + 1'),
-      pending: false,
-      emitted_at: trx.raw('clock_timestamp()'),
-    });
-    if (closing) {
+    const due = pendingDue(metric, watermarkMs, intervalDue(metric));
+    if (due.kind !== 'none') {
+      const pending = trx('provisional.metric_values').where({
+        pipeline,
+        metric: metric.name,
+        pending: true,
+      });
+      if (due.kind === 'ended_by') pending.andWhere('window_end', '<=', new Date(due.endMs));
+      emitted += await pending.update(asKnexColumns(trx, emissionOfPending(metric)));
+    }
+    const closing = closingBoundary(metric, watermarkMs);
+    if (closing !== null) {
       closed += await trx('provisional.metric_values')
         .where({ pipeline, metric: metric.name, status: 'open' })
-        .andWhere('window_end', '<=', closing)
+        .andWhere('window_end', '<=', new Date(closing))
         .update({ status: 'closed' });
     }
   }
   return { emitted, closed };
+}
+
+/** Emission columns as knex values for an insert or an update. */
+function asKnexColumns(
+  trx: Knex.Transaction,
+  columns: Partial<EmissionColumns>,
+): Record<string, Knex.Raw> {
+  return Object.fromEntries(
+    Object.entries(columns).map(([column, fragment]) => [
+      column,
+      trx.raw(fragment.sql, [...fragment.bindings]),
+    ]),
+  );
 }
 
 /** Consecutive items of the same metric, for one statement each. */
@@ -749,28 +756,6 @@ function groupedByMetric<T extends { metric: MetricDefinition }>(items: readonly
     groups.set(item.metric.name, group);
   }
   return [...groups.keys()].sort().map((name) => groups.get(name) as T[]);
-}
-
-/** A new row's emission columns: emitted at once under `on_update`, else pending. */
-function insertedEmission(trx: Knex.Transaction, metric: MetricDefinition, accumulator: string) {
-  if (metric.emit.kind !== 'on_update') return { pending: true };
-  return {
-    value: trx.raw('stream.accumulator_value(?, ?::jsonb)', [metric.aggregate.fn, accumulator]),
-    revision: 1,
-    pending: false,
-    emitted_at: trx.raw('clock_timestamp()'),
-  };
-}
-
-/** An updated row's emission columns, from its new accumulator (an SQL expression). */
-function mergedEmission(trx: Knex.Transaction, metric: MetricDefinition, accumulatorSql: string) {
-  if (metric.emit.kind !== 'on_update') return { pending: true };
-  return {
-    value: trx.raw(`stream.accumulator_value(?, ${accumulatorSql})`, [metric.aggregate.fn]),
-    revision: trx.raw('provisional.metric_values.revision + 1'),
-    pending: false,
-    emitted_at: trx.raw('clock_timestamp()'),
-  };
 }
 
 function compareTuples(a: readonly string[], b: readonly string[]): number {
