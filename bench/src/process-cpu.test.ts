@@ -26,6 +26,10 @@ describe('groupOf', () => {
     ).toBe('kafka connect');
     expect(groupOf(12, '/cache/temporal\0server\0start-dev', 7)).toBe('temporal');
     expect(groupOf(13, 'node\0loadgen', 7)).toBe('other');
+    // The scale-out phase's second consumer process counts as the pipeline's.
+    expect(groupOf(15, 'node\0--import\0tsx\0src/pipeline-process.ts\0bench-1-scale-out', 7)).toBe(
+      'pipeline',
+    );
     expect(groupOf(14, '', 7)).toBe('kernel');
   });
 });

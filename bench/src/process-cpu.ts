@@ -37,12 +37,16 @@ export function parseProcStat(stat: string): { own: number; reapedChildren: numb
   };
 }
 
+/** The script of the bench's other pipeline processes (the scale-out phase's second consumer). */
+export const PIPELINE_PROCESS_SCRIPT = 'src/pipeline-process.ts';
+
 /** Which group a process belongs to, from its command line (NUL-separated, as /proc gives it). */
 export function groupOf(pid: number, cmdline: string, pipelinePid: number): ProcessGroup {
   if (pid === pipelinePid) return 'pipeline';
   // Kernel threads have no command line (writeback, memory monitoring, ...).
   if (cmdline === '') return 'kernel';
   const args = cmdline.split('\0');
+  if (args.some((arg) => arg.endsWith(PIPELINE_PROCESS_SCRIPT))) return 'pipeline';
   const program = (args[0] ?? '').split('/').at(-1) ?? '';
   if (program === 'postgres' || program.startsWith('postgres:')) return 'postgresql';
   if (args.includes('kafka.Kafka')) return 'kafka broker';

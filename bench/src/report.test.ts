@@ -96,6 +96,27 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
       durationMs: 30_000,
       pipelineCaughtUp: true,
     },
+    scaleOut: {
+      consumers: 2,
+      messages: 120_000,
+      elapsedMs: 8_000,
+      eps: 15_000,
+      completed: true,
+      lockWaits: { samples: 12, byEvent: { transactionid: 10, extend: 2 }, ticks: 400 },
+      cpuPerChange: cpuPerChangeOf(
+        {
+          pipeline: 6_000,
+          postgresql: 6_000,
+          'kafka broker': 0,
+          'kafka connect': 0,
+          temporal: 0,
+          kernel: 0,
+          other: 0,
+        },
+        100_000,
+        2,
+      ),
+    },
     latencyMs: distributionOf(latenciesMs),
     latencyProfile: profile,
     latencySql: null,
@@ -196,6 +217,14 @@ describe('buildResult', () => {
     });
     expect(result.targets.pipeline_eps.met).toBe(true);
     expect(result.targets.cpu_us_per_change).toEqual({ target: '<= 70', actual: 60, met: true });
+    expect(result.scale_out).toEqual({
+      consumers: 2,
+      eps: 15_000,
+      lock_waits: 12,
+      lock_waits_by_event: { transactionid: 10, extend: 2 },
+      cpu_us_per_change: { total: 120, by_process: expect.objectContaining({ pipeline: 60 }) },
+    });
+    expect(result.targets.scale_out_lock_waits).toEqual({ target: '0', actual: 12, met: false });
     expect(result.targets.e2e_latency_p95_ms.met).toBe(true);
   });
 
@@ -217,6 +246,12 @@ describe('renderResult', () => {
     expect(text).toMatch(/pipeline sustained\s+5,000 eps\s+>= 25,000 eps\s+NOT met/);
     expect(text).toMatch(/CPU per change, every process\s+200 µs\s+<= 70 µs\s+NOT met/);
     expect(text).toMatch(/pipeline \/ raw \(reference\)\s+10\.0 %\s*\n/);
+    expect(text).toMatch(/pipeline, 2 consumer processes\s+15,000 eps/);
+    expect(text).toMatch(/lock waits, 2 consumer processes\s+12\s+0\s+NOT met/);
+    expect(text).toContain(
+      'scale-out : 2 consumer processes, 120,000 msgs once both held partitions, in 8,000 ms; ' +
+        'backends waiting on a lock in 12 of 400 samples (transactionid 10, extend 2)',
+    );
     expect(text).toMatch(/e2e latency p95\s+1,500 ms\s+< 1,000 ms\s+NOT met/);
     expect(text).toMatch(/load rate \(latency phase\)\s+4,990 ops\/s/);
     expect(text).toContain('2 CPUs (Test CPU)');

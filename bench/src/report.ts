@@ -1,5 +1,6 @@
 import type { BatchProfile } from './batch-profile';
 import { PROCESS_GROUPS, type CpuPerChange } from './process-cpu';
+import type { ScaleOutMeasurement } from './scale-out';
 import type { SqlProfile, StatementShare } from './sql-profile';
 import type { Distribution } from './stats';
 
@@ -56,6 +57,8 @@ export interface BenchMeasurements {
     /** False when the pipeline had not applied the whole load in time: latencies are partial. */
     pipelineCaughtUp: boolean;
   };
+  /** The same range read by one pipeline run by two consumer processes. */
+  scaleOut: ScaleOutMeasurement;
   latencyMs: Distribution;
   latencyProfile: BatchProfile;
   /** pg_stat_activity sampled during the latency load; null when not sampled. */
@@ -104,11 +107,20 @@ export interface BenchResult {
   ratio: number;
   /** CPU per change of every process while the pipeline read the range; null where unread. */
   cpu_us_per_change: { total: number; by_process: CpuPerChange['byGroupUs'] } | null;
+  /** The same range, one pipeline in two consumer processes: its rate and lock waits. */
+  scale_out: {
+    consumers: number;
+    eps: number;
+    lock_waits: number;
+    lock_waits_by_event: Record<string, number>;
+    cpu_us_per_change: { total: number; by_process: CpuPerChange['byGroupUs'] } | null;
+  };
   load_rate: number;
   e2e_latency_ms: { p50: number; p95: number; p99: number; mean: number; max: number };
   targets: {
     pipeline_eps: TargetOutcome;
     cpu_us_per_change: TargetOutcome;
+    scale_out_lock_waits: TargetOutcome;
     e2e_latency_p95_ms: TargetOutcome;
   };
   details: {
@@ -117,6 +129,7 @@ export interface BenchResult {
     pipeline_batches: BatchProfile;
     pipeline_sql: BenchMeasurements['pipeline']['sql'];
     pipeline_cpu_per_change: CpuPerChange | null;
+    scale_out: ScaleOutMeasurement;
     load: BenchMeasurements['load'];
     latency_samples: number;
     latency_batches: BatchProfile;
@@ -135,6 +148,7 @@ export function buildResult(
   const ratio = measured.raw.eps > 0 ? measured.pipeline.eps / measured.raw.eps : 0;
   const latency = measured.latencyMs;
   const { profile, sql, cpuPerChange, ...pipeline } = measured.pipeline;
+  const { scaleOut } = measured;
   return {
     timestamp: timestamp.toISOString(),
     machine,
@@ -143,9 +157,14 @@ export function buildResult(
     raw_consume_eps: Math.round(measured.raw.eps),
     pipeline_eps: Math.round(measured.pipeline.eps),
     ratio: round(ratio, 4),
-    cpu_us_per_change: cpuPerChange
-      ? { total: cpuPerChange.totalUs, by_process: cpuPerChange.byGroupUs }
-      : null,
+    cpu_us_per_change: cpuSplit(cpuPerChange),
+    scale_out: {
+      consumers: scaleOut.consumers,
+      eps: Math.round(scaleOut.eps),
+      lock_waits: scaleOut.lockWaits.samples,
+      lock_waits_by_event: scaleOut.lockWaits.byEvent,
+      cpu_us_per_change: cpuSplit(scaleOut.cpuPerChange),
+    },
     load_rate: Math.round(measured.load.achievedRatePerSec),
     e2e_latency_ms: {
       p50: latency.p50,
@@ -167,6 +186,12 @@ export function buildResult(
         // Unmeasured is not met.
         met: cpuPerChange !== null && cpuPerChange.totalUs <= TARGETS.cpuUsPerChange,
       },
+      scale_out_lock_waits: {
+        target: '0',
+        actual: scaleOut.lockWaits.samples,
+        // A run that never had both consumers measured nothing.
+        met: scaleOut.completed && scaleOut.lockWaits.samples === 0,
+      },
       e2e_latency_p95_ms: {
         target: `< ${TARGETS.p95LatencyMs}`,
         actual: latency.p95,
@@ -181,6 +206,7 @@ export function buildResult(
       pipeline_batches: profile,
       pipeline_sql: sql,
       pipeline_cpu_per_change: cpuPerChange,
+      scale_out: scaleOut,
       load: measured.load,
       latency_samples: latency.count,
       latency_batches: measured.latencyProfile,
@@ -188,6 +214,10 @@ export function buildResult(
       range: measured.range,
     },
   };
+}
+
+function cpuSplit(cpu: CpuPerChange | null) {
+  return cpu ? { total: cpu.totalUs, by_process: cpu.byGroupUs } : null;
 }
 
 const integer = (value: number) =>
@@ -219,6 +249,18 @@ export function renderResult(result: BenchResult): string {
       status(targets.cpu_us_per_change.met),
     ],
     ['pipeline / raw (reference)', `${(result.ratio * 100).toFixed(1)} %`, '', ''],
+    [
+      `pipeline, ${result.scale_out.consumers} consumer processes${details.scale_out.completed ? '' : ' (partial)'}`,
+      `${integer(result.scale_out.eps)} eps`,
+      '',
+      '',
+    ],
+    [
+      `lock waits, ${result.scale_out.consumers} consumer processes`,
+      `${integer(result.scale_out.lock_waits)}`,
+      '0',
+      status(targets.scale_out_lock_waits.met),
+    ],
     [
       'load rate (latency phase)',
       `${integer(result.load_rate)} ops/s`,
@@ -258,6 +300,10 @@ export function renderResult(result: BenchResult): string {
     ...(details.pipeline_cpu_per_change
       ? [renderCpuPerChange('pipeline   ', details.pipeline_cpu_per_change, result.machine.cpus)]
       : []),
+    renderScaleOut(details.scale_out),
+    ...(details.scale_out.cpuPerChange
+      ? [renderCpuPerChange('2 consumers', details.scale_out.cpuPerChange, result.machine.cpus)]
+      : []),
     ...(details.pipeline_sql ? renderSqlProfile('throughput', details.pipeline_sql) : []),
     ...(details.latency_sql ? renderSqlProfile('latency', details.latency_sql) : []),
   ].join('\n');
@@ -281,6 +327,21 @@ export function renderProfile(label: string, profile: BatchProfile): string {
     `sink ${integer(profile.sinkMs.mean)} ms/batch (p95 ${integer(profile.sinkMs.p95)}), ` +
     `${profile.sinkMsPer1000Messages.toFixed(1)} ms per 1,000 msgs, ` +
     `${(profile.sinkShare * 100).toFixed(0)} % of wall time in the sink${cpu}${busy}${paused}`
+  );
+}
+
+/** The scale-out phase: what it measured over, and which locks its transactions waited on. */
+export function renderScaleOut(scaleOut: ScaleOutMeasurement): string {
+  const { lockWaits } = scaleOut;
+  const events = Object.entries(lockWaits.byEvent)
+    .sort((a, b) => b[1] - a[1])
+    .map(([event, count]) => `${event} ${integer(count)}`)
+    .join(', ');
+  return (
+    `  scale-out : ${scaleOut.consumers} consumer processes, ${integer(scaleOut.messages)} msgs ` +
+    `once both held partitions, in ${integer(scaleOut.elapsedMs)} ms; backends waiting on a ` +
+    `lock in ${integer(lockWaits.samples)} of ${integer(lockWaits.ticks)} samples` +
+    (events ? ` (${events})` : '')
   );
 }
 

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { profileBatches } from './batch-profile';
 import { endOffsets } from './kafka-offsets';
 import { messagesBetween, rangeOffsets } from './offset-marks';
+import { measureScaleOut } from './scale-out';
 import type { BenchOptions } from './options';
 import {
   trackLatency,
@@ -90,6 +91,11 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
     eps: Math.round(pipelineRun.eps),
   });
 
+  const scaleOut = await measureScaleOut(
+    { ...deps, logger, timeoutMs: options.pipelineTimeoutMs },
+    range,
+  );
+
   const latency = await measureLatency(deps);
   return {
     messages,
@@ -109,6 +115,7 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
       sql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
       cpuPerChange: cpuUsed ? cpuPerChangeOf(cpuUsed, pipelineRun.messages, cpus().length) : null,
     },
+    scaleOut,
     ...latency,
     range: prepared,
   };

@@ -30,8 +30,13 @@ export class ShopPipelines {
 
   /** Starts a fresh pipeline at `at` and resolves once it has joined its group. */
   async start(pipeline: string, at: OffsetMarks, logger: Logger): Promise<StreamPipeline> {
-    const startingAtMs = Date.now();
     await positionPipeline(this.warehouse, this.admin, pipeline, at);
+    return this.join(pipeline, logger);
+  }
+
+  /** Starts a consumer of a pipeline already positioned, and resolves once it has joined. */
+  async join(pipeline: string, logger: Logger): Promise<StreamPipeline> {
+    const startingAtMs = Date.now();
     const stream = await startShopPipeline(this.config, this.pipelineLogger, this.warehouse, {
       pipeline,
       startAt: 'latest',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { statementLabel, summarizeActivity, type ActivitySample } from './sql-profile';
+import { lockWaitsOf, statementLabel, summarizeActivity, type ActivitySample } from './sql-profile';
 
 describe('statementLabel', () => {
   it('names the verb and table of the statements knex and the sink write', () => {
@@ -67,5 +67,28 @@ describe('summarizeActivity', () => {
       inPostgres: [],
       inClient: [],
     });
+  });
+});
+
+describe('lockWaitsOf', () => {
+  it('counts the backends waiting on a lock, by what they waited on, and nothing else', () => {
+    const active = (waitEventType: string | null, waitEvent: string | null) => ({
+      state: 'active',
+      waitEventType,
+      waitEvent,
+      query: 'INSERT INTO provisional.metric_values ...',
+    });
+    const ticks = [
+      [active('Lock', 'transactionid'), active('LWLock', 'BufferContent')],
+      [active('Lock', 'transactionid'), active('Lock', 'extend'), active(null, null)],
+      [{ ...active('Lock', 'tuple'), state: 'idle in transaction' }],
+      [],
+    ];
+    expect(lockWaitsOf(ticks)).toEqual({
+      samples: 3,
+      byEvent: { transactionid: 2, extend: 1 },
+      ticks: 4,
+    });
+    expect(lockWaitsOf([[active('IO', 'DataFileRead')]]).samples).toBe(0);
   });
 });

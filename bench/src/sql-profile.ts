@@ -77,3 +77,26 @@ export function summarizeActivity(ticks: readonly (readonly ActivitySample[])[])
 function unquote(name: string): string {
   return name.replaceAll('"', '');
 }
+
+/** Backends seen waiting on a lock (PostgreSQL's heavyweight locks), over every tick. */
+export interface LockWaits {
+  /** Backend samples waiting on a lock: 0 when no transaction ever waited for another's. */
+  samples: number;
+  /** Those samples by what was waited on: `transactionid` (a row another transaction wrote), `tuple`, `extend`, `advisory`, ... */
+  byEvent: Record<string, number>;
+  ticks: number;
+}
+
+export function lockWaitsOf(ticks: readonly (readonly ActivitySample[])[]): LockWaits {
+  const byEvent: Record<string, number> = {};
+  let samples = 0;
+  for (const tick of ticks) {
+    for (const sample of tick) {
+      if (sample.state !== 'active' || sample.waitEventType !== 'Lock') continue;
+      samples += 1;
+      const event = sample.waitEvent ?? 'unknown';
+      byEvent[event] = (byEvent[event] ?? 0) + 1;
+    }
+  }
+  return { samples, byEvent, ticks: ticks.length };
+}
