@@ -126,6 +126,8 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
       changes: 155_000,
       deliveredMs: 20_000,
       changesPerSec: 7_750,
+      startedAtMs: 1_796_000_000_000,
+      endedAtMs: 1_796_000_012_500,
       start: { 'tidemark.shop.orders/0': '100' },
       end: { 'tidemark.shop.orders/0': '155099' },
     },

@@ -70,6 +70,9 @@ export interface BenchMeasurements {
     /** From the first write to Debezium's last delivered message of the range. */
     deliveredMs: number;
     changesPerSec: number;
+    /** When the range's source writes began and ended (epoch ms): its changes' commit times. */
+    startedAtMs: number;
+    endedAtMs: number;
     /**
      * The range's first and last offsets per partition (`topic/partition`), both included, so
      * that any other consumer can be measured on exactly these messages.

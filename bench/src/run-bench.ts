@@ -92,7 +92,12 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
   });
 
   const scaleOut = await measureScaleOut(
-    { ...deps, logger, timeoutMs: options.pipelineTimeoutMs },
+    {
+      ...deps,
+      logger,
+      timeoutMs: options.pipelineTimeoutMs,
+      committedBetween: { fromMs: prepared.startedAtMs, toMs: prepared.endedAtMs },
+    },
     range,
   );
 
@@ -153,6 +158,8 @@ async function prepareRange(deps: BenchDeps) {
     changes: load.changes,
     deliveredMs: delivered.deliveredMs,
     changesPerSec: Math.round(ratePerSec(load.changes, delivered.deliveredMs)),
+    startedAtMs: load.startedAtMs,
+    endedAtMs: load.endedAtMs,
     ...rangeOffsets(delivered.range),
   };
 }
