@@ -32,12 +32,7 @@ import {
   type QueuedSessionInput,
   type QueuedWatermarks,
 } from './session-queue';
-import {
-  compactEntries,
-  emptySessionState,
-  expandEntries,
-  type SessionState,
-} from './windowing/sessions';
+import { compactEntries, expandEntries, type SessionState } from './windowing/sessions';
 
 /** The stored position of one partition: the next offset to read and the event time reached. */
 export interface PartitionPosition {
@@ -197,55 +192,33 @@ async function loadPriorImages(
 }
 
 /**
- * The session state of the keys a batch touches, locked in key order until it commits. Missing
- * keys are created first, so a consumer of another partition touching the same new key waits
- * for this one instead of overwriting its state; the keys created here are empty and already
- * locked, so only the others are read.
+ * The stored session state of the keys the queued contributions touch (empty for a key never
+ * seen). Only the consumer holding the pipeline's session lock reads and writes session state
+ * (`applyQueuedSessions`), so the rows need no lock of their own: one primary-key probe per key.
  */
-async function lockSessionStates(
+async function loadSessionStates(
   trx: Knex.Transaction,
   pipeline: string,
   pending: PendingSessions,
 ): Promise<Map<string, SessionState>> {
   const states = new Map<string, SessionState>();
   if (pending.byKey.size === 0) return states;
-  const keys = [...pending.byKey.values()]
-    .map(({ metric, groupKey, inputs }) => ({
-      metric: metric.name,
-      groupKey,
-      keyValues: JSON.stringify(inputs[0]?.contribution.keyValues ?? []),
-    }))
-    .sort((a, b) => compareTuples([a.metric, a.groupKey], [b.metric, b.groupKey]));
-  const created = await trx.raw<{ rows: { metric: string; group_key: string }[] }>(
-    `INSERT INTO stream.session_state (pipeline, metric, group_key, key_values)
-       SELECT ?, metric, group_key, key_values::jsonb
-         FROM unnest(?::text[], ?::text[], ?::text[]) AS touched(metric, group_key, key_values)
-     ON CONFLICT (pipeline, metric, group_key) DO NOTHING
-     RETURNING metric, group_key`,
-    [
-      pipeline,
-      keys.map((key) => key.metric),
-      keys.map((key) => key.groupKey),
-      keys.map((key) => key.keyValues),
-    ],
-  );
-  for (const row of created.rows) {
-    states.set(sessionKey(row.metric, row.group_key), emptySessionState());
-  }
-  const stored = keys.filter((key) => !states.has(sessionKey(key.metric, key.groupKey)));
-  if (stored.length === 0) return states;
-  // One primary-key probe per key (see loadRowVersions), locking in the array's order: key order.
-  const locked = await trx.raw<{ rows: StoredSessionState[] }>(
+  const keys = [...pending.byKey.values()].map(({ metric, groupKey }) => ({
+    metric: metric.name,
+    groupKey,
+  }));
+  // A probe per key, whatever the planner believes (see advanceRowVersions).
+  const stored = await trx.raw<{ rows: StoredSessionState[] }>(
     `SELECT wanted.metric, wanted.group_key, stored.event_times, stored.measures,
             stored.closed_until_ms
        FROM unnest(?::text[], ?::text[]) AS wanted(metric, group_key)
        CROSS JOIN LATERAL (
          SELECT event_times, measures, closed_until_ms FROM stream.session_state AS s
           WHERE s.pipeline = ? AND s.metric = wanted.metric AND s.group_key = wanted.group_key
-          LIMIT 1 FOR UPDATE) AS stored`,
-    [stored.map((key) => key.metric), stored.map((key) => key.groupKey), pipeline],
+          LIMIT 1) AS stored`,
+    [keys.map((key) => key.metric), keys.map((key) => key.groupKey), pipeline],
   );
-  for (const row of locked.rows) {
+  for (const row of stored.rows) {
     states.set(sessionKey(row.metric, row.group_key), {
       entries: expandEntries(row.event_times, row.measures),
       closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
@@ -380,7 +353,7 @@ export async function applyQueuedSessions(
   const { applicable: taken, heldBackBy } = applicableBatches(read, metrics);
   const queued = taken.flatMap((row) => row.inputs);
   const { pending } = pendingFromQueued(queued, metrics);
-  const states = await lockSessionStates(trx, pipeline, pending);
+  const states = await loadSessionStates(trx, pipeline, pending);
   const judgedBy = watermarksBehindQueue(
     watermarks,
     taken.map((row) => row.watermarks),
@@ -569,27 +542,30 @@ async function writeSessionChanges(
       ],
     );
   }
-  // Every key was created and locked by lockSessionStates: a plain update by primary key. The
-  // pipeline is a column for the reason given in the DELETE above.
-  const states = changes.map((change) => {
-    const { eventTimes, measures } = compactEntries(change.state.entries);
-    return {
-      pipeline,
-      metric: change.metric.name,
-      group_key: change.groupKey,
-      event_times: eventTimes,
-      measures,
-      closed_until_ms: change.state.closedUntilMs,
-    };
-  });
+  // Only the holder of the session lock writes session state: a plain upsert, in key order.
+  const states = changes
+    .map((change) => {
+      const { eventTimes, measures } = compactEntries(change.state.entries);
+      return {
+        pipeline,
+        metric: change.metric.name,
+        group_key: change.groupKey,
+        key_values: change.keyValues,
+        event_times: eventTimes,
+        measures,
+        closed_until_ms: change.state.closedUntilMs,
+      };
+    })
+    .sort((a, b) => compareTuples([a.metric, a.group_key], [b.metric, b.group_key]));
   await trx.raw(
-    `UPDATE stream.session_state AS s
-        SET event_times = changed.event_times, measures = changed.measures,
-            closed_until_ms = changed.closed_until_ms
-       FROM jsonb_to_recordset(?::jsonb) AS changed(pipeline text, metric text, group_key text,
-              event_times bigint[], measures jsonb, closed_until_ms bigint)
-      WHERE s.pipeline = changed.pipeline AND s.metric = changed.metric
-        AND s.group_key = changed.group_key`,
+    `INSERT INTO stream.session_state AS s (pipeline, metric, group_key, key_values, event_times,
+         measures, closed_until_ms)
+       SELECT pipeline, metric, group_key, key_values, event_times, measures, closed_until_ms
+         FROM jsonb_to_recordset(?::jsonb) AS changed(pipeline text, metric text, group_key text,
+                key_values jsonb, event_times bigint[], measures jsonb, closed_until_ms bigint)
+     ON CONFLICT (pipeline, metric, group_key) DO UPDATE
+       SET event_times = excluded.event_times, measures = excluded.measures,
+           closed_until_ms = excluded.closed_until_ms`,
     [JSON.stringify(states)],
   );
 }
