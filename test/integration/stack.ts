@@ -1,6 +1,7 @@
 import { migrateAll, registerShopConnector, REPO_ROOT, runStackScript } from '@tidemark/cli';
 import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment } from 'testcontainers';
 
 /** Where the integration tests' services come from. */
@@ -52,4 +53,43 @@ export async function startStack(kind: StackKind): Promise<() => Promise<void>> 
   return async () => {
     await compose?.down();
   };
+}
+
+/**
+ * Kills Kafka Connect with SIGKILL, as a crash would (Debezium's offsets not yet flushed are
+ * lost, so it sends those changes again), then starts it again and waits until the Debezium
+ * connector and its task run.
+ */
+export async function killAndRestartConnect(kind: StackKind): Promise<void> {
+  if (kind === 'docker') {
+    const container = execFileSync(
+      'docker',
+      ['ps', '-q', '--filter', 'label=com.docker.compose.service=connect'],
+      { encoding: 'utf8' },
+    ).trim();
+    if (!container) throw new Error('no running container of the compose service "connect"');
+    execFileSync('docker', ['kill', '--signal', 'KILL', container], { stdio: 'ignore' });
+    execFileSync('docker', ['start', container], { stdio: 'ignore' });
+  } else {
+    const stateDir = process.env.TIDEMARK_STATE_DIR ?? '/var/tmp/tidemark';
+    const pid = Number(readFileSync(`${stateDir}/run/connect.pid`, 'utf8').trim());
+    // infra/ starts each service in its own process group (setsid): kill all of it.
+    process.kill(-pid, 'SIGKILL');
+    await waitFor('Kafka Connect to die', async () => !isAlive(pid) || undefined, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    const code = await runStackScript('up');
+    if (code !== 0) throw new Error(`infra/stack.sh up exited with ${code} restarting Connect`);
+  }
+  await registerShopConnector(loadConfig());
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

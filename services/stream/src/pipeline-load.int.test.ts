@@ -11,6 +11,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+import { orderValueDifferences } from '../../../test/integration/shop-values';
 import { resetPipeline } from './pipeline-reset';
 
 // A realistic load (inserts, payments, updates, deletes, retries, key changes, late and poison
@@ -20,8 +21,6 @@ import { resetPipeline } from './pipeline-reset';
 
 const config = loadConfig();
 const source = createDatabase(config.source, 6);
-// Event time truncated to milliseconds by PostgreSQL, as the stream and the final SQL see it.
-const MS_CREATED_AT = source.raw("date_trunc('milliseconds', created_at) AS created_at");
 const warehouse = createDatabase(config.warehouse, 4);
 const prefix = config.kafka.topicPrefix;
 const pipeline = `stream-load-${randomUUID()}`;
@@ -30,6 +29,7 @@ const letters = () =>
     '',
   );
 const currencies = [letters(), letters()];
+const run = { currencies, customerPrefix: pipeline };
 const MINUTE = 60_000;
 let streams: StreamPipeline[] = [];
 let report: LoadReport;
@@ -115,61 +115,6 @@ function lateIds(): Set<string> {
   return late;
 }
 
-async function expectedFromSource(excluded: ReadonlySet<string>) {
-  // This run's customers only: another run may have drawn the same random currency.
-  const rows = (await source('shop.orders')
-    .whereIn('currency', currencies)
-    .whereLike('customer_id', `${pipeline}%`)
-    .select('id', 'currency', 'amount_minor', 'status', MS_CREATED_AT)) as {
-    id: string;
-    currency: string;
-    amount_minor: string;
-    status: string;
-    created_at: Date;
-  }[];
-  const count = new Map<string, number>();
-  const revenue = new Map<string, number>();
-  for (const row of rows) {
-    if (excluded.has(row.id)) continue;
-    const key = `${Math.floor(row.created_at.getTime() / MINUTE) * MINUTE}|${row.currency}`;
-    if (row.status !== 'cancelled') count.set(key, (count.get(key) ?? 0) + 1);
-    if (row.status !== 'cancelled' && row.status !== 'refunded') {
-      revenue.set(key, (revenue.get(key) ?? 0) + Number(row.amount_minor));
-    }
-  }
-  return { count, revenue };
-}
-
-async function provisional(metric: string) {
-  const rows = await warehouse('provisional.metric_values')
-    .where({ pipeline, metric, pending: false })
-    .whereIn(
-      'group_key',
-      currencies.map((currency) => JSON.stringify([currency])),
-    )
-    .select('window_start', 'group_key', 'value');
-  return new Map(
-    rows
-      .filter((row) => row.value !== null && Number(row.value) !== 0)
-      .map((row) => [
-        `${new Date(row.window_start).getTime()}|${JSON.parse(row.group_key)[0]}`,
-        Number(row.value),
-      ]),
-  );
-}
-
-/** The keys whose provisional value is not the source's, as `metric key: provisional vs source`. */
-function differencesOf(
-  metric: string,
-  provisional: Map<string, number>,
-  source: Map<string, number>,
-): string[] {
-  const keys = new Set([...provisional.keys(), ...source.keys()]);
-  return [...keys]
-    .filter((key) => provisional.get(key) !== source.get(key))
-    .map((key) => `${metric} ${key}: ${provisional.get(key)} vs ${source.get(key)}`);
-}
-
 describe('the stream pipeline under a realistic load, on two consumers', () => {
   it('wrote a load with every kind of change', () => {
     for (const kind of [
@@ -190,16 +135,9 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
     const matched = await waitFor(
       'provisional values to equal the source table',
       async () => {
-        const expected = await expectedFromSource(excluded);
-        const [count, revenue] = await Promise.all([
-          provisional('orders_per_minute'),
-          provisional('revenue_per_minute'),
-        ]);
-        differences = [
-          ...differencesOf('orders_per_minute', count, expected.count),
-          ...differencesOf('revenue_per_minute', revenue, expected.revenue),
-        ];
-        return differences.length === 0 ? expected : undefined;
+        const compared = await orderValueDifferences(source, warehouse, pipeline, run, excluded);
+        differences = compared.differences;
+        return differences.length === 0 ? compared : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 500 },
     ).catch((error: unknown) => {
@@ -209,7 +147,7 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
           `${warnings.slice(-20).join('\n')}`,
       );
     });
-    expect(matched.count.size).toBeGreaterThan(0);
+    expect(matched.windows).toBeGreaterThan(0);
     // Both consumers of the group did part of the work.
     expect(
       appliedBy.every((applied) => applied > 0),

@@ -1,0 +1,106 @@
+import type { Knex } from 'knex';
+
+// The shop's per-minute order metrics two ways, for tests that compare them: aggregated straight
+// from the source table, and as a pipeline's provisional values.
+
+const MINUTE = 60_000;
+
+/** Values keyed `windowStartMs|currency`. */
+export type WindowValues = Map<string, number>;
+
+/**
+ * orders_per_minute (orders not cancelled) and revenue_per_minute (neither cancelled nor
+ * refunded) over a run's orders (its currencies and customer prefix), less the excluded ids.
+ */
+export async function orderValuesFromSource(
+  source: Knex,
+  run: { currencies: readonly string[]; customerPrefix: string },
+  excluded: ReadonlySet<string> = new Set(),
+): Promise<{ count: WindowValues; revenue: WindowValues }> {
+  const rows = (await source('shop.orders')
+    .whereIn('currency', [...run.currencies])
+    .whereLike('customer_id', `${run.customerPrefix}%`)
+    // Event time truncated to milliseconds by PostgreSQL, as the stream and the final SQL see it.
+    .select(
+      'id',
+      'currency',
+      'amount_minor',
+      'status',
+      source.raw("date_trunc('milliseconds', created_at) AS created_at"),
+    )) as {
+    id: string;
+    currency: string;
+    amount_minor: string;
+    status: string;
+    created_at: Date;
+  }[];
+  const count: WindowValues = new Map();
+  const revenue: WindowValues = new Map();
+  for (const row of rows) {
+    if (excluded.has(row.id)) continue;
+    const key = `${Math.floor(row.created_at.getTime() / MINUTE) * MINUTE}|${row.currency}`;
+    if (row.status !== 'cancelled') count.set(key, (count.get(key) ?? 0) + 1);
+    if (row.status !== 'cancelled' && row.status !== 'refunded') {
+      revenue.set(key, (revenue.get(key) ?? 0) + Number(row.amount_minor));
+    }
+  }
+  return { count, revenue };
+}
+
+/** A pipeline's emitted, non-zero values of a per-currency metric for the given currencies. */
+export async function provisionalValues(
+  warehouse: Knex,
+  pipeline: string,
+  metric: string,
+  currencies: readonly string[],
+): Promise<WindowValues> {
+  const rows = await warehouse('provisional.metric_values')
+    .where({ pipeline, metric, pending: false })
+    .whereIn(
+      'group_key',
+      currencies.map((currency) => JSON.stringify([currency])),
+    )
+    .select('window_start', 'group_key', 'value');
+  return new Map(
+    rows
+      .filter((row) => row.value !== null && Number(row.value) !== 0)
+      .map((row) => [
+        `${new Date(row.window_start).getTime()}|${JSON.parse(row.group_key)[0]}`,
+        Number(row.value),
+      ]),
+  );
+}
+
+/** The keys whose provisional value is not the source's, as `metric key: provisional vs source`. */
+export function differencesOf(
+  metric: string,
+  provisional: WindowValues,
+  source: WindowValues,
+): string[] {
+  const keys = new Set([...provisional.keys(), ...source.keys()]);
+  return [...keys]
+    .filter((key) => provisional.get(key) !== source.get(key))
+    .map((key) => `${metric} ${key}: ${provisional.get(key)} vs ${source.get(key)}`);
+}
+
+/** Every difference between a pipeline's order metrics and the source's, none when equal. */
+export async function orderValueDifferences(
+  source: Knex,
+  warehouse: Knex,
+  pipeline: string,
+  run: { currencies: readonly string[]; customerPrefix: string },
+  excluded: ReadonlySet<string> = new Set(),
+): Promise<{ differences: string[]; windows: number }> {
+  const expected = await orderValuesFromSource(source, run, excluded);
+  const [count, revenue] = await Promise.all([
+    provisionalValues(warehouse, pipeline, 'orders_per_minute', run.currencies),
+    provisionalValues(warehouse, pipeline, 'revenue_per_minute', run.currencies),
+  ]);
+  return {
+    differences: [
+      ...differencesOf('orders_per_minute', count, expected.count),
+      ...differencesOf('revenue_per_minute', revenue, expected.revenue),
+    ],
+    windows: expected.count.size,
+  };
+}
