@@ -20,6 +20,9 @@ describe('statementLabel', () => {
     expect(statementLabel('SELECT raw.ensure_change_event_partitions($1::date[])')).toBe(
       'select raw.ensure_change_event_partitions()',
     );
+    expect(statementLabel('COPY raw.change_events (source_table, op) FROM STDIN')).toBe(
+      'copy raw.change_events',
+    );
     expect(statementLabel('COMMIT;')).toBe('commit');
   });
 });

@@ -24,7 +24,8 @@ export interface SqlProfile {
   inClient: StatementShare[];
 }
 
-const STATEMENT = /^\s*(insert\s+into|update|delete\s+from|select\b[\s\S]*?\bfrom)\s+([\w".]+)/i;
+const STATEMENT =
+  /^\s*(insert\s+into|update|delete\s+from|copy|select\b[\s\S]*?\bfrom)\s+([\w".]+)/i;
 const CALL = /^\s*select\s+([\w".]+)\s*\(/i;
 
 /** A short name for a SQL statement: its verb and table, e.g. `insert raw.change_events`. */
