@@ -1,4 +1,5 @@
 import type { MetricDefinition } from '@tidemark/contracts';
+import type { Knex } from 'knex';
 
 /**
  * The emit policies in one place: when a provisional value is (re)computed from its window's
@@ -139,4 +140,17 @@ export function closingBoundary(
   watermarkMs: number | null,
 ): number | null {
   return watermarkMs === null ? null : watermarkMs - metric.allowedLatenessMs;
+}
+
+/** Emission columns as knex values for an insert or an update. */
+export function asKnexColumns(
+  trx: Knex.Transaction,
+  columns: Partial<EmissionColumns>,
+): Record<string, Knex.Raw> {
+  return Object.fromEntries(
+    Object.entries(columns).map(([column, fragment]) => [
+      column,
+      trx.raw(fragment.sql, [...fragment.bindings]),
+    ]),
+  );
 }

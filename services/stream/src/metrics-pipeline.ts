@@ -21,20 +21,18 @@ import {
 import { applyRejectingRefused, describeSinkError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
+import { applyChanges } from './metrics-sink';
 import {
-  emitAndClose,
-  applyChanges,
-  applyQueuedSessions,
-  watermarksToEmit,
   lockPosition,
   pinPositions,
   readPositions,
-  type PinnedPosition,
-  readWatermarks,
   recordGap,
   storePosition,
+  type PinnedPosition,
   type StreamGap,
-} from './metrics-sink';
+} from './positions';
+import { applyQueuedSessions, watermarksToEmit } from './session-store';
+import { emitAndClose, readWatermarks } from './window-emission';
 import { advanceWatermark, EventClock } from './windowing/watermark';
 
 export interface StreamPipelineOptions {

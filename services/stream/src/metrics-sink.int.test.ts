@@ -11,7 +11,9 @@ import {
 import { createDatabase, loadConfig } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyChanges, applyQueuedSessions, emitAndClose, watermarksToEmit } from './metrics-sink';
+import { applyChanges } from './metrics-sink';
+import { applyQueuedSessions, watermarksToEmit } from './session-store';
+import { emitAndClose } from './window-emission';
 import { toLandedChange } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import type { KeyedChange } from './windowing/plan';

@@ -9,7 +9,7 @@ import {
   type HistogramConfiguration,
 } from 'prom-client';
 import type { BatchStats, SessionQueueStats, SessionStats } from '../metrics-pipeline';
-import type { StreamGap } from '../metrics-sink';
+import type { StreamGap } from '../positions';
 
 /** Every stream metric's name starts with this. */
 export const STREAM_METRIC_PREFIX = 'tidemark_stream_';

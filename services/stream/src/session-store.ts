@@ -1,0 +1,276 @@
+import type { MetricDefinition } from '@tidemark/contracts';
+import type { Knex } from 'knex';
+import { asAssignments, asSelectList, emissionOfNewRow, emissionOfUpdatedRow } from './emission';
+import { writeLateContributions } from './late-ledger';
+import {
+  applicableBatches,
+  pendingFromQueued,
+  watermarksBehindQueue,
+  type QueuedSessionInput,
+  type QueuedWatermarks,
+} from './session-queue';
+import { compareTuples, groupedByMetric } from './sql-batches';
+import type { MeasureValue } from './windowing/accumulator';
+import {
+  planSessionChanges,
+  sessionKey,
+  type LateContribution,
+  type PendingSessions,
+  type SessionChange,
+} from './windowing/plan';
+import { compactEntries, expandEntries, type SessionState } from './windowing/sessions';
+
+// Session windows: their contributions queue in stream.session_inbox, and one consumer of the
+// pipeline at a time applies the queue against stream.session_state and writes the sessions'
+// provisional rows.
+
+/**
+ * The stored session state of the keys the queued contributions touch (empty for a key never
+ * seen). Only the consumer holding the pipeline's session lock reads and writes session state
+ * (`applyQueuedSessions`), so the rows need no lock of their own: one primary-key probe per key.
+ */
+async function loadSessionStates(
+  trx: Knex.Transaction,
+  pipeline: string,
+  pending: PendingSessions,
+): Promise<Map<string, SessionState>> {
+  const states = new Map<string, SessionState>();
+  if (pending.byKey.size === 0) return states;
+  const keys = [...pending.byKey.values()].map(({ metric, groupKey }) => ({
+    metric: metric.name,
+    groupKey,
+  }));
+  // A probe per key, whatever the planner believes (see advanceRowVersions).
+  const stored = await trx.raw<{ rows: StoredSessionState[] }>(
+    `SELECT wanted.metric, wanted.group_key, stored.event_times, stored.measures,
+            stored.closed_until_ms
+       FROM unnest(?::text[], ?::text[]) AS wanted(metric, group_key)
+       CROSS JOIN LATERAL (
+         SELECT event_times, measures, closed_until_ms FROM stream.session_state AS s
+          WHERE s.pipeline = ? AND s.metric = wanted.metric AND s.group_key = wanted.group_key
+          LIMIT 1) AS stored`,
+    [keys.map((key) => key.metric), keys.map((key) => key.groupKey), pipeline],
+  );
+  for (const row of stored.rows) {
+    states.set(sessionKey(row.metric, row.group_key), {
+      entries: expandEntries(row.event_times, row.measures),
+      closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
+    });
+  }
+  return states;
+}
+
+interface StoredSessionState {
+  metric: string;
+  group_key: string;
+  event_times: string[];
+  measures: MeasureValue[] | null;
+  closed_until_ms: string | null;
+}
+
+/**
+ * The watermarks to emit and close windows with: the current ones, except that a session
+ * metric's does not pass the watermark of a batch whose session contributions are still queued.
+ */
+export async function watermarksToEmit(
+  trx: Knex.Transaction,
+  pipeline: string,
+  metrics: readonly MetricDefinition[],
+  watermarks: ReadonlyMap<string, number | null>,
+): Promise<Map<string, number | null>> {
+  const sessionMetrics = sessionMetricNames(metrics);
+  if (sessionMetrics.length === 0) return new Map(watermarks);
+  const queued: { watermarks: QueuedWatermarks }[] = await trx('stream.session_inbox')
+    .where({ pipeline })
+    .select('watermarks');
+  return watermarksBehindQueue(
+    watermarks,
+    queued.map((row) => row.watermarks),
+    sessionMetrics,
+  );
+}
+
+function sessionMetricNames(metrics: readonly MetricDefinition[]): string[] {
+  return metrics.filter((metric) => metric.window.kind === 'session').map((metric) => metric.name);
+}
+
+/** What one `applyQueuedSessions` applied; undefined when another consumer is applying them. */
+export interface QueuedSessionsResult {
+  /** Queued batches applied, and whether more are queued behind them. */
+  batches: number;
+  more: boolean;
+  inputs: number;
+  sessions: number;
+  late: LateContribution[];
+  /**
+   * Metrics this process does not compute that the oldest batch not applied holds: it and the
+   * batches behind it stay queued for a consumer that computes them (empty: none held back).
+   */
+  heldBackBy: string[];
+}
+
+/**
+ * Applies the oldest queued session contributions of a pipeline inside the caller's
+ * transaction, and deletes them from the queue: exactly once. One consumer of the pipeline at a
+ * time does it (a transaction-scoped advisory lock), in queue order, so no key waits on another
+ * consumer, and a partition's batches are applied in their order. Lateness is judged against
+ * the watermarks the queued batches were applied under (the smallest of them), not against
+ * those of the moment it runs, which may be far ahead when the queue is behind.
+ */
+export async function applyQueuedSessions(
+  trx: Knex.Transaction,
+  pipeline: string,
+  metrics: readonly MetricDefinition[],
+  watermarks: ReadonlyMap<string, number | null>,
+  options: { maxBatches?: number } = {},
+): Promise<QueuedSessionsResult | undefined> {
+  const maxBatches = options.maxBatches ?? 8;
+  const lock = await trx.raw<{ rows: { locked: boolean }[] }>(
+    'SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked',
+    [`tidemark.session_inbox:${pipeline}`],
+  );
+  if (!lock.rows[0]?.locked) return undefined;
+  // The ids first (one more than taken, to tell whether more are queued), then the contents.
+  const ids: string[] = (
+    await trx('stream.session_inbox')
+      .where({ pipeline })
+      .orderBy('id')
+      .limit(maxBatches + 1)
+      .select('id')
+  ).map((row: { id: string }) => row.id);
+  const read: { id: string; inputs: QueuedSessionInput[]; watermarks: QueuedWatermarks }[] =
+    ids.length === 0
+      ? []
+      : await trx('stream.session_inbox')
+          .whereIn('id', ids.slice(0, maxBatches))
+          .orderBy('id')
+          .select('id', 'inputs', 'watermarks');
+  const { applicable: taken, heldBackBy } = applicableBatches(read, metrics);
+  const queued = taken.flatMap((row) => row.inputs);
+  const { pending } = pendingFromQueued(queued, metrics);
+  const states = await loadSessionStates(trx, pipeline, pending);
+  const judgedBy = watermarksBehindQueue(
+    watermarks,
+    taken.map((row) => row.watermarks),
+    sessionMetricNames(metrics),
+  );
+  const { sessionChanges, late } = planSessionChanges(pending, {
+    sessions: states,
+    watermarks: judgedBy,
+  });
+  await writeLateContributions(trx, pipeline, late);
+  await writeSessionChanges(trx, pipeline, sessionChanges);
+  if (taken.length > 0) {
+    const deleted = await trx('stream.session_inbox')
+      .whereIn(
+        'id',
+        taken.map((row) => row.id),
+      )
+      .delete();
+    if (deleted !== taken.length) {
+      throw new Error(`applied ${taken.length} queued session batches but deleted ${deleted}`);
+    }
+  }
+  return {
+    batches: taken.length,
+    more: heldBackBy.length === 0 && ids.length > taken.length,
+    inputs: queued.length,
+    sessions: sessionChanges.length,
+    late,
+    heldBackBy,
+  };
+}
+
+/** Replaces the rows of sessions that changed, in three statements whatever the batch's size. */
+async function writeSessionChanges(
+  trx: Knex.Transaction,
+  pipeline: string,
+  changes: readonly SessionChange[],
+): Promise<void> {
+  if (changes.length === 0) return;
+  const removed = changes.flatMap((change) =>
+    change.removed.map((session) => ({ change, session })),
+  );
+  if (removed.length > 0) {
+    // The pipeline comes as a column, not a constant: a constant the statistics do not know yet
+    // (a new pipeline) makes the planner hash every row of the pipeline instead of probing keys.
+    await trx.raw(
+      `DELETE FROM provisional.metric_values AS v
+        USING unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::timestamptz[])
+          AS gone(pipeline, metric, group_key, window_start, window_end)
+        WHERE v.pipeline = gone.pipeline AND v.metric = gone.metric
+          AND v.group_key = gone.group_key AND v.window_start = gone.window_start
+          AND v.window_end = gone.window_end`,
+      [
+        removed.map(() => pipeline),
+        removed.map(({ change }) => change.metric.name),
+        removed.map(({ change }) => change.groupKey),
+        removed.map(({ session }) => new Date(session.startMs).toISOString()),
+        removed.map(({ session }) => new Date(session.endMs).toISOString()),
+      ],
+    );
+  }
+  const written = changes.flatMap((change) =>
+    change.written.map(({ session, accumulator }) => ({ change, session, accumulator })),
+  );
+  for (const rows of groupedByMetric(
+    written.map((row) => ({ ...row, metric: row.change.metric })),
+  )) {
+    const metric = rows[0]?.metric as MetricDefinition;
+    const inserted = asSelectList(emissionOfNewRow(metric, { sql: 's.accumulator', bindings: [] }));
+    const merged = asAssignments(
+      emissionOfUpdatedRow(metric, { sql: 'excluded.accumulator', bindings: [] }, 'v.revision'),
+    );
+    await trx.raw(
+      `INSERT INTO provisional.metric_values AS v (pipeline, metric, group_key, window_start,
+           window_end, key_values, accumulator, last_committed_at, value, revision, pending,
+           emitted_at)
+         SELECT ?, ?, s.group_key, s.window_start, s.window_end, s.key_values, s.accumulator,
+           s.last_committed_at, ${inserted.sql}
+           FROM unnest(?::text[], ?::timestamptz[], ?::timestamptz[], ?::jsonb[], ?::jsonb[],
+             ?::timestamptz[])
+             AS s(group_key, window_start, window_end, key_values, accumulator, last_committed_at)
+       ON CONFLICT (pipeline, metric, window_start, window_end, group_key) DO UPDATE SET
+         accumulator = excluded.accumulator, last_committed_at = excluded.last_committed_at,
+         ${merged.sql}`,
+      [
+        pipeline,
+        metric.name,
+        ...inserted.bindings,
+        rows.map(({ change }) => change.groupKey),
+        rows.map(({ session }) => new Date(session.startMs).toISOString()),
+        rows.map(({ session }) => new Date(session.endMs).toISOString()),
+        rows.map(({ change }) => JSON.stringify(change.keyValues)),
+        rows.map(({ accumulator }) => JSON.stringify(accumulator)),
+        rows.map(({ change }) => new Date(change.lastCommittedAtMs).toISOString()),
+        ...merged.bindings,
+      ],
+    );
+  }
+  // Only the holder of the session lock writes session state: a plain upsert, in key order.
+  const states = changes
+    .map((change) => {
+      const { eventTimes, measures } = compactEntries(change.state.entries);
+      return {
+        pipeline,
+        metric: change.metric.name,
+        group_key: change.groupKey,
+        key_values: change.keyValues,
+        event_times: eventTimes,
+        measures,
+        closed_until_ms: change.state.closedUntilMs,
+      };
+    })
+    .sort((a, b) => compareTuples([a.metric, a.group_key], [b.metric, b.group_key]));
+  await trx.raw(
+    `INSERT INTO stream.session_state AS s (pipeline, metric, group_key, key_values, event_times,
+         measures, closed_until_ms)
+       SELECT pipeline, metric, group_key, key_values, event_times, measures, closed_until_ms
+         FROM jsonb_to_recordset(?::jsonb) AS changed(pipeline text, metric text, group_key text,
+                key_values jsonb, event_times bigint[], measures jsonb, closed_until_ms bigint)
+     ON CONFLICT (pipeline, metric, group_key) DO UPDATE
+       SET event_times = excluded.event_times, measures = excluded.measures,
+           closed_until_ms = excluded.closed_until_ms`,
+    [JSON.stringify(states)],
+  );
+}
