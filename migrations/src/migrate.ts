@@ -17,6 +17,7 @@ import * as sessionInbox from './warehouse/0013-session-inbox';
 import * as streamGaps from './warehouse/0014-stream-gaps';
 import * as partitionLsnHorizon from './warehouse/0015-partition-lsn-horizon';
 import * as leastPrivilege from './warehouse/0016-least-privilege';
+import * as windowPartials from './warehouse/0017-window-partials';
 
 export interface Migration {
   name: string;
@@ -48,6 +49,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0014-stream-gaps', ...streamGaps },
   { name: '0015-partition-lsn-horizon', ...partitionLsnHorizon },
   { name: '0016-least-privilege', ...leastPrivilege },
+  { name: '0017-window-partials', ...windowPartials },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -22,6 +22,8 @@ import { applyRejectingRefused, describeSinkError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import { applyChanges } from './metrics-sink';
+import { emitShard } from './window-emitter';
+import { shardsChangedBy, type BatchSource } from './window-store';
 import {
   lockPosition,
   pinPositions,
@@ -186,6 +188,36 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
   const lastIntervalEmit = new Map<string, number>();
   const changelogDays = new Set<string>();
+  // Per data topic: its partitions (the emission shards of its metrics' windows) and those this
+  // consumer owns (whose shards it emits). Set on every assignment, before any batch.
+  const partitionCounts = new Map<string, number>();
+  const ownedPartitions = new Map<string, ReadonlySet<number>>();
+  const batchSourceOf = (topic: string, partition: number): BatchSource => ({
+    topic,
+    partition,
+    shardsOf: (metric) => {
+      const count = partitionCounts.get(options.topics.get(metric.source.table) ?? '');
+      if (count === undefined) throw new Error(`no partition count for ${metric.source.table}`);
+      return count;
+    },
+  });
+  /**
+   * Emits owned shards' queued windows, one transaction for all: those of `only` (the shards a
+   * batch changed), or every owned shard. A shard another transaction is emitting is left to it.
+   */
+  const emitOwnedShards = (only?: ReadonlyMap<string, ReadonlySet<number>>) =>
+    inTransaction(async (trx) => {
+      let emitted = 0;
+      for (const [topic, owned] of ownedPartitions) {
+        const table = tableOfTopic.get(topic) as string;
+        for (const shard of owned) {
+          if (only && !only.get(topic)?.has(shard)) continue;
+          emitted +=
+            (await emitShard(trx, pipeline, { topic, shard, metrics: metricsOf(table) })) ?? 0;
+        }
+      }
+      return emitted;
+    });
 
   // Batches of different partitions (and the ticks) run their transactions side by side. They
   // lock shared rows in one order, but PostgreSQL may still abort one of them for a deadlock: it
@@ -370,6 +402,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         const clock = clocks.get(table) as EventClock;
         const offsets = await admin.fetchTopicOffsets(topic);
         const mine = new Set(assigned[topic]);
+        partitionCounts.set(topic, offsets.length);
+        ownedPartitions.set(topic, mine);
         for (const partition of clock.assigned()) if (!mine.has(partition)) clock.revoke(partition);
         for (const partition of mine) {
           const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
@@ -456,7 +490,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           maxEventTimeMs,
           lsnReference: lsnHorizon.current(),
         });
-        const written = await applyChanges(trx, pipeline, changes, metricsOf, watermarks);
+        const written = await applyChanges(
+          trx,
+          pipeline,
+          changes,
+          metricsOf,
+          watermarks,
+          batchSourceOf(batch.topic, batch.partition),
+        );
         if (rollback) throw ROLLBACK;
         const { plan } = written;
         return {
@@ -543,6 +584,13 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         clock.observeEvent(batch.partition, outcome.maxEventTimeMs, committedAt);
       }
       await publishDeadLetters(outcome.deadLetters);
+      // The windows the batch changed, in the shards this consumer emits, are emitted now; the
+      // others by their shards' consumers (after their own batches, or at their next tick).
+      const source = batchSourceOf(batch.topic, batch.partition);
+      const changed = new Map([[batch.topic, shardsChangedBy(outcome.plan, source)]]);
+      await emitOwnedShards(changed).catch((error: unknown) =>
+        logger.error('emitting provisional values failed', { error: String(error) }),
+      );
     }
     // The sink's own pace, and the session queue's: intake pauses too while the oldest queued
     // session contributions wait longer than they may, so the queue cannot grow without bound.
@@ -758,6 +806,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     );
     await observeSessionQueue().catch((error: unknown) =>
       logger.error('reading the session queue failed', { error: String(error) }),
+    );
+    await emitOwnedShards().catch((error: unknown) =>
+      logger.error('emitting provisional values failed', { error: String(error) }),
     );
     await inTransaction(async (trx) => {
       await observeOtherConsumers(trx);

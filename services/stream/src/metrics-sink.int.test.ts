@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { applyChanges } from './metrics-sink';
 import { applyQueuedSessions, watermarksToEmit } from './session-store';
 import { emitAndClose } from './window-emission';
+import { emitShard } from './window-emitter';
 import { toLandedChange } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import type { KeyedChange } from './windowing/plan';
@@ -33,6 +34,8 @@ const ordersOnClose = defineMetric({
 });
 const METRICS: MetricDefinition[] = [ordersPerMinute, revenuePerMinute, ordersOnClose];
 const metricsOf = () => METRICS;
+// The batches come from one partition, whose topic has one: one emission shard.
+const SOURCE = { topic: 'sink-int', partition: 0, shardsOf: () => 1 };
 let lsn = 1;
 
 function created(amount: number, at = T0 + 10_000): KeyedChange {
@@ -61,7 +64,8 @@ function created(amount: number, at = T0 + 10_000): KeyedChange {
 async function apply(changes: KeyedChange[], watermarkMs: number | null, intervalDue = false) {
   const watermarks = new Map(METRICS.map((metric) => [metric.name, watermarkMs]));
   return warehouse.transaction(async (trx) => {
-    await applyChanges(trx, pipeline, changes, metricsOf, watermarks);
+    await applyChanges(trx, pipeline, changes, metricsOf, watermarks, SOURCE);
+    await emitShard(trx, pipeline, { topic: SOURCE.topic, shard: 0, metrics: METRICS });
     return emitAndClose(trx, pipeline, METRICS, watermarks, () => intervalDue);
   });
 }
@@ -76,6 +80,8 @@ afterAll(async () => {
   for (const name of [pipeline, sessionPipeline, snapshotPipeline]) {
     await warehouse('ops.late_events').where({ pipeline: name }).delete();
     await warehouse('provisional.metric_values').where({ pipeline: name }).delete();
+    await warehouse('stream.window_partials').where({ pipeline: name }).delete();
+    await warehouse('stream.dirty_windows').where({ pipeline: name }).delete();
     await warehouse('stream.row_versions').where({ pipeline: name }).delete();
     await warehouse('stream.session_state').where({ pipeline: name }).delete();
     await warehouse('stream.session_inbox').where({ pipeline: name }).delete();
@@ -176,7 +182,7 @@ async function applySessions(changes: KeyedChange[], crash = false) {
   const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
   await warehouse
     .transaction(async (trx) => {
-      await applyChanges(trx, sessionPipeline, changes, () => SESSION_METRICS, watermarks);
+      await applyChanges(trx, sessionPipeline, changes, () => SESSION_METRICS, watermarks, SOURCE);
       // The batch queued its session contributions; applying the queue writes the sessions.
       const applied = await applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks);
       expect(applied?.more).toBe(false);
@@ -235,7 +241,7 @@ describe('session windows in the warehouse', () => {
     const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
     const later = order(customer, T0 + 45 * MINUTE, 500);
     await warehouse.transaction((trx) =>
-      applyChanges(trx, sessionPipeline, [later], () => SESSION_METRICS, watermarks),
+      applyChanges(trx, sessionPipeline, [later], () => SESSION_METRICS, watermarks, SOURCE),
     );
     await warehouse.transaction(async (first) => {
       const applied = await applyQueuedSessions(
@@ -273,7 +279,14 @@ describe('session windows in the warehouse', () => {
     const at = (ms: number) => new Map(SESSION_METRICS.map((metric) => [metric.name, ms]));
     // Batched while the order's session was open...
     await warehouse.transaction((trx) =>
-      applyChanges(trx, sessionPipeline, [order(customer, T0, 100)], () => SESSION_METRICS, at(T0)),
+      applyChanges(
+        trx,
+        sessionPipeline,
+        [order(customer, T0, 100)],
+        () => SESSION_METRICS,
+        at(T0),
+        SOURCE,
+      ),
     );
     // ...and applied when the watermark is three hours on, where it would be late.
     const now = at(T0 + 180 * MINUTE);
@@ -303,6 +316,7 @@ describe('session windows in the warehouse', () => {
         [order(customer, T0, 100)],
         () => SESSION_METRICS,
         watermarks,
+        SOURCE,
       ),
     );
     // ...met by one that computes only the first: it applies nothing and deletes nothing.
@@ -343,7 +357,8 @@ async function landAndApply(changes: KeyedChange[]) {
       }),
     );
     await writeLandingBatch(trx, landed, []);
-    await applyChanges(trx, snapshotPipeline, changes, metricsOf, watermarks);
+    await applyChanges(trx, snapshotPipeline, changes, metricsOf, watermarks, SOURCE);
+    await emitShard(trx, snapshotPipeline, { topic: SOURCE.topic, shard: 0, metrics: METRICS });
   });
 }
 

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { writeLateContributions } from './late-ledger';
 import { advanceRowVersions, loadPriorImages } from './row-versions';
 import { queuedInputsOf } from './session-queue';
-import { mergeWindowDeltas } from './window-store';
+import { writeWindowPartials, type BatchSource } from './window-store';
 import { planChanges, type BatchPlan, type KeyedChange } from './windowing/plan';
 
 /** What applying a batch's changes wrote. */
@@ -14,11 +14,10 @@ export interface MetricsWriteResult {
 }
 
 /**
- * Applies a batch's changes to every metric inside the caller's transaction. The order keeps
- * locks short where consumers of other partitions meet: first what only this batch touches (row
- * versions, its queued session contributions, the late ledger), and last the shared provisional
- * rows, merged one metric at a time in key order. Session windows are not applied here: their
- * keys are not the partitions' keys, so the batch queues their contributions, and
+ * Applies a batch's changes to every metric inside the caller's transaction: the row versions,
+ * the late ledger, and the partition's own partials of the fixed windows (emitted afterwards by
+ * the shards' emitters, `window-emitter.ts`). Session windows are not applied here: their keys
+ * are not the partitions' keys, so the batch queues their contributions, and
  * `applyQueuedSessions` applies them. Everything is idempotent.
  */
 export async function applyChanges(
@@ -27,6 +26,7 @@ export async function applyChanges(
   changes: readonly KeyedChange[],
   metricsOf: (table: string) => readonly MetricDefinition[],
   watermarks: ReadonlyMap<string, number | null>,
+  source: BatchSource,
 ): Promise<MetricsWriteResult> {
   const rowVersions = await advanceRowVersions(trx, pipeline, changes);
   const priorImages = await loadPriorImages(trx, changes, rowVersions);
@@ -40,6 +40,6 @@ export async function applyChanges(
     });
   }
   await writeLateContributions(trx, pipeline, plan.late);
-  const windows = await mergeWindowDeltas(trx, pipeline, plan);
+  const windows = await writeWindowPartials(trx, pipeline, source, plan);
   return { plan, windows, late: plan.late.length };
 }

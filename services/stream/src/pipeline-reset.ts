@@ -4,6 +4,8 @@ import type { Knex } from 'knex';
 // Every table holding what a pipeline derived, with the column naming the pipeline.
 const PIPELINE_STATE = [
   ['provisional.metric_values', 'pipeline'],
+  ['stream.window_partials', 'pipeline'],
+  ['stream.dirty_windows', 'pipeline'],
   ['stream.row_versions', 'pipeline'],
   ['stream.session_state', 'pipeline'],
   ['stream.session_inbox', 'pipeline'],

@@ -1,28 +1,41 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
-import { asKnexColumns, emissionOfNewRow, emissionOfUpdatedRow } from './emission';
-import { chunks, compareTuples, groupedByMetric } from './sql-batches';
+import { shardOf } from './shards';
+import { chunks, compareTuples } from './sql-batches';
 import type { BatchPlan } from './windowing/plan';
 
+/** The partition a batch came from, and how many emission shards each metric's windows have. */
+export interface BatchSource {
+  topic: string;
+  partition: number;
+  /** A metric's emission shards: the partitions of its source topic. */
+  shardsOf(metric: MetricDefinition): number;
+}
+
 /**
- * Merges the window deltas into the stored accumulators: one statement per metric, in metric
- * and key order, so every consumer locks shared rows in the same order; `on_update` values are
- * emitted by the very statement that merges them.
+ * Merges a batch's window deltas into its partition's own partial accumulators
+ * (`stream.window_partials`, written by this partition's consumer alone), and queues each window
+ * it changed for the emitter of the window's shard (`stream.dirty_windows`). Nothing here is
+ * written by another partition's transaction, so batches of different partitions never wait for
+ * each other; `window-emitter.ts` merges the partials into the provisional values.
  */
-export async function mergeWindowDeltas(
+export async function writeWindowPartials(
   trx: Knex.Transaction,
   pipeline: string,
+  source: BatchSource,
   plan: BatchPlan,
 ): Promise<number> {
-  const windowRows = plan.windowDeltas
+  const rows = plan.windowDeltas
     .map((delta) => ({
-      metric: delta.metric,
+      shard: shardOf(delta.metric.name, delta.groupKey, source.shardsOf(delta.metric)),
       row: {
         pipeline,
         metric: delta.metric.name,
         window_start: new Date(delta.window.startMs),
         window_end: new Date(delta.window.endMs),
         group_key: delta.groupKey,
+        topic: source.topic,
+        partition: source.partition,
         key_values: JSON.stringify(delta.keyValues),
         accumulator: JSON.stringify(delta.delta),
         last_committed_at: new Date(delta.lastCommittedAtMs),
@@ -33,36 +46,45 @@ export async function mergeWindowDeltas(
         compareTuples([a.row.metric, a.row.group_key], [b.row.metric, b.row.group_key]) ||
         a.row.window_start.getTime() - b.row.window_start.getTime(),
     );
-  for (const rows of groupedByMetric(windowRows)) {
-    const metric = rows[0]?.metric as MetricDefinition;
-    const merged =
-      'stream.merge_accumulator(provisional.metric_values.accumulator, excluded.accumulator)';
-    const updated = emissionOfUpdatedRow(
-      metric,
-      { sql: merged, bindings: [] },
-      'provisional.metric_values.revision',
+  for (const chunk of chunks(rows, 2_000)) {
+    await trx('stream.window_partials')
+      .insert(chunk.map(({ row }) => row))
+      .onConflict([
+        'pipeline',
+        'metric',
+        'window_start',
+        'window_end',
+        'group_key',
+        'topic',
+        'partition',
+      ])
+      .merge({
+        accumulator: trx.raw(
+          'stream.merge_accumulator(stream.window_partials.accumulator, excluded.accumulator)',
+        ),
+        last_committed_at: trx.raw(
+          'GREATEST(stream.window_partials.last_committed_at, excluded.last_committed_at)',
+        ),
+      });
+    await trx('stream.dirty_windows').insert(
+      chunk.map(({ shard, row }) => ({
+        pipeline,
+        metric: row.metric,
+        shard,
+        window_start: row.window_start,
+        window_end: row.window_end,
+        group_key: row.group_key,
+      })),
     );
-    for (const chunk of chunks(rows, 2_000)) {
-      await trx('provisional.metric_values')
-        .insert(
-          chunk.map(({ row }) => ({
-            ...row,
-            ...asKnexColumns(
-              trx,
-              emissionOfNewRow(metric, { sql: '?::jsonb', bindings: [row.accumulator] }),
-            ),
-          })),
-        )
-        .onConflict(['pipeline', 'metric', 'window_start', 'window_end', 'group_key'])
-        .merge({
-          accumulator: trx.raw(merged),
-          last_committed_at: trx.raw(
-            'GREATEST(provisional.metric_values.last_committed_at, excluded.last_committed_at)',
-          ),
-          ...asKnexColumns(trx, updated),
-          updated_at: trx.raw('clock_timestamp()'),
-        });
-    }
   }
-  return windowRows.length;
+  return rows.length;
+}
+
+/** The emission shards of the windows a batch's plan changed (all of its own topic). */
+export function shardsChangedBy(plan: BatchPlan, source: BatchSource): Set<number> {
+  return new Set(
+    plan.windowDeltas.map((delta) =>
+      shardOf(delta.metric.name, delta.groupKey, source.shardsOf(delta.metric)),
+    ),
+  );
 }

@@ -13,6 +13,7 @@ import { contributionOf } from './contribution';
 import { planBatch, rowId, type KeyedChange, type PlannerState } from './plan';
 import { change, order, T0 } from './order-changes.fixture';
 import { windowsFor } from './windows';
+import { shardOf } from '../shards';
 
 const MINUTE = 60_000;
 
@@ -371,6 +372,51 @@ describe('planBatch', () => {
       expect(store.late).toEqual([]);
       expect(Object.fromEntries(store.values()), `seed ${seed}`).toEqual(
         Object.fromEntries(aggregateTable(finalRows)),
+      );
+    }
+  });
+});
+
+describe('partition-local partials', () => {
+  /** Fixed windows' values from accumulators keyed metric|start|end|key. */
+  const fixedValues = (windows: ReadonlyMap<string, Accumulator>) => {
+    const values = new Map<string, unknown>();
+    for (const [key, accumulator] of windows) {
+      const metric = ORDER_METRICS.find((candidate) => key.startsWith(`${candidate.name}|`));
+      if (metric && accumulator.rows > 0) values.set(key, resultOf(metric.aggregate, accumulator));
+    }
+    return values;
+  };
+
+  it("split across partitions by row key and interleaved at random, merge to one partition's values", () => {
+    for (let seed = 1; seed <= 30; seed += 1) {
+      const { log } = randomChangelog(seed, 300);
+      const random = seededRandom(seed * 104_729);
+      const single = new MemoryStore();
+      single.apply(log);
+      // Kafka keys each change by its row: a row's changes are one partition's, in order.
+      const partitions = 2 + (seed % 3);
+      const queues = Array.from({ length: partitions }, (_, index) =>
+        log.filter((item) => shardOf('', item.primaryKey, partitions) === index),
+      );
+      const stores = queues.map(() => new MemoryStore());
+      while (queues.some((queue) => queue.length > 0)) {
+        const open = queues.flatMap((queue, index) => (queue.length > 0 ? [index] : []));
+        const index = open[Math.floor(random() * open.length)] as number;
+        const queue = queues[index] as KeyedChange[];
+        stores[index]?.apply(queue.splice(0, 1 + Math.floor(random() * 30)));
+      }
+      // The emitter's merge: every partition's partial of each window.
+      const merged = new Map<string, Accumulator>();
+      for (const store of stores) {
+        for (const [key, partial] of store.windows) {
+          const window = merged.get(key) ?? emptyAccumulator();
+          mergeAccumulator(window, partial);
+          merged.set(key, window);
+        }
+      }
+      expect(Object.fromEntries(fixedValues(merged)), `seed ${seed}`).toEqual(
+        Object.fromEntries(fixedValues(single.windows)),
       );
     }
   });
