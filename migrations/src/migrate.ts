@@ -18,6 +18,7 @@ import * as streamGaps from './warehouse/0014-stream-gaps';
 import * as partitionLsnHorizon from './warehouse/0015-partition-lsn-horizon';
 import * as leastPrivilege from './warehouse/0016-least-privilege';
 import * as windowPartials from './warehouse/0017-window-partials';
+import * as emissionShards from './warehouse/0018-emission-shards';
 
 export interface Migration {
   name: string;
@@ -50,6 +51,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0015-partition-lsn-horizon', ...partitionLsnHorizon },
   { name: '0016-least-privilege', ...leastPrivilege },
   { name: '0017-window-partials', ...windowPartials },
+  { name: '0018-emission-shards', ...emissionShards },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

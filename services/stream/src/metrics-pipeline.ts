@@ -248,12 +248,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   const emitInTransaction = async (trx: Knex.Transaction) => {
     const emittedIntervals: string[] = [];
     const held = await watermarksToEmit(trx, pipeline, metrics, watermarks);
-    const result = await emitAndClose(trx, pipeline, metrics, held, (metric) => {
-      if (metric.emit.kind !== 'every') return false;
-      const due = now() - (lastIntervalEmit.get(metric.name) ?? 0) >= metric.emit.intervalMs;
-      if (due) emittedIntervals.push(metric.name);
-      return due;
-    });
+    const result = await emitAndClose(
+      trx,
+      pipeline,
+      metrics,
+      held,
+      (metric) => {
+        if (metric.emit.kind !== 'every') return false;
+        const due = now() - (lastIntervalEmit.get(metric.name) ?? 0) >= metric.emit.intervalMs;
+        if (due) emittedIntervals.push(metric.name);
+        return due;
+      },
+      (metric) => [...(ownedPartitions.get(options.topics.get(metric.source.table) ?? '') ?? [])],
+    );
     return { ...result, emittedIntervals };
   };
 

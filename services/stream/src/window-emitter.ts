@@ -48,7 +48,9 @@ export async function emitShard(
   let emitted = 0;
   for (const metric of metrics) {
     const windows = distinctWindows(claimed.rows.filter((row) => row.metric === metric.name));
-    if (windows.length > 0) emitted += await emitWindows(trx, pipeline, metric, windows);
+    if (windows.length > 0) {
+      emitted += await emitWindows(trx, pipeline, metric, shard.shard, windows);
+    }
   }
   return emitted;
 }
@@ -74,6 +76,7 @@ async function emitWindows(
   trx: Knex.Transaction,
   pipeline: string,
   metric: MetricDefinition,
+  shard: number,
   windows: readonly ClaimedWindow[],
 ): Promise<number> {
   const inserted = asSelectList(emissionOfNewRow(metric, { sql: 'm.accumulator', bindings: [] }));
@@ -82,10 +85,10 @@ async function emitWindows(
   );
   const result = await trx.raw(
     `INSERT INTO provisional.metric_values AS v (pipeline, metric, window_start, window_end,
-         group_key, key_values, accumulator, last_committed_at, value, revision, pending,
+         group_key, key_values, accumulator, last_committed_at, shard, value, revision, pending,
          emitted_at)
        SELECT ?, ?, w.window_start, w.window_end, w.group_key, m.key_values, m.accumulator,
-              m.last_committed_at, ${inserted.sql}
+              m.last_committed_at, ?::integer, ${inserted.sql}
          FROM unnest(?::timestamptz[], ?::timestamptz[], ?::text[])
                 WITH ORDINALITY AS w(window_start, window_end, group_key, position)
          CROSS JOIN LATERAL (
@@ -99,10 +102,11 @@ async function emitWindows(
         ORDER BY w.position
      ON CONFLICT (pipeline, metric, window_start, window_end, group_key) DO UPDATE SET
        accumulator = excluded.accumulator, last_committed_at = excluded.last_committed_at,
-       ${updated.sql}, updated_at = clock_timestamp()`,
+       shard = excluded.shard, ${updated.sql}, updated_at = clock_timestamp()`,
     [
       pipeline,
       metric.name,
+      shard,
       ...inserted.bindings,
       windows.map((window) => window.window_start.toISOString()),
       windows.map((window) => window.window_end.toISOString()),
