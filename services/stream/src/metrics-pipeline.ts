@@ -205,8 +205,32 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
    * Emits owned shards' queued windows, one transaction for all: those of `only` (the shards a
    * batch changed), or every owned shard. A shard another transaction is emitting is left to it.
    */
+  // One emission at a time per process, not awaited by the batches: requests made while one
+  // runs are merged into the next, so emission takes one connection however many partitions'
+  // batches ask for it.
+  let emitting: Promise<void> | undefined;
+  let requested: Map<string, Set<number>> | undefined;
+  const requestEmission = (shards: ReadonlyMap<string, ReadonlySet<number>>) => {
+    requested ??= new Map();
+    for (const [topic, set] of shards) {
+      requested.set(topic, new Set([...(requested.get(topic) ?? []), ...set]));
+    }
+    if (emitting) return;
+    emitting = (async () => {
+      while (requested) {
+        const next = requested;
+        requested = undefined;
+        await emitOwnedShards(next).catch((error: unknown) =>
+          logger.error('emitting provisional values failed', { error: String(error) }),
+        );
+      }
+    })().finally(() => (emitting = undefined));
+  };
   const emitOwnedShards = (only?: ReadonlyMap<string, ReadonlySet<number>>) =>
     inTransaction(async (trx) => {
+      // An emission lost in a crash of PostgreSQL is lost with its claim on the queued windows:
+      // they are emitted again.
+      await trx.raw('SET LOCAL synchronous_commit = off');
       let emitted = 0;
       for (const [topic, owned] of ownedPartitions) {
         const table = tableOfTopic.get(topic) as string;
@@ -593,10 +617,10 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       await publishDeadLetters(outcome.deadLetters);
       // The windows the batch changed, in the shards this consumer emits, are emitted now; the
       // others by their shards' consumers (after their own batches, or at their next tick).
-      const source = batchSourceOf(batch.topic, batch.partition);
-      const changed = new Map([[batch.topic, shardsChangedBy(outcome.plan, source)]]);
-      await emitOwnedShards(changed).catch((error: unknown) =>
-        logger.error('emitting provisional values failed', { error: String(error) }),
+      requestEmission(
+        new Map([
+          [batch.topic, shardsChangedBy(outcome.plan, batchSourceOf(batch.topic, batch.partition))],
+        ]),
       );
     }
     // The sink's own pace, and the session queue's: intake pauses too while the oldest queued
@@ -848,6 +872,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       for (const timer of pauseTimers) clearTimeout(timer);
       await consumer.disconnect();
       await ticking;
+      await emitting;
       await Promise.all(inFlight);
       // What the last batches queued is applied now (for a few seconds at most: other consumers
       // of the group may go on queueing) rather than at the next start.
