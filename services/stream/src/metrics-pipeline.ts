@@ -23,7 +23,8 @@ import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import { applyChanges } from './metrics-sink';
 import { emitShard } from './window-emitter';
-import { shardsChangedBy, type BatchSource } from './window-store';
+import { EmissionScheduler } from './emission-scheduler';
+import { shardsChangedBy } from './window-store';
 import {
   lockPosition,
   pinPositions,
@@ -188,61 +189,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
   const lastIntervalEmit = new Map<string, number>();
   const changelogDays = new Set<string>();
-  // Per data topic: its partitions (the emission shards of its metrics' windows) and those this
-  // consumer owns (whose shards it emits). Set on every assignment, before any batch.
-  const partitionCounts = new Map<string, number>();
-  const ownedPartitions = new Map<string, ReadonlySet<number>>();
-  const batchSourceOf = (topic: string, partition: number): BatchSource => ({
-    topic,
-    partition,
-    shardsOf: (metric) => {
-      const count = partitionCounts.get(options.topics.get(metric.source.table) ?? '');
-      if (count === undefined) throw new Error(`no partition count for ${metric.source.table}`);
-      return count;
-    },
-  });
-  /**
-   * Emits owned shards' queued windows, one transaction for all: those of `only` (the shards a
-   * batch changed), or every owned shard. A shard another transaction is emitting is left to it.
-   */
-  // One emission at a time per process, not awaited by the batches: requests made while one
-  // runs are merged into the next, so emission takes one connection however many partitions'
-  // batches ask for it.
-  let emitting: Promise<void> | undefined;
-  let requested: Map<string, Set<number>> | undefined;
-  const requestEmission = (shards: ReadonlyMap<string, ReadonlySet<number>>) => {
-    requested ??= new Map();
-    for (const [topic, set] of shards) {
-      requested.set(topic, new Set([...(requested.get(topic) ?? []), ...set]));
-    }
-    if (emitting) return;
-    emitting = (async () => {
-      while (requested) {
-        const next = requested;
-        requested = undefined;
-        await emitOwnedShards(next).catch((error: unknown) =>
-          logger.error('emitting provisional values failed', { error: String(error) }),
-        );
-      }
-    })().finally(() => (emitting = undefined));
-  };
-  const emitOwnedShards = (only?: ReadonlyMap<string, ReadonlySet<number>>) =>
-    inTransaction(async (trx) => {
-      // An emission lost in a crash of PostgreSQL is lost with its claim on the queued windows:
-      // they are emitted again.
-      await trx.raw('SET LOCAL synchronous_commit = off');
-      let emitted = 0;
-      for (const [topic, owned] of ownedPartitions) {
-        const table = tableOfTopic.get(topic) as string;
-        for (const shard of owned) {
-          if (only && !only.get(topic)?.has(shard)) continue;
-          emitted +=
-            (await emitShard(trx, pipeline, { topic, shard, metrics: metricsOf(table) })) ?? 0;
-        }
-      }
-      return emitted;
-    });
-
   // Batches of different partitions (and the ticks) run their transactions side by side. They
   // lock shared rows in one order, but PostgreSQL may still abort one of them for a deadlock: it
   // did nothing, so it runs again. Every transaction in flight is awaited on stop.
@@ -257,6 +203,15 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     void settled.then(() => inFlight.delete(settled));
     return result;
   };
+
+  const emission = new EmissionScheduler({
+    topics: options.topics,
+    metricsOf,
+    inTransaction,
+    emitShard: (trx, shard) => emitShard(trx, pipeline, shard),
+    onError: (error) =>
+      logger.error('emitting provisional values failed', { error: String(error) }),
+  });
 
   const advanceWatermarks = () => {
     for (const metric of metrics) {
@@ -283,7 +238,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         if (due) emittedIntervals.push(metric.name);
         return due;
       },
-      (metric) => [...(ownedPartitions.get(options.topics.get(metric.source.table) ?? '') ?? [])],
+      (metric) => emission.ownedShards(metric),
     );
     return { ...result, emittedIntervals };
   };
@@ -433,8 +388,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         const clock = clocks.get(table) as EventClock;
         const offsets = await admin.fetchTopicOffsets(topic);
         const mine = new Set(assigned[topic]);
-        partitionCounts.set(topic, offsets.length);
-        ownedPartitions.set(topic, mine);
+        emission.assign(topic, offsets.length, mine);
         for (const partition of clock.assigned()) if (!mine.has(partition)) clock.revoke(partition);
         for (const partition of mine) {
           const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
@@ -527,7 +481,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           changes,
           metricsOf,
           watermarks,
-          batchSourceOf(batch.topic, batch.partition),
+          emission.batchSource(batch.topic, batch.partition),
         );
         if (rollback) throw ROLLBACK;
         const { plan } = written;
@@ -617,11 +571,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       await publishDeadLetters(outcome.deadLetters);
       // The windows the batch changed, in the shards this consumer emits, are emitted now; the
       // others by their shards' consumers (after their own batches, or at their next tick).
-      requestEmission(
-        new Map([
-          [batch.topic, shardsChangedBy(outcome.plan, batchSourceOf(batch.topic, batch.partition))],
-        ]),
-      );
+      const source = emission.batchSource(batch.topic, batch.partition);
+      emission.request(new Map([[batch.topic, shardsChangedBy(outcome.plan, source)]]));
     }
     // The sink's own pace, and the session queue's: intake pauses too while the oldest queued
     // session contributions wait longer than they may, so the queue cannot grow without bound.
@@ -838,9 +789,11 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     await observeSessionQueue().catch((error: unknown) =>
       logger.error('reading the session queue failed', { error: String(error) }),
     );
-    await emitOwnedShards().catch((error: unknown) =>
-      logger.error('emitting provisional values failed', { error: String(error) }),
-    );
+    await emission
+      .emit()
+      .catch((error: unknown) =>
+        logger.error('emitting provisional values failed', { error: String(error) }),
+      );
     await inTransaction(async (trx) => {
       await observeOtherConsumers(trx);
       advanceWatermarks();
@@ -872,7 +825,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       for (const timer of pauseTimers) clearTimeout(timer);
       await consumer.disconnect();
       await ticking;
-      await emitting;
+      await emission.settled();
       await Promise.all(inFlight);
       // What the last batches queued is applied now (for a few seconds at most: other consumers
       // of the group may go on queueing) rather than at the next start.

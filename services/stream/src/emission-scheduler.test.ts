@@ -1,0 +1,83 @@
+import { ordersPerMinute, paymentFailureRate } from '@tidemark/contracts';
+import type { Knex } from 'knex';
+import { describe, expect, it } from 'vitest';
+import { EmissionScheduler } from './emission-scheduler';
+import type { EmissionShard } from './window-emitter';
+
+const TOPICS = new Map([
+  ['shop.orders', 't.orders'],
+  ['shop.payments', 't.payments'],
+]);
+
+/** A scheduler whose transactions record the shards emitted, each call one emission. */
+function scheduler(options: { held?: Set<string>; gate?: Promise<void> } = {}) {
+  const emissions: string[][] = [];
+  let current: string[] = [];
+  const trx = { raw: async () => undefined } as unknown as Knex.Transaction;
+  const emission = new EmissionScheduler({
+    topics: TOPICS,
+    metricsOf: (table) => (table === 'shop.orders' ? [ordersPerMinute] : [paymentFailureRate]),
+    inTransaction: async (work) => {
+      current = [];
+      await options.gate;
+      const result = await work(trx);
+      emissions.push(current);
+      return result;
+    },
+    emitShard: async (_trx, shard: EmissionShard) => {
+      const name = `${shard.topic}/${shard.shard}`;
+      expect(shard.metrics).toHaveLength(1);
+      if (options.held?.has(name)) return undefined;
+      current.push(name);
+      return 1;
+    },
+    onError: (error) => {
+      throw error;
+    },
+  });
+  return { emission, emissions };
+}
+
+describe('EmissionScheduler', () => {
+  it("emits the shards of the partitions it owns, and each metric's owned shards", async () => {
+    const { emission, emissions } = scheduler();
+    expect(emission.ownedShards(ordersPerMinute)).toEqual([]);
+    emission.assign('t.orders', 4, new Set([1, 3]));
+    emission.assign('t.payments', 2, new Set([0]));
+    expect(emission.ownedShards(ordersPerMinute)).toEqual([1, 3]);
+    expect(emission.ownedShards(paymentFailureRate)).toEqual([0]);
+    expect(await emission.emit()).toBe(3);
+    // Only what is asked for and owned: shard 2 belongs to another consumer.
+    expect(await emission.emit(new Map([['t.orders', new Set([2, 3])]]))).toBe(1);
+    expect(emissions).toEqual([['t.orders/1', 't.orders/3', 't.payments/0'], ['t.orders/3']]);
+  });
+
+  it('leaves a shard another transaction holds', async () => {
+    const { emission } = scheduler({ held: new Set(['t.orders/1']) });
+    emission.assign('t.orders', 2, new Set([0, 1]));
+    expect(await emission.emit()).toBe(1);
+  });
+
+  it('runs one emission at a time and merges the requests made meanwhile into the next', async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { emission, emissions } = scheduler({ gate });
+    emission.assign('t.orders', 4, new Set([0, 1, 2, 3]));
+    emission.request(new Map([['t.orders', new Set([0])]]));
+    emission.request(new Map([['t.orders', new Set([1])]]));
+    emission.request(new Map([['t.orders', new Set([2])]]));
+    open();
+    await emission.settled();
+    // The first request was running (waiting at the gate); the two others became one emission.
+    expect(emissions).toEqual([['t.orders/0'], ['t.orders/1', 't.orders/2']]);
+  });
+
+  it('knows the shard count of a batch from its topic, and refuses before the assignment', () => {
+    const { emission } = scheduler();
+    expect(() => emission.batchSource('t.orders', 0).shardsOf(ordersPerMinute)).toThrow(
+      /no partition count for shop.orders/,
+    );
+    emission.assign('t.orders', 6, new Set([0]));
+    expect(emission.batchSource('t.orders', 0).shardsOf(ordersPerMinute)).toBe(6);
+  });
+});
