@@ -3,7 +3,12 @@
 // everything written to a topic so far (every change landed, poison rows included).
 import { METRICS, type MetricDefinition } from '@tidemark/contracts';
 import { createKafka, silentLogger, waitFor, type Config } from '@tidemark/runtime';
-import { resetPipeline, startStreamPipeline, type StreamPipeline } from '@tidemark/stream';
+import {
+  resetPipeline,
+  startStreamPipeline,
+  type StreamPipeline,
+  type StreamPipelineOptions,
+} from '@tidemark/stream';
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 
@@ -30,6 +35,7 @@ export async function startTestPipeline(options: {
   warehouse: Knex;
   name: string;
   metrics?: readonly MetricDefinition[];
+  onBatch?: StreamPipelineOptions['onBatch'];
 }): Promise<TestPipeline> {
   const { config, warehouse, name } = options;
   const prefix = config.kafka.topicPrefix;
@@ -49,6 +55,7 @@ export async function startTestPipeline(options: {
     startAt: 'latest',
     idleTimeoutMs: 1_000,
     tickMs: 250,
+    ...(options.onBatch ? { onBatch: options.onBatch } : {}),
   });
   await stream.joined;
   // Where each partition ended when the pipeline joined: it starts reading there.

@@ -1,15 +1,17 @@
-import { METRICS } from '@tidemark/contracts';
 import { runLoad, type LoadReport } from '@tidemark/loadgen';
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endOffsets, waitTopicSettled } from '../../../test/integration/pipeline';
+import {
+  endOffsets,
+  startTestPipeline,
+  waitTopicSettled,
+  type TestPipeline,
+} from '../../../test/integration/pipeline';
 import { orderValueDifferences } from '../../../test/integration/shop-values';
 import { chooseStack, killAndRestartConnect } from '../../../test/integration/stack';
-import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
-import { resetPipeline } from './pipeline-reset';
 
 // Kafka Connect killed with SIGKILL during a load and started again: Debezium sends again the
 // changes after its last flushed offset. The pipeline must count each change once. The messages
@@ -33,28 +35,19 @@ const letters = () =>
     '',
   );
 const run = { currencies: [letters(), letters()], customerPrefix: pipeline };
-let stream: StreamPipeline;
+let started: TestPipeline | undefined;
 let report: LoadReport;
 let duplicatesSkipped = 0;
 const startMarks = new Map<string, Map<number, bigint>>();
 
 beforeAll(async () => {
   for (const topic of topics.values()) startMarks.set(topic, await endOffsets(kafka, topic));
-  stream = await startStreamPipeline({
-    kafka,
+  started = await startTestPipeline({
+    config,
     warehouse,
-    logger: silentLogger,
-    pipeline,
-    topics,
-    heartbeatTopic: `${prefix}.heartbeat.${prefix}`,
-    metrics: METRICS,
-    startAt: 'latest',
-    idleTimeoutMs: 1_000,
-    tickMs: 250,
-    sessionTimeoutMs: 10_000,
+    name: pipeline,
     onBatch: (stats) => (duplicatesSkipped += stats.duplicates),
   });
-  await stream.joined;
   const load = runLoad(source, {
     ratePerSec: 600,
     durationMs: 14_000,
@@ -74,8 +67,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await stream?.stop();
-  await resetPipeline(warehouse, kafka, pipeline);
+  await started?.stopAndReset();
   await Promise.all([source.destroy(), warehouse.destroy()]);
 });
 

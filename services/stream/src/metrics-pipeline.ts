@@ -24,7 +24,6 @@ import { writeLandingBatch } from './landing-sink';
 import { applyChanges } from './metrics-sink';
 import { emitShard } from './window-emitter';
 import { EmissionScheduler } from './emission-scheduler';
-import { shardsChangedBy } from './window-store';
 import {
   lockPosition,
   pinPositions,
@@ -571,8 +570,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       await publishDeadLetters(outcome.deadLetters);
       // The windows the batch changed, in the shards this consumer emits, are emitted now; the
       // others by their shards' consumers (after their own batches, or at their next tick).
-      const source = emission.batchSource(batch.topic, batch.partition);
-      emission.request(new Map([[batch.topic, shardsChangedBy(outcome.plan, source)]]));
+      emission.request(new Map([[batch.topic, outcome.written.shards]]));
     }
     // The sink's own pace, and the session queue's: intake pauses too while the oldest queued
     // session contributions wait longer than they may, so the queue cannot grow without bound.

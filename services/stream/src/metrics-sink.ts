@@ -10,6 +10,8 @@ import { planChanges, type BatchPlan, type KeyedChange } from './windowing/plan'
 export interface MetricsWriteResult {
   plan: BatchPlan;
   windows: number;
+  /** The emission shards of the windows the batch changed (of its own topic). */
+  shards: Set<number>;
   late: number;
 }
 
@@ -40,6 +42,6 @@ export async function applyChanges(
     });
   }
   await writeLateContributions(trx, pipeline, plan.late);
-  const windows = await writeWindowPartials(trx, pipeline, source, plan);
-  return { plan, windows, late: plan.late.length };
+  const { windows, shards } = await writeWindowPartials(trx, pipeline, source, plan);
+  return { plan, windows, shards, late: plan.late.length };
 }

@@ -24,7 +24,7 @@ export async function writeWindowPartials(
   pipeline: string,
   source: BatchSource,
   plan: BatchPlan,
-): Promise<number> {
+): Promise<{ windows: number; shards: Set<number> }> {
   const rows = plan.windowDeltas
     .map((delta) => ({
       shard: shardOf(delta.metric.name, delta.groupKey, source.shardsOf(delta.metric)),
@@ -77,14 +77,5 @@ export async function writeWindowPartials(
       })),
     );
   }
-  return rows.length;
-}
-
-/** The emission shards of the windows a batch's plan changed (all of its own topic). */
-export function shardsChangedBy(plan: BatchPlan, source: BatchSource): Set<number> {
-  return new Set(
-    plan.windowDeltas.map((delta) =>
-      shardOf(delta.metric.name, delta.groupKey, source.shardsOf(delta.metric)),
-    ),
-  );
+  return { windows: rows.length, shards: new Set(rows.map(({ shard }) => shard)) };
 }
