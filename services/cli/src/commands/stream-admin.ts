@@ -128,7 +128,7 @@ export function renderGaps(gaps: readonly RecordedGap[]): string[] {
     `${gaps.length} gap(s), ${missing} change(s) never read: they are not in the provisional ` +
       'values of the pipelines above, nor in raw.change_events unless another pipeline landed them.',
     `They were written after ${reached ? formatTime(reached) : 'the partition began'}. To capture ` +
-      'the rows as they are now, snapshot the connector again (README, Troubleshooting): the ' +
+      'the rows as they are now, snapshot the connector again (docs/troubleshooting.md): the ' +
       'stream reads each snapshot of a row it knows as an update.',
   ];
 }
