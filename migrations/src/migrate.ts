@@ -19,6 +19,7 @@ import * as partitionLsnHorizon from './warehouse/0015-partition-lsn-horizon';
 import * as leastPrivilege from './warehouse/0016-least-privilege';
 import * as windowPartials from './warehouse/0017-window-partials';
 import * as emissionShards from './warehouse/0018-emission-shards';
+import * as sessionShards from './warehouse/0019-session-shards';
 
 export interface Migration {
   name: string;
@@ -52,6 +53,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0016-least-privilege', ...leastPrivilege },
   { name: '0017-window-partials', ...windowPartials },
   { name: '0018-emission-shards', ...emissionShards },
+  { name: '0019-session-shards', ...sessionShards },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -10,7 +10,9 @@ const TOPICS = new Map([
 ]);
 
 /** A scheduler whose transactions record the shards emitted, each call one emission. */
-function scheduler(options: { held?: Set<string>; gate?: Promise<void> } = {}) {
+function scheduler(
+  options: { held?: Set<string>; gate?: Promise<void>; backlog?: Map<string, number> } = {},
+) {
   const emissions: string[][] = [];
   let current: string[] = [];
   const trx = { raw: async () => undefined } as unknown as Knex.Transaction;
@@ -29,7 +31,10 @@ function scheduler(options: { held?: Set<string>; gate?: Promise<void> } = {}) {
       expect(shard.metrics).toHaveLength(1);
       if (options.held?.has(name)) return undefined;
       current.push(name);
-      return 1;
+      // A shard with a backlog takes one unit of it per emission.
+      const left = (options.backlog?.get(name) ?? 1) - 1;
+      options.backlog?.set(name, left);
+      return { emitted: 1, more: left > 0 };
     },
     onError: (error) => {
       throw error;
@@ -46,16 +51,27 @@ describe('EmissionScheduler', () => {
     emission.assign('t.payments', 2, new Set([0]));
     expect(emission.ownedShards(ordersPerMinute)).toEqual([1, 3]);
     expect(emission.ownedShards(paymentFailureRate)).toEqual([0]);
-    expect(await emission.emit()).toBe(3);
+    expect(await emission.emit()).toEqual({ emitted: 3, behind: new Map() });
     // Only what is asked for and owned: shard 2 belongs to another consumer.
-    expect(await emission.emit(new Map([['t.orders', new Set([2, 3])]]))).toBe(1);
+    expect((await emission.emit(new Map([['t.orders', new Set([2, 3])]]))).emitted).toBe(1);
     expect(emissions).toEqual([['t.orders/1', 't.orders/3', 't.payments/0'], ['t.orders/3']]);
   });
 
   it('leaves a shard another transaction holds', async () => {
     const { emission } = scheduler({ held: new Set(['t.orders/1']) });
     emission.assign('t.orders', 2, new Set([0, 1]));
-    expect(await emission.emit()).toBe(1);
+    expect((await emission.emit()).emitted).toBe(1);
+  });
+
+  it('says which shards have work left, and sends them round again until they have none', async () => {
+    const backlog = new Map([['t.orders/1', 3]]);
+    const { emission, emissions } = scheduler({ backlog });
+    emission.assign('t.orders', 2, new Set([0, 1]));
+    expect((await emission.emit()).behind).toEqual(new Map([['t.orders', new Set([1])]]));
+    emission.request(new Map([['t.orders', new Set([1])]]));
+    await emission.settled();
+    expect(emissions).toEqual([['t.orders/0', 't.orders/1'], ['t.orders/1'], ['t.orders/1']]);
+    expect(backlog.get('t.orders/1')).toBe(0);
   });
 
   it('runs one emission at a time and merges the requests made meanwhile into the next', async () => {

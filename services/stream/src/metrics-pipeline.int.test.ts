@@ -523,6 +523,8 @@ describe('the stream pipeline on the live stack', () => {
     const [stale] = await warehouse('stream.session_inbox')
       .insert({
         pipeline: name,
+        topic: ordersTopic,
+        shard: 0,
         inputs: JSON.stringify([['no_such_session_metric']]),
         watermarks: JSON.stringify({}),
         queued_at: new Date(Date.now() - 60_000),

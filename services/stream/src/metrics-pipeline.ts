@@ -22,7 +22,7 @@ import { applyRejectingRefused, describeSinkError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import { applyChanges } from './metrics-sink';
-import { emitShard } from './window-emitter';
+import { emitShardTurn } from './shard-emission';
 import { EmissionScheduler } from './emission-scheduler';
 import {
   lockPosition,
@@ -33,7 +33,7 @@ import {
   type PinnedPosition,
   type StreamGap,
 } from './positions';
-import { applyQueuedSessions, watermarksToEmit } from './session-store';
+import { watermarksToEmit, type QueuedSessionsResult } from './session-store';
 import { emitAndClose, readWatermarks } from './window-emission';
 import { advanceWatermark, EventClock } from './windowing/watermark';
 
@@ -147,7 +147,8 @@ export const DEFAULT_MAX_BYTES_PER_PARTITION = 4_194_304;
  * The streaming layer: consumes the Debezium change topics in batches and, per batch, in ONE
  * warehouse transaction, lands the raw changes, updates the provisional values of every fixed
  * window (retractions included), queues the contributions to session windows (applied by the
- * ticks, see applyQueuedSessions), records late contributions and dead letters, and stores the
+ * owners of their keys' shards, see applyQueuedSessions), records late contributions and dead
+ * letters, and stores the
  * partition's next offset. On start it resumes from the stored offsets, so a crash at any point
  * neither loses nor double-counts a change.
  */
@@ -207,7 +208,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     topics: options.topics,
     metricsOf,
     inTransaction,
-    emitShard: (trx, shard) => emitShard(trx, pipeline, shard),
+    emitShard: (trx, shard) =>
+      emitShardTurn(trx, pipeline, shard, { metrics, watermarks, onSessions: reportSessions }),
     onError: (error) =>
       logger.error('emitting provisional values failed', { error: String(error) }),
   });
@@ -708,50 +710,46 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     eachBatch: processBatch,
   });
 
-  /**
-   * Applies the session contributions the batches of every consumer queued, oldest first, in
-   * transactions of up to 8 queued batches, for at most `budgetMs`; stops early when the queue
-   * is empty or another consumer of the pipeline is applying it.
-   */
+  /** What an owned shard's application of its queued session contributions did. */
   let lastHeldBack = { metrics: '', atMs: 0 };
-  async function applySessionQueue(budgetMs: number): Promise<void> {
-    const startedAt = now();
-    while (now() - startedAt < budgetMs) {
-      const result = await inTransaction((trx) =>
-        applyQueuedSessions(trx, pipeline, metrics, watermarks),
+  function reportSessions(result: QueuedSessionsResult): void {
+    const heldBack = result.heldBackBy.join(',');
+    if (
+      heldBack !== '' &&
+      (heldBack !== lastHeldBack.metrics || now() - lastHeldBack.atMs > 60_000)
+    ) {
+      // Left queued, not dropped: the queue's wait gauge and the intake pause show it if no
+      // consumer computing these metrics comes to apply them. Said once a minute.
+      lastHeldBack = { metrics: heldBack, atMs: now() };
+      logger.warn(
+        'queued session contributions wait for a consumer computing metrics this one lacks',
+        { metrics: result.heldBackBy },
       );
-      if (!result) return;
-      const heldBack = result.heldBackBy.join(',');
-      if (
-        heldBack !== '' &&
-        (heldBack !== lastHeldBack.metrics || now() - lastHeldBack.atMs > 60_000)
-      ) {
-        // Left queued, not dropped: the queue's wait gauge and the intake pause show it if no
-        // consumer computing these metrics comes to apply them. Said once a minute.
-        lastHeldBack = { metrics: heldBack, atMs: now() };
-        logger.warn(
-          'queued session contributions wait for a consumer computing metrics this one lacks',
-          { metrics: result.heldBackBy },
-        );
-      }
-      if (result.inputs > 0) {
-        const lateByTopic = new Map<string, number>();
-        for (const entry of result.late) {
-          const topic = options.topics.get(entry.table) ?? entry.table;
-          lateByTopic.set(topic, (lateByTopic.get(topic) ?? 0) + 1);
-        }
-        options.onSessions?.({
-          batches: result.batches,
-          inputs: result.inputs,
-          sessions: result.sessions,
-          lateByTopic,
-        });
-        if (result.late.length > 0) {
-          logger.warn('late session contributions', { late: result.late.length });
-        }
-      }
-      if (!result.more) return;
     }
+    if (result.inputs === 0) return;
+    const lateByTopic = new Map<string, number>();
+    for (const entry of result.late) {
+      const topic = options.topics.get(entry.table) ?? entry.table;
+      lateByTopic.set(topic, (lateByTopic.get(topic) ?? 0) + 1);
+    }
+    options.onSessions?.({
+      batches: result.batches,
+      inputs: result.inputs,
+      sessions: result.sessions,
+      lateByTopic,
+    });
+    if (result.late.length > 0) {
+      logger.warn('late session contributions', { late: result.late.length });
+    }
+  }
+
+  /**
+   * Emits every shard this consumer owns (queued session contributions, changed windows); the
+   * shards with work left go round again in the background, one emission at a time.
+   */
+  async function emitOwnedShards(): Promise<void> {
+    const round = await emission.emit();
+    emission.request(round.behind);
   }
 
   /**
@@ -771,27 +769,21 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     options.onSessionQueue?.({ batches, oldestWaitMs });
   }
 
-  // Each tick applies the queued session contributions, then advances the watermarks and emits
-  // what is due; a session metric is emitted and closed only up to the watermark of the oldest
-  // batch still queued (watermarksToEmit), so no session closes without its queued changes.
-  // A tick applies the queue for at most this long before it emits: a queue left behind by a
-  // burst is caught up without holding back the emissions for long.
-  const SESSION_BUDGET_PER_TICK_MS = 2_000;
+  // Each tick emits the shards this consumer owns (their queued session contributions applied,
+  // their changed windows merged), then advances the watermarks and emits what is due; a session
+  // metric is emitted and closed only up to the watermark of the oldest batch still queued
+  // (watermarksToEmit), so no session closes without its queued changes. A queue left behind
+  // by a burst is caught up by rounds of bounded size, without holding back the tick.
   const STOP_SESSION_BUDGET_MS = 5_000;
   let stopped = false;
   let ticking: Promise<void> | undefined;
   const runTick = async () => {
-    await applySessionQueue(SESSION_BUDGET_PER_TICK_MS).catch((error: unknown) =>
-      logger.error('applying queued session contributions failed', { error: String(error) }),
+    await emitOwnedShards().catch((error: unknown) =>
+      logger.error('emitting provisional values failed', { error: String(error) }),
     );
     await observeSessionQueue().catch((error: unknown) =>
       logger.error('reading the session queue failed', { error: String(error) }),
     );
-    await emission
-      .emit()
-      .catch((error: unknown) =>
-        logger.error('emitting provisional values failed', { error: String(error) }),
-      );
     await inTransaction(async (trx) => {
       await observeOtherConsumers(trx);
       advanceWatermarks();
@@ -825,11 +817,15 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       await ticking;
       await emission.settled();
       await Promise.all(inFlight);
-      // What the last batches queued is applied now (for a few seconds at most: other consumers
-      // of the group may go on queueing) rather than at the next start.
-      await applySessionQueue(STOP_SESSION_BUDGET_MS).catch((error: unknown) =>
-        logger.error('applying queued session contributions failed', { error: String(error) }),
-      );
+      // What the last batches queued for this consumer's shards is applied now (for a few
+      // seconds at most) rather than by the shards' next owner.
+      const stopping = now();
+      while (now() - stopping < STOP_SESSION_BUDGET_MS) {
+        const round = await emission.emit().catch((error: unknown) => {
+          logger.error('emitting provisional values failed', { error: String(error) });
+        });
+        if (!round || round.behind.size === 0) break;
+      }
       await producer?.disconnect();
     },
   };

@@ -9,10 +9,12 @@ import {
   type MetricDefinition,
 } from '@tidemark/contracts';
 import { createDatabase, loadConfig } from '@tidemark/runtime';
+import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyChanges } from './metrics-sink';
 import { applyQueuedSessions, watermarksToEmit } from './session-store';
+import { shardOf } from './shards';
 import { emitAndClose } from './window-emission';
 import { emitShard } from './window-emitter';
 import { toLandedChange } from './landing';
@@ -36,6 +38,7 @@ const METRICS: MetricDefinition[] = [ordersPerMinute, revenuePerMinute, ordersOn
 const metricsOf = () => METRICS;
 // The batches come from one partition, whose topic has one: one emission shard.
 const SOURCE = { topic: 'sink-int', partition: 0, shardsOf: () => 1 };
+const SHARD = { topic: SOURCE.topic, shard: 0 };
 let lsn = 1;
 
 function created(amount: number, at = T0 + 10_000): KeyedChange {
@@ -77,7 +80,7 @@ async function row(metric: string) {
 }
 
 afterAll(async () => {
-  for (const name of [pipeline, sessionPipeline, snapshotPipeline]) {
+  for (const name of [pipeline, sessionPipeline, shardedPipeline, snapshotPipeline]) {
     await warehouse('ops.late_events').where({ pipeline: name }).delete();
     await warehouse('provisional.metric_values').where({ pipeline: name }).delete();
     await warehouse('stream.window_partials').where({ pipeline: name }).delete();
@@ -184,7 +187,13 @@ async function applySessions(changes: KeyedChange[], crash = false) {
     .transaction(async (trx) => {
       await applyChanges(trx, sessionPipeline, changes, () => SESSION_METRICS, watermarks, SOURCE);
       // The batch queued its session contributions; applying the queue writes the sessions.
-      const applied = await applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks);
+      const applied = await applyQueuedSessions(
+        trx,
+        sessionPipeline,
+        SHARD,
+        SESSION_METRICS,
+        watermarks,
+      );
       expect(applied?.more).toBe(false);
       if (crash) throw new Error('killed before commit');
     })
@@ -237,7 +246,7 @@ describe('session windows in the warehouse', () => {
       measures: [100, 200, 400],
     });
 
-    // What a batch queues is applied by one consumer at a time, and once.
+    // What a batch queues is applied by one applier of its shard at a time, and once.
     const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
     const later = order(customer, T0 + 45 * MINUTE, 500);
     await warehouse.transaction((trx) =>
@@ -247,17 +256,18 @@ describe('session windows in the warehouse', () => {
       const applied = await applyQueuedSessions(
         first,
         sessionPipeline,
+        SHARD,
         SESSION_METRICS,
         watermarks,
       );
       expect(applied).toMatchObject({ batches: 1, inputs: 2, more: false });
       const other = await warehouse.transaction((second) =>
-        applyQueuedSessions(second, sessionPipeline, SESSION_METRICS, watermarks),
+        applyQueuedSessions(second, sessionPipeline, SHARD, SESSION_METRICS, watermarks),
       );
       expect(other).toBeUndefined();
     });
     const again = await warehouse.transaction((trx) =>
-      applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks),
+      applyQueuedSessions(trx, sessionPipeline, SHARD, SESSION_METRICS, watermarks),
     );
     expect(again).toMatchObject({ batches: 0, inputs: 0 });
     expect(await sessions('customer_sessions', customer)).toEqual([[0, 45 * MINUTE + GAP, 4]]);
@@ -295,7 +305,7 @@ describe('session windows in the warehouse', () => {
     );
     expect(held.get('customer_sessions')).toBe(T0);
     const applied = await warehouse.transaction((trx) =>
-      applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, now),
+      applyQueuedSessions(trx, sessionPipeline, SHARD, SESSION_METRICS, now),
     );
     expect(applied).toMatchObject({ batches: 1, late: [] });
     expect(await sessions('customer_sessions', customer)).toEqual([[0, GAP, 1]]);
@@ -322,7 +332,7 @@ describe('session windows in the warehouse', () => {
     // ...met by one that computes only the first: it applies nothing and deletes nothing.
     const older = SESSION_METRICS.slice(0, 1);
     const held = await warehouse.transaction((trx) =>
-      applyQueuedSessions(trx, sessionPipeline, older, watermarks),
+      applyQueuedSessions(trx, sessionPipeline, SHARD, older, watermarks),
     );
     expect(held).toMatchObject({ batches: 0, inputs: 0, more: false });
     expect(held?.heldBackBy).toEqual([SESSION_METRICS[1]?.name]);
@@ -331,12 +341,128 @@ describe('session windows in the warehouse', () => {
     ).toHaveLength(1);
     // The version computing both applies it.
     const applied = await warehouse.transaction((trx) =>
-      applyQueuedSessions(trx, sessionPipeline, SESSION_METRICS, watermarks),
+      applyQueuedSessions(trx, sessionPipeline, SHARD, SESSION_METRICS, watermarks),
     );
     expect(applied).toMatchObject({ batches: 1, heldBackBy: [] });
     expect(await sessions('revenue_per_session', customer)).toEqual([[0, GAP, 100]]);
   });
+
+  it("queues by the key's shard, and each shard's owner applies its own beside the others", async () => {
+    const [onFirst, onSecond] = customersOnShards();
+    const watermarks = new Map([[customerSessions.name, null]]);
+    await warehouse.transaction((trx) =>
+      applyChanges(
+        trx,
+        shardedPipeline,
+        [order(onFirst, T0, 100), order(onSecond, T0, 200), order(onFirst, T0 + MINUTE, 300)],
+        () => [customerSessions],
+        watermarks,
+        TWO_SHARDS,
+      ),
+    );
+    const queued = await warehouse('stream.session_inbox')
+      .where({ pipeline: shardedPipeline })
+      .orderBy('shard')
+      .select('topic', 'shard', 'inputs');
+    expect(queued.map((row) => [row.topic, row.shard, row.inputs.length])).toEqual([
+      [SOURCE.topic, 0, 2],
+      [SOURCE.topic, 1, 1],
+    ]);
+    const apply = (trx: Knex.Transaction, shard: number) =>
+      applyQueuedSessions(
+        trx,
+        shardedPipeline,
+        { topic: SOURCE.topic, shard },
+        [customerSessions],
+        watermarks,
+      );
+    await warehouse.transaction(async (first) => {
+      expect(await apply(first, 0)).toMatchObject({ batches: 1, inputs: 2, more: false });
+      // While shard 0 is being applied, shard 1 is applied beside it, and shard 0 by no one else.
+      const beside = await warehouse.transaction((second) => apply(second, 1));
+      expect(beside).toMatchObject({ batches: 1, inputs: 1 });
+      expect(await warehouse.transaction((third) => apply(third, 0))).toBeUndefined();
+    });
+    const rows = await warehouse('provisional.metric_values')
+      .where({ pipeline: shardedPipeline })
+      .orderBy('shard')
+      .select('group_key', 'shard', 'accumulator');
+    expect(rows.map((row) => [row.group_key, row.shard, row.accumulator.rows])).toEqual([
+      [JSON.stringify([onFirst]), 0, 2],
+      [JSON.stringify([onSecond]), 1, 1],
+    ]);
+  });
+
+  it('applies contributions queued before sessions were sharded first, whole', async () => {
+    const [onFirst, onSecond] = customersOnShards();
+    const watermarks = new Map([[customerSessions.name, null]]);
+    const queue = (changes: KeyedChange[]) =>
+      warehouse.transaction((trx) =>
+        applyChanges(
+          trx,
+          shardedPipeline,
+          changes,
+          () => [customerSessions],
+          watermarks,
+          TWO_SHARDS,
+        ),
+      );
+    // Queued by a version that did not shard: one row, no topic, no shard.
+    await queue([order(onFirst, T0, 1), order(onSecond, T0, 1)]);
+    const legacy = await warehouse('stream.session_inbox')
+      .where({ pipeline: shardedPipeline })
+      .orderBy('id')
+      .select('id', 'inputs', 'watermarks');
+    await warehouse('stream.session_inbox').where({ pipeline: shardedPipeline }).delete();
+    await warehouse('stream.session_inbox').insert({
+      pipeline: shardedPipeline,
+      inputs: JSON.stringify(legacy.flatMap((row) => row.inputs)),
+      watermarks: JSON.stringify(legacy[0]?.watermarks),
+    });
+    // Then one that does, on the same keys.
+    await queue([order(onFirst, T0 + MINUTE, 1), order(onSecond, T0 + MINUTE, 1)]);
+    const apply = (shard: number) =>
+      warehouse.transaction((trx) =>
+        applyQueuedSessions(
+          trx,
+          shardedPipeline,
+          { topic: SOURCE.topic, shard },
+          [customerSessions],
+          watermarks,
+        ),
+      );
+    // The owner of shard 1 comes first: it applies the unsharded row for both shards' keys...
+    expect(await apply(1)).toMatchObject({ batches: 1, inputs: 2, more: true });
+    const value = async (customer: string) =>
+      (
+        await warehouse('provisional.metric_values')
+          .where({ pipeline: shardedPipeline, group_key: JSON.stringify([customer]) })
+          .first('accumulator')
+      )?.accumulator.rows;
+    expect([await value(onFirst), await value(onSecond)]).toEqual([1, 1]);
+    // ...then each shard its own.
+    expect(await apply(1)).toMatchObject({ batches: 1, inputs: 1, more: false });
+    expect(await apply(0)).toMatchObject({ batches: 1, inputs: 1, more: false });
+    expect([await value(onFirst), await value(onSecond)]).toEqual([2, 2]);
+    expect(await warehouse('stream.session_inbox').where({ pipeline: shardedPipeline })).toEqual(
+      [],
+    );
+  });
 });
+
+// Two emission shards: customers whose session keys fall on each.
+const shardedPipeline = `sink-int-sharded-${randomUUID()}`;
+const TWO_SHARDS = { topic: SOURCE.topic, partition: 0, shardsOf: () => 2 };
+
+/** A new customer on shard 0 and one on shard 1 of `customer_sessions`. */
+function customersOnShards(): [string, string] {
+  const found: (string | undefined)[] = [undefined, undefined];
+  while (found.includes(undefined)) {
+    const customer = `sink-int-${randomUUID()}`;
+    found[shardOf(customerSessions.name, JSON.stringify([customer]), 2)] ??= customer;
+  }
+  return found as [string, string];
+}
 
 // A snapshot read of a row the pipeline applied is an update from the row's last image, which
 // the sink reads back from the raw changelog the pipeline landed it in.

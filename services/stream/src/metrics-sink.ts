@@ -2,7 +2,8 @@ import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import { writeLateContributions } from './late-ledger';
 import { advanceRowVersions, loadPriorImages } from './row-versions';
-import { queuedInputsOf } from './session-queue';
+import { queuedInputsByShard } from './session-queue';
+import { shardOf } from './shards';
 import { writeWindowPartials, type BatchSource } from './window-store';
 import { planChanges, type BatchPlan, type KeyedChange } from './windowing/plan';
 
@@ -10,7 +11,7 @@ import { planChanges, type BatchPlan, type KeyedChange } from './windowing/plan'
 export interface MetricsWriteResult {
   plan: BatchPlan;
   windows: number;
-  /** The emission shards of the windows the batch changed (of its own topic). */
+  /** The emission shards of the windows and session keys the batch changed (of its topic). */
   shards: Set<number>;
   late: number;
 }
@@ -19,8 +20,9 @@ export interface MetricsWriteResult {
  * Applies a batch's changes to every metric inside the caller's transaction: the row versions,
  * the late ledger, and the partition's own partials of the fixed windows (emitted afterwards by
  * the shards' emitters, `window-emitter.ts`). Session windows are not applied here: their keys
- * are not the partitions' keys, so the batch queues their contributions, and
- * `applyQueuedSessions` applies them. Everything is idempotent.
+ * are not the partitions' keys, so the batch queues their contributions by the emission shard
+ * of their key, and the shard's owner applies them (`applyQueuedSessions`). Everything is
+ * idempotent.
  */
 export async function applyChanges(
   trx: Knex.Transaction,
@@ -33,15 +35,23 @@ export async function applyChanges(
   const rowVersions = await advanceRowVersions(trx, pipeline, changes);
   const priorImages = await loadPriorImages(trx, changes, rowVersions);
   const plan = planChanges(changes, metricsOf, { rowVersions, watermarks, priorImages });
-  const queued = queuedInputsOf(plan.pendingSessions);
-  if (queued.length > 0) {
-    await trx('stream.session_inbox').insert({
-      pipeline,
-      inputs: JSON.stringify(queued),
-      watermarks: JSON.stringify(Object.fromEntries(watermarks)),
-    });
+  const queued = queuedInputsByShard(plan.pendingSessions, (metric, groupKey) =>
+    shardOf(metric.name, groupKey, source.shardsOf(metric)),
+  );
+  if (queued.size > 0) {
+    const batchWatermarks = JSON.stringify(Object.fromEntries(watermarks));
+    await trx('stream.session_inbox').insert(
+      [...queued].map(([shard, inputs]) => ({
+        pipeline,
+        topic: source.topic,
+        shard,
+        inputs: JSON.stringify(inputs),
+        watermarks: batchWatermarks,
+      })),
+    );
   }
   await writeLateContributions(trx, pipeline, plan.late);
   const { windows, shards } = await writeWindowPartials(trx, pipeline, source, plan);
+  for (const shard of queued.keys()) shards.add(shard);
   return { plan, windows, shards, late: plan.late.length };
 }

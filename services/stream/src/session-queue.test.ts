@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   applicableBatches,
   pendingFromQueued,
-  queuedInputsOf,
+  queuedInputsByShard,
   watermarksBehindQueue,
   type QueuedSessionInput,
 } from './session-queue';
 import { change, order, T0 } from './windowing/order-changes.fixture';
-import { planChanges, planSessionChanges } from './windowing/plan';
+import { planChanges, planSessionChanges, type PendingSessions } from './windowing/plan';
 
 const MINUTE = 60_000;
 const METRICS = [ordersPerMinute, customerSessions];
@@ -19,6 +19,11 @@ function orderChange(id: string, customer: string, atMs: number, lsn: number, op
   const row = order(id, { customer_id: customer, amount_minor: 100, ...at(atMs) });
   const after = op === 'u' ? { ...row, ...at(atMs + 40 * MINUTE) } : row;
   return change(op, op === 'c' ? null : row, op === 'd' ? null : after, lsn);
+}
+
+/** Every queued input of a batch, as one shard would queue them. */
+function queuedInputsOf(pending: PendingSessions): QueuedSessionInput[] {
+  return [...queuedInputsByShard(pending, () => 0).values()].flat();
 }
 
 describe('the session queue', () => {
@@ -76,6 +81,25 @@ describe('the session queue', () => {
       }));
     expect(shape(fromQueue)).toEqual(shape(direct));
     expect(shape(fromQueue).map((change) => change.groupKey)).toEqual(['["alice"]', '["bob"]']);
+  });
+
+  it("queues each key's inputs whole in its key's shard, in the batch's order", () => {
+    const byShard = queuedInputsByShard(pendingSessions, (_metric, groupKey) =>
+      groupKey === '["alice"]' ? 1 : 0,
+    );
+    const keysOf = (inputs: QueuedSessionInput[] | undefined) =>
+      (inputs ?? []).map(([, groupKey, , , , sign, , , lsn]) => [groupKey, sign, lsn]);
+    expect(keysOf(byShard.get(1))).toEqual([
+      ['["alice"]', 1, 1],
+      ['["alice"]', -1, 3],
+      ['["alice"]', 1, 3],
+      ['["alice"]', 1, 4],
+    ]);
+    expect(keysOf(byShard.get(0))).toEqual([
+      ['["bob"]', 1, 2],
+      ['["bob"]', -1, 5],
+    ]);
+    expect([...byShard.keys()].sort()).toEqual([0, 1]);
   });
 
   it('sets apart the inputs of a metric this process does not compute', () => {

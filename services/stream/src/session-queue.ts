@@ -47,10 +47,22 @@ export function watermarksBehindQueue(
   return held;
 }
 
-/** A batch's pending session contributions as queued inputs, key by key in the batch's order. */
-export function queuedInputsOf(pending: PendingSessions): QueuedSessionInput[] {
-  const queued: QueuedSessionInput[] = [];
+/**
+ * A batch's pending session contributions as queued inputs per emission shard of their key
+ * (`shardOfKey`), key by key in the batch's order: each shard's are applied by its owner.
+ */
+export function queuedInputsByShard(
+  pending: PendingSessions,
+  shardOfKey: (metric: MetricDefinition, groupKey: string) => number,
+): Map<number, QueuedSessionInput[]> {
+  const byShard = new Map<number, QueuedSessionInput[]>();
   for (const { metric, groupKey, inputs } of pending.byKey.values()) {
+    const shard = shardOfKey(metric, groupKey);
+    let queued = byShard.get(shard);
+    if (!queued) {
+      queued = [];
+      byShard.set(shard, queued);
+    }
     for (const { contribution, sign, change } of inputs) {
       queued.push([
         metric.name,
@@ -67,7 +79,7 @@ export function queuedInputsOf(pending: PendingSessions): QueuedSessionInput[] {
       ]);
     }
   }
-  return queued;
+  return byShard;
 }
 
 /**

@@ -20,13 +20,13 @@ import {
 } from './windowing/plan';
 import { compactEntries, expandEntries, type SessionState } from './windowing/sessions';
 
-// Session windows: their contributions queue in stream.session_inbox, and one consumer of the
-// pipeline at a time applies the queue against stream.session_state and writes the sessions'
-// provisional rows.
+// Session windows: their contributions queue in stream.session_inbox by the emission shard of
+// their key, and the consumer owning a shard applies its queue against stream.session_state and
+// writes the sessions' provisional rows: every session key has one writer.
 
 /**
  * The stored session state of the keys the queued contributions touch (empty for a key never
- * seen). Only the consumer holding the pipeline's session lock reads and writes session state
+ * seen). Only the applier of the key's shard reads and writes its session state
  * (`applyQueuedSessions`), so the rows need no lock of their own: one primary-key probe per key.
  */
 async function loadSessionStates(
@@ -109,31 +109,83 @@ export interface QueuedSessionsResult {
   heldBackBy: string[];
 }
 
+/** The queued session contributions an application takes: those of one emission shard. */
+export interface SessionShard {
+  topic: string;
+  shard: number;
+}
+
 /**
- * Applies the oldest queued session contributions of a pipeline inside the caller's
- * transaction, and deletes them from the queue: exactly once. One consumer of the pipeline at a
- * time does it (a transaction-scoped advisory lock), in queue order, so no key waits on another
- * consumer, and a partition's batches are applied in their order. Lateness is judged against
- * the watermarks the queued batches were applied under (the smallest of them), not against
- * those of the moment it runs, which may be far ahead when the queue is behind.
+ * Applies the oldest queued session contributions of one emission shard (`stream.session_inbox`)
+ * inside the caller's transaction, and deletes them from the queue: exactly once. Every key of
+ * the shard has one writer: the consumer owning the shard, one transaction at a time (a tried
+ * transaction-scoped advisory lock; undefined when another transaction holds it), in queue
+ * order, so a partition's batches are applied in their order. Lateness is judged against the
+ * watermarks the queued batches were applied under (the smallest of them), not against those of
+ * the moment it runs, which may be far ahead when the queue is behind.
+ *
+ * Contributions queued before sessions were sharded (no shard) are applied first, whole, under
+ * the pipeline's exclusive lock (the lock every applier of the pipeline holds shared).
  */
 export async function applyQueuedSessions(
   trx: Knex.Transaction,
   pipeline: string,
+  shard: SessionShard,
   metrics: readonly MetricDefinition[],
   watermarks: ReadonlyMap<string, number | null>,
   options: { maxBatches?: number } = {},
 ): Promise<QueuedSessionsResult | undefined> {
-  const maxBatches = options.maxBatches ?? 8;
+  const pipelineLock = `tidemark.session_inbox:${pipeline}`;
+  const unsharded = await trx('stream.session_inbox')
+    .where({ pipeline })
+    .whereNull('topic')
+    .first('id');
+  if (unsharded) {
+    if (!(await tryLock(trx, pipelineLock, 'exclusive'))) return undefined;
+    const result = await applyQueue(trx, pipeline, null, metrics, watermarks, options);
+    // The shard's own contributions may wait behind those.
+    return { ...result, more: result.heldBackBy.length === 0 };
+  }
+  const locked =
+    (await tryLock(trx, pipelineLock, 'shared')) &&
+    (await tryLock(trx, `${pipelineLock}:${shard.topic}:${shard.shard}`, 'exclusive'));
+  if (!locked) return undefined;
+  return applyQueue(trx, pipeline, shard, metrics, watermarks, options);
+}
+
+async function tryLock(
+  trx: Knex.Transaction,
+  key: string,
+  mode: 'shared' | 'exclusive',
+): Promise<boolean> {
   const lock = await trx.raw<{ rows: { locked: boolean }[] }>(
-    'SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked',
-    [`tidemark.session_inbox:${pipeline}`],
+    mode === 'shared'
+      ? 'SELECT pg_try_advisory_xact_lock_shared(hashtext(?)) AS locked'
+      : 'SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked',
+    [key],
   );
-  if (!lock.rows[0]?.locked) return undefined;
+  return lock.rows[0]?.locked === true;
+}
+
+/** Applies the oldest queued batches of a shard (null: those queued without one). */
+async function applyQueue(
+  trx: Knex.Transaction,
+  pipeline: string,
+  shard: SessionShard | null,
+  metrics: readonly MetricDefinition[],
+  watermarks: ReadonlyMap<string, number | null>,
+  options: { maxBatches?: number },
+): Promise<QueuedSessionsResult> {
+  const maxBatches = options.maxBatches ?? 8;
+  const queue = () => {
+    const rows = trx('stream.session_inbox').where({ pipeline });
+    return shard === null
+      ? rows.whereNull('topic')
+      : rows.where({ topic: shard.topic, shard: shard.shard });
+  };
   // The ids first (one more than taken, to tell whether more are queued), then the contents.
   const ids: string[] = (
-    await trx('stream.session_inbox')
-      .where({ pipeline })
+    await queue()
       .orderBy('id')
       .limit(maxBatches + 1)
       .select('id')
@@ -159,7 +211,7 @@ export async function applyQueuedSessions(
     watermarks: judgedBy,
   });
   await writeLateContributions(trx, pipeline, late);
-  await writeSessionChanges(trx, pipeline, sessionChanges);
+  await writeSessionChanges(trx, pipeline, shard?.shard ?? null, sessionChanges);
   if (taken.length > 0) {
     const deleted = await trx('stream.session_inbox')
       .whereIn(
@@ -181,10 +233,14 @@ export async function applyQueuedSessions(
   };
 }
 
-/** Replaces the rows of sessions that changed, in three statements whatever the batch's size. */
+/**
+ * Replaces the rows of sessions that changed, in three statements whatever the batch's size;
+ * the rows record their emission shard (null for contributions queued without one).
+ */
 async function writeSessionChanges(
   trx: Knex.Transaction,
   pipeline: string,
+  shard: number | null,
   changes: readonly SessionChange[],
 ): Promise<void> {
   if (changes.length === 0) return;
@@ -223,19 +279,20 @@ async function writeSessionChanges(
     );
     await trx.raw(
       `INSERT INTO provisional.metric_values AS v (pipeline, metric, group_key, window_start,
-           window_end, key_values, accumulator, last_committed_at, value, revision, pending,
-           emitted_at)
+           window_end, key_values, accumulator, last_committed_at, shard, value, revision,
+           pending, emitted_at)
          SELECT ?, ?, s.group_key, s.window_start, s.window_end, s.key_values, s.accumulator,
-           s.last_committed_at, ${inserted.sql}
+           s.last_committed_at, ?::integer, ${inserted.sql}
            FROM unnest(?::text[], ?::timestamptz[], ?::timestamptz[], ?::jsonb[], ?::jsonb[],
              ?::timestamptz[])
              AS s(group_key, window_start, window_end, key_values, accumulator, last_committed_at)
        ON CONFLICT (pipeline, metric, window_start, window_end, group_key) DO UPDATE SET
          accumulator = excluded.accumulator, last_committed_at = excluded.last_committed_at,
-         ${merged.sql}`,
+         shard = excluded.shard, ${merged.sql}`,
       [
         pipeline,
         metric.name,
+        shard,
         ...inserted.bindings,
         rows.map(({ change }) => change.groupKey),
         rows.map(({ session }) => new Date(session.startMs).toISOString()),
@@ -247,7 +304,7 @@ async function writeSessionChanges(
       ],
     );
   }
-  // Only the holder of the session lock writes session state: a plain upsert, in key order.
+  // Only the applier of the keys' shard writes their session state: a plain upsert, in key order.
   const states = changes
     .map((change) => {
       const { eventTimes, measures } = compactEntries(change.state.entries);
