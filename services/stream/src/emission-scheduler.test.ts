@@ -80,12 +80,34 @@ describe('EmissionScheduler', () => {
     const { emission, emissions } = scheduler({ gate });
     emission.assign('t.orders', 4, new Set([0, 1, 2, 3]));
     emission.request(new Map([['t.orders', new Set([0])]]));
+    await new Promise((resolve) => setImmediate(resolve));
     emission.request(new Map([['t.orders', new Set([1])]]));
     emission.request(new Map([['t.orders', new Set([2])]]));
     open();
     await emission.settled();
     // The first request was running (waiting at the gate); the two others became one emission.
     expect(emissions).toEqual([['t.orders/0'], ['t.orders/1', 't.orders/2']]);
+  });
+
+  it("runs a tick's work after every owned shard, in the same transaction, in turn with the rest", async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const { emission, emissions } = scheduler({ gate });
+    emission.assign('t.orders', 2, new Set([0, 1]));
+    const order: string[] = [];
+    emission.request(new Map([['t.orders', new Set([0])]]));
+    await new Promise((resolve) => setImmediate(resolve));
+    const ticked = emission.emitThen(async () => {
+      order.push('tick');
+      return 'closed';
+    });
+    // Asked for while the tick waits its turn: after the tick, not beside it.
+    emission.request(new Map([['t.orders', new Set([1])]]));
+    open();
+    expect(await ticked).toBe('closed');
+    await emission.settled();
+    expect(order).toEqual(['tick']);
+    expect(emissions).toEqual([['t.orders/0'], ['t.orders/0', 't.orders/1'], ['t.orders/1']]);
   });
 
   it('knows the shard count of a batch from its topic, and refuses before the assignment', () => {

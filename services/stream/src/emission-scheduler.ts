@@ -35,15 +35,18 @@ export interface EmissionSchedulerDeps {
  * Which emission shards this consumer owns, and when it emits them: a consumer owns the shards
  * of the partitions it is assigned (shard `s` of a topic's metrics is partition `s`'s), and
  * emitting a shard applies its queued session contributions and emits its changed windows. One
- * emission runs at a time per process, and the batches do not wait for it: shards requested
- * while one runs are merged into the next, so emission takes one connection however many
- * partitions' batches ask for it.
+ * emission runs at a time per process (the tick's closing of windows included), and the batches
+ * do not wait for it: shards requested while one runs are merged into the next, so emission
+ * takes one connection however many partitions' batches ask for it.
  */
 export class EmissionScheduler {
   private readonly partitionCounts = new Map<string, number>();
   private readonly owned = new Map<string, ReadonlySet<number>>();
   private readonly tableOfTopic: Map<string, string>;
-  private running: Promise<void> | undefined;
+  /** The last emission in line: each waits for the one before it. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** A round in line that has not started yet: it takes every request made until it starts. */
+  private waitingRound: Promise<void> | undefined;
   private requested: Map<string, Set<number>> | undefined;
 
   constructor(private readonly deps: EmissionSchedulerDeps) {
@@ -74,19 +77,88 @@ export class EmissionScheduler {
     return [...(this.owned.get(this.deps.topics.get(metric.source.table) ?? '') ?? [])];
   }
 
-  /** Asks for these shards to be emitted soon (those this consumer owns), without waiting. */
+  /**
+   * Asks for these shards to be emitted soon (those this consumer owns), without waiting: one
+   * round in line takes every request made before it starts. Shards it leaves with work go
+   * round again, behind whatever got in line meanwhile (a tick, say).
+   */
   request(shards: ShardsByTopic): void {
     this.merge(shards);
-    if (this.running || !this.requested) return;
-    this.running = (async () => {
-      while (this.requested) {
-        const next = this.requested;
-        this.requested = undefined;
-        const round = await this.emit(next).catch((error: unknown) => this.deps.onError(error));
-        // A shard with work left goes round again, behind what was requested meanwhile.
-        if (round) this.merge(round.behind);
+    if (this.waitingRound || !this.requested) return;
+    this.waitingRound = this.inTurn(async () => {
+      this.waitingRound = undefined;
+      const next = this.requested;
+      this.requested = undefined;
+      if (!next) return;
+      const round = await this.inTransaction((trx) => this.emitShards(trx, next)).catch(
+        (error: unknown) => this.deps.onError(error),
+      );
+      if (round) this.request(round.behind);
+    });
+  }
+
+  /** Resolves once no emission is in line. */
+  async settled(): Promise<void> {
+    let tail: Promise<unknown>;
+    do {
+      tail = this.tail;
+      await tail;
+    } while (tail !== this.tail);
+  }
+
+  /**
+   * Emits the queued work of every owned shard (or those of `only`) in one transaction, in
+   * turn with the other emissions. A shard another transaction is emitting is left to it; the
+   * shards with work left are returned.
+   */
+  emit(only?: ShardsByTopic): Promise<EmissionRound> {
+    return this.inTurn(() => this.inTransaction((trx) => this.emitShards(trx, only)));
+  }
+
+  /**
+   * Emits every owned shard, then runs `work` (a tick's closing of windows, say) in the same
+   * transaction, in turn with the other emissions: no two transactions of this process write
+   * the rows of its shards at once. Shards left with work go round again.
+   */
+  emitThen<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.inTurn(async () => {
+      const { round, result } = await this.inTransaction(async (trx) => ({
+        round: await this.emitShards(trx),
+        result: await work(trx),
+      }));
+      this.request(round.behind);
+      return result;
+    });
+  }
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.deps.inTransaction(async (trx) => {
+      // An emission lost in a crash of PostgreSQL is lost with its claim on the queued
+      // windows and session contributions: they are emitted again.
+      await trx.raw('SET LOCAL synchronous_commit = off');
+      return work(trx);
+    });
+  }
+
+  private async emitShards(trx: Knex.Transaction, only?: ShardsByTopic): Promise<EmissionRound> {
+    let emitted = 0;
+    const behind = new Map<string, Set<number>>();
+    for (const [topic, owned] of this.owned) {
+      const metrics = this.deps.metricsOf(this.tableOfTopic.get(topic) ?? '');
+      for (const shard of owned) {
+        if (only && !only.get(topic)?.has(shard)) continue;
+        const done = await this.deps.emitShard(trx, { topic, shard, metrics });
+        emitted += done?.emitted ?? 0;
+        if (done?.more) behind.set(topic, (behind.get(topic) ?? new Set()).add(shard));
       }
-    })().finally(() => (this.running = undefined));
+    }
+    return { emitted, behind };
   }
 
   private merge(shards: ShardsByTopic): void {
@@ -95,35 +167,5 @@ export class EmissionScheduler {
     for (const [topic, set] of shards) {
       this.requested.set(topic, new Set([...(this.requested.get(topic) ?? []), ...set]));
     }
-  }
-
-  /** Resolves once no requested emission is left to run. */
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  /**
-   * Emits owned shards' queued work, one transaction for all: those of `only`, or every owned
-   * shard. A shard another transaction is emitting is left to it; the shards with work left
-   * are returned (`request` sends them round again).
-   */
-  emit(only?: ShardsByTopic): Promise<EmissionRound> {
-    return this.deps.inTransaction(async (trx) => {
-      // An emission lost in a crash of PostgreSQL is lost with its claim on the queued
-      // windows and session contributions: they are emitted again.
-      await trx.raw('SET LOCAL synchronous_commit = off');
-      let emitted = 0;
-      const behind = new Map<string, Set<number>>();
-      for (const [topic, owned] of this.owned) {
-        const metrics = this.deps.metricsOf(this.tableOfTopic.get(topic) ?? '');
-        for (const shard of owned) {
-          if (only && !only.get(topic)?.has(shard)) continue;
-          const done = await this.deps.emitShard(trx, { topic, shard, metrics });
-          emitted += done?.emitted ?? 0;
-          if (done?.more) behind.set(topic, (behind.get(topic) ?? new Set()).add(shard));
-        }
-      }
-      return { emitted, behind };
-    });
   }
 }

@@ -744,15 +744,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
 
   /**
-   * Emits every shard this consumer owns (queued session contributions, changed windows); the
-   * shards with work left go round again in the background, one emission at a time.
-   */
-  async function emitOwnedShards(): Promise<void> {
-    const round = await emission.emit();
-    emission.request(round.behind);
-  }
-
-  /**
    * How many batches' session contributions are queued and how long the oldest has waited,
    * whichever consumer applies them: every consumer's intake pauses while it is too long.
    */
@@ -770,7 +761,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
 
   // Each tick emits the shards this consumer owns (their queued session contributions applied,
-  // their changed windows merged), then advances the watermarks and emits what is due; a session
+  // their changed windows merged), then advances the watermarks and emits what is due, in one
+  // transaction in turn with the other emissions of this process; a session
   // metric is emitted and closed only up to the watermark of the oldest batch still queued
   // (watermarksToEmit), so no session closes without its queued changes. A queue left behind
   // by a burst is caught up by rounds of bounded size, without holding back the tick.
@@ -778,17 +770,15 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   let stopped = false;
   let ticking: Promise<void> | undefined;
   const runTick = async () => {
-    await emitOwnedShards().catch((error: unknown) =>
-      logger.error('emitting provisional values failed', { error: String(error) }),
-    );
     await observeSessionQueue().catch((error: unknown) =>
       logger.error('reading the session queue failed', { error: String(error) }),
     );
-    await inTransaction(async (trx) => {
-      await observeOtherConsumers(trx);
-      advanceWatermarks();
-      return emitInTransaction(trx);
-    })
+    await emission
+      .emitThen(async (trx) => {
+        await observeOtherConsumers(trx);
+        advanceWatermarks();
+        return emitInTransaction(trx);
+      })
       .then((emitted) => {
         const at = now();
         for (const name of emitted.emittedIntervals) lastIntervalEmit.set(name, at);

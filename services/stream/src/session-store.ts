@@ -135,36 +135,24 @@ export async function applyQueuedSessions(
   watermarks: ReadonlyMap<string, number | null>,
   options: { maxBatches?: number } = {},
 ): Promise<QueuedSessionsResult | undefined> {
+  // One statement: whether contributions queued without a shard wait (they go first, under the
+  // pipeline's exclusive lock), and the lock that takes, or else the shard's.
   const pipelineLock = `tidemark.session_inbox:${pipeline}`;
-  const unsharded = await trx('stream.session_inbox')
-    .where({ pipeline })
-    .whereNull('topic')
-    .first('id');
-  if (unsharded) {
-    if (!(await tryLock(trx, pipelineLock, 'exclusive'))) return undefined;
-    const result = await applyQueue(trx, pipeline, null, metrics, watermarks, options);
-    // The shard's own contributions may wait behind those.
-    return { ...result, more: result.heldBackBy.length === 0 };
-  }
-  const locked =
-    (await tryLock(trx, pipelineLock, 'shared')) &&
-    (await tryLock(trx, `${pipelineLock}:${shard.topic}:${shard.shard}`, 'exclusive'));
-  if (!locked) return undefined;
-  return applyQueue(trx, pipeline, shard, metrics, watermarks, options);
-}
-
-async function tryLock(
-  trx: Knex.Transaction,
-  key: string,
-  mode: 'shared' | 'exclusive',
-): Promise<boolean> {
-  const lock = await trx.raw<{ rows: { locked: boolean }[] }>(
-    mode === 'shared'
-      ? 'SELECT pg_try_advisory_xact_lock_shared(hashtext(?)) AS locked'
-      : 'SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked',
-    [key],
+  const claim = await trx.raw<{ rows: { unsharded: boolean; locked: boolean }[] }>(
+    `SELECT waiting.unsharded,
+            CASE WHEN waiting.unsharded THEN pg_try_advisory_xact_lock(hashtext(?))
+                 ELSE pg_try_advisory_xact_lock_shared(hashtext(?))
+                      AND pg_try_advisory_xact_lock(hashtext(?)) END AS locked
+       FROM (SELECT EXISTS (SELECT 1 FROM stream.session_inbox
+                             WHERE pipeline = ? AND topic IS NULL) AS unsharded) AS waiting`,
+    [pipelineLock, pipelineLock, `${pipelineLock}:${shard.topic}:${shard.shard}`, pipeline],
   );
-  return lock.rows[0]?.locked === true;
+  const { unsharded, locked } = claim.rows[0] ?? { unsharded: false, locked: false };
+  if (!locked) return undefined;
+  if (!unsharded) return applyQueue(trx, pipeline, shard, metrics, watermarks, options);
+  const result = await applyQueue(trx, pipeline, null, metrics, watermarks, options);
+  // The shard's own contributions may wait behind those.
+  return { ...result, more: result.heldBackBy.length === 0 };
 }
 
 /** Applies the oldest queued batches of a shard (null: those queued without one). */
@@ -183,21 +171,13 @@ async function applyQueue(
       ? rows.whereNull('topic')
       : rows.where({ topic: shard.topic, shard: shard.shard });
   };
-  // The ids first (one more than taken, to tell whether more are queued), then the contents.
-  const ids: string[] = (
+  // One more than taken, to tell whether more are queued.
+  const read: { id: string; inputs: QueuedSessionInput[]; watermarks: QueuedWatermarks }[] =
     await queue()
       .orderBy('id')
       .limit(maxBatches + 1)
-      .select('id')
-  ).map((row: { id: string }) => row.id);
-  const read: { id: string; inputs: QueuedSessionInput[]; watermarks: QueuedWatermarks }[] =
-    ids.length === 0
-      ? []
-      : await trx('stream.session_inbox')
-          .whereIn('id', ids.slice(0, maxBatches))
-          .orderBy('id')
-          .select('id', 'inputs', 'watermarks');
-  const { applicable: taken, heldBackBy } = applicableBatches(read, metrics);
+      .select('id', 'inputs', 'watermarks');
+  const { applicable: taken, heldBackBy } = applicableBatches(read.slice(0, maxBatches), metrics);
   const queued = taken.flatMap((row) => row.inputs);
   const { pending } = pendingFromQueued(queued, metrics);
   const states = await loadSessionStates(trx, pipeline, pending);
@@ -225,7 +205,7 @@ async function applyQueue(
   }
   return {
     batches: taken.length,
-    more: heldBackBy.length === 0 && ids.length > taken.length,
+    more: heldBackBy.length === 0 && read.length > taken.length,
     inputs: queued.length,
     sessions: sessionChanges.length,
     late,
