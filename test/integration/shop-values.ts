@@ -104,3 +104,67 @@ export async function orderValueDifferences(
     windows: expected.count.size,
   };
 }
+
+/** Sessions keyed `customer|startMs|endMs`, valued by their order count. */
+export type SessionValues = Map<string, number>;
+
+const SESSION_GAP = 30 * MINUTE;
+
+/**
+ * customer_sessions over a run's customers straight from the source table: each customer's
+ * orders in event-time order, a new session wherever two are the gap apart or more; a session
+ * ends one gap after its last order.
+ */
+export async function sessionsFromSource(source: Knex, customerPrefix: string) {
+  const rows = (await source('shop.orders')
+    .whereLike('customer_id', `${customerPrefix}%`)
+    .orderBy(['customer_id', 'created_at'])
+    .select('customer_id', source.raw("date_trunc('milliseconds', created_at) AS created_at"))) as {
+    customer_id: string;
+    created_at: Date;
+  }[];
+  const sessions: SessionValues = new Map();
+  let open: { customer: string; startMs: number; lastMs: number; orders: number } | undefined;
+  const close = () => {
+    if (open) {
+      sessions.set(`${open.customer}|${open.startMs}|${open.lastMs + SESSION_GAP}`, open.orders);
+    }
+  };
+  for (const row of rows) {
+    const at = row.created_at.getTime();
+    if (open && open.customer === row.customer_id && at - open.lastMs < SESSION_GAP) {
+      open.lastMs = at;
+      open.orders += 1;
+    } else {
+      close();
+      open = { customer: row.customer_id, startMs: at, lastMs: at, orders: 1 };
+    }
+  }
+  close();
+  return sessions;
+}
+
+/** A pipeline's customer_sessions rows for a run's customers, by the orders they hold. */
+export async function provisionalSessions(
+  warehouse: Knex,
+  pipeline: string,
+  customerPrefix: string,
+): Promise<SessionValues> {
+  const rows = (await warehouse('provisional.metric_values')
+    .where({ pipeline, metric: 'customer_sessions' })
+    .whereLike('group_key', `["${customerPrefix}%`)
+    .select('group_key', 'window_start', 'window_end', 'accumulator')) as {
+    group_key: string;
+    window_start: Date;
+    window_end: Date;
+    accumulator: { rows: number };
+  }[];
+  return new Map(
+    rows
+      .filter((row) => row.accumulator.rows !== 0)
+      .map((row) => [
+        `${JSON.parse(row.group_key)[0]}|${row.window_start.getTime()}|${row.window_end.getTime()}`,
+        row.accumulator.rows,
+      ]),
+  );
+}
