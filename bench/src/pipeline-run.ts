@@ -1,5 +1,5 @@
 import { waitFor, type Logger } from '@tidemark/runtime';
-import type { BatchStats } from '@tidemark/stream';
+import type { BatchStats, EmittedStats } from '@tidemark/stream';
 import type { Admin } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { BatchSample } from './batch-profile';
@@ -15,16 +15,28 @@ import {
 } from './offset-marks';
 import { ratePerSec } from './stats';
 
-/** Hands each committed batch, stamped with Date.now() on arrival, to whoever listens now. */
+/**
+ * Hands each committed batch, stamped with Date.now() on arrival, to whoever listens now; and
+ * each batch's emission (its changes made visible in the provisional values).
+ */
 export class BatchTap {
   private listener: ((stats: BatchStats, seenAtMs: number) => void) | undefined;
+  private emittedListener: ((stats: EmittedStats) => void) | undefined;
 
   readonly onBatch = (stats: BatchStats): void => {
     this.listener?.(stats, Date.now());
   };
 
+  readonly onEmitted = (stats: EmittedStats): void => {
+    this.emittedListener?.(stats);
+  };
+
   listen(listener: ((stats: BatchStats, seenAtMs: number) => void) | undefined): void {
     this.listener = listener;
+  }
+
+  listenEmitted(listener: ((stats: EmittedStats) => void) | undefined): void {
+    this.emittedListener = listener;
   }
 }
 
@@ -194,7 +206,10 @@ export function trackThroughput(
   };
 }
 
-/** Latencies (batch commit minus source commit) of every change a pipeline applies meanwhile. */
+/**
+ * Latencies (the emission making a change visible in the provisional values, minus its source
+ * commit) of every change a pipeline applies meanwhile, and the batches' samples.
+ */
 export function trackLatency(tap: BatchTap): {
   stop(): {
     latenciesMs: number[];
@@ -208,13 +223,16 @@ export function trackLatency(tap: BatchTap): {
   const machine = machineCpuMeter();
   const latenciesMs: number[] = [];
   const samples: BatchSample[] = [];
-  tap.listen((stats, seenAtMs) => {
-    samples.push(sampleOf(stats, seenAtMs));
-    for (const committedAtMs of stats.committedAtMs) latenciesMs.push(seenAtMs - committedAtMs);
+  tap.listen((stats, seenAtMs) => samples.push(sampleOf(stats, seenAtMs)));
+  tap.listenEmitted((stats) => {
+    for (const committedAtMs of stats.committedAtMs) {
+      latenciesMs.push(stats.emittedAtMs - committedAtMs);
+    }
   });
   return {
     stop() {
       tap.listen(undefined);
+      tap.listenEmitted(undefined);
       return {
         latenciesMs,
         samples,

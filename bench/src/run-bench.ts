@@ -165,9 +165,9 @@ async function prepareRange(deps: BenchDeps) {
 }
 
 /**
- * A fresh pipeline positioned at the topics' end (so caught up), a paced load, and every applied
- * change's batch commit time minus its source commit time, until the pipeline has stored the
- * load's last offsets.
+ * A fresh pipeline positioned at the topics' end (so caught up), a paced load, and for every
+ * applied change the commit of the emission that made it visible in the provisional values minus
+ * its source commit time, until the pipeline has stored the load's last offsets.
  */
 async function measureLatency(
   deps: BenchDeps,

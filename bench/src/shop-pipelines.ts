@@ -41,6 +41,7 @@ export class ShopPipelines {
       pipeline,
       startAt: 'latest',
       onBatch: this.tap.onBatch,
+      onEmitted: this.tap.onEmitted,
     });
     this.running.set(pipeline, stream);
     await withTimeout(stream.joined, 60_000, `pipeline ${pipeline} to join its group`);

@@ -51,7 +51,7 @@ describe('EmissionScheduler', () => {
     emission.assign('t.payments', 2, new Set([0]));
     expect(emission.ownedShards(ordersPerMinute)).toEqual([1, 3]);
     expect(emission.ownedShards(paymentFailureRate)).toEqual([0]);
-    expect(await emission.emit()).toEqual({ emitted: 3, behind: new Map() });
+    expect(await emission.emit()).toMatchObject({ emitted: 3, behind: new Map() });
     // Only what is asked for and owned: shard 2 belongs to another consumer.
     expect((await emission.emit(new Map([['t.orders', new Set([2, 3])]]))).emitted).toBe(1);
     expect(emissions).toEqual([['t.orders/1', 't.orders/3', 't.payments/0'], ['t.orders/3']]);
@@ -108,6 +108,23 @@ describe('EmissionScheduler', () => {
     await emission.settled();
     expect(order).toEqual(['tick']);
     expect(emissions).toEqual([['t.orders/0'], ['t.orders/0', 't.orders/1'], ['t.orders/1']]);
+  });
+
+  it('tells a request once all its shards are emitted, and only when it can know', async () => {
+    const backlog = new Map([['t.orders/1', 2]]);
+    const { emission } = scheduler({ backlog, held: new Set(['t.payments/0']) });
+    emission.assign('t.orders', 3, new Set([0, 1]));
+    emission.assign('t.payments', 1, new Set([0]));
+    const told: string[] = [];
+    const tell = (name: string) => () => told.push(name);
+    emission.request(new Map([['t.orders', new Set([0])]]), tell('owned'));
+    // Shard 1's work takes two rounds: told after the second.
+    emission.request(new Map([['t.orders', new Set([0, 1])]]), tell('behind'));
+    // Shard 2 is another consumer's, and another transaction holds t.payments/0: never told.
+    emission.request(new Map([['t.orders', new Set([2])]]), tell('foreign'));
+    emission.request(new Map([['t.payments', new Set([0])]]), tell('held'));
+    await emission.settled();
+    expect(told).toEqual(['owned', 'behind']);
   });
 
   it('knows the shard count of a batch from its topic, and refuses before the assignment', () => {

@@ -11,6 +11,8 @@ export interface ShardEmission {
   emitted: number;
   /** Queued work of the shard remains (an emission takes a bounded amount at a time). */
   more: boolean;
+  /** Another transaction held part of the shard, whose work is left to it. */
+  held?: boolean;
 }
 
 /** What one emission did over the shards it took. */
@@ -18,6 +20,17 @@ export interface EmissionRound {
   emitted: number;
   /** The shards with queued work left. */
   behind: ShardsByTopic;
+  /** The shards whose queued work this emission did all of. */
+  done: ShardsByTopic;
+}
+
+/** Told when the shards of a request are emitted, with the commit time of the emission. */
+export type OnEmitted = (emittedAtMs: number) => void;
+
+/** A request's shards not yet emitted, and who waits for them. */
+interface Waiter {
+  shards: Map<string, Set<number>>;
+  onEmitted: OnEmitted;
 }
 
 export interface EmissionSchedulerDeps {
@@ -48,6 +61,8 @@ export class EmissionScheduler {
   /** A round in line that has not started yet: it takes every request made until it starts. */
   private waitingRound: Promise<void> | undefined;
   private requested: Map<string, Set<number>> | undefined;
+  /** Those waiting for the requested shards. */
+  private waiters: Waiter[] = [];
 
   constructor(private readonly deps: EmissionSchedulerDeps) {
     this.tableOfTopic = new Map([...deps.topics].map(([table, topic]) => [topic, table]));
@@ -80,20 +95,42 @@ export class EmissionScheduler {
   /**
    * Asks for these shards to be emitted soon (those this consumer owns), without waiting: one
    * round in line takes every request made before it starts. Shards it leaves with work go
-   * round again, behind whatever got in line meanwhile (a tick, say).
+   * round again, behind whatever got in line meanwhile (a tick, say). `onEmitted` is told once
+   * a round has emitted all of them, if this consumer owns them all and no other transaction
+   * held one (otherwise it cannot know when they are, and is not told).
    */
-  request(shards: ShardsByTopic): void {
+  request(shards: ShardsByTopic, onEmitted?: OnEmitted): void {
+    if (onEmitted && this.ownsAll(shards)) {
+      this.waiters.push({ shards: copyOf(shards), onEmitted });
+    }
     this.merge(shards);
     if (this.waitingRound || !this.requested) return;
     this.waitingRound = this.inTurn(async () => {
       this.waitingRound = undefined;
       const next = this.requested;
+      const waiters = this.waiters;
       this.requested = undefined;
+      this.waiters = [];
       if (!next) return;
       const round = await this.inTransaction((trx) => this.emitShards(trx, next)).catch(
         (error: unknown) => this.deps.onError(error),
       );
-      if (round) this.request(round.behind);
+      if (!round) return;
+      const emittedAtMs = Date.now();
+      for (const waiter of waiters) {
+        const left = without(waiter.shards, round.done);
+        if (left.size === 0) waiter.onEmitted(emittedAtMs);
+        // Still queued behind the round's bounded share: told after a later round.
+        else if (within(left, round.behind)) this.waiters.push({ ...waiter, shards: left });
+      }
+      this.request(round.behind);
+    });
+  }
+
+  private ownsAll(shards: ShardsByTopic): boolean {
+    return [...shards].every(([topic, set]) => {
+      const owned = this.owned.get(topic);
+      return [...set].every((shard) => owned?.has(shard) === true);
     });
   }
 
@@ -149,16 +186,18 @@ export class EmissionScheduler {
   private async emitShards(trx: Knex.Transaction, only?: ShardsByTopic): Promise<EmissionRound> {
     let emitted = 0;
     const behind = new Map<string, Set<number>>();
+    const done = new Map<string, Set<number>>();
     for (const [topic, owned] of this.owned) {
       const metrics = this.deps.metricsOf(this.tableOfTopic.get(topic) ?? '');
       for (const shard of owned) {
         if (only && !only.get(topic)?.has(shard)) continue;
-        const done = await this.deps.emitShard(trx, { topic, shard, metrics });
-        emitted += done?.emitted ?? 0;
-        if (done?.more) behind.set(topic, (behind.get(topic) ?? new Set()).add(shard));
+        const result = await this.deps.emitShard(trx, { topic, shard, metrics });
+        emitted += result?.emitted ?? 0;
+        if (result?.more) behind.set(topic, (behind.get(topic) ?? new Set()).add(shard));
+        else if (result && !result.held) done.set(topic, (done.get(topic) ?? new Set()).add(shard));
       }
     }
-    return { emitted, behind };
+    return { emitted, behind, done };
   }
 
   private merge(shards: ShardsByTopic): void {
@@ -168,4 +207,23 @@ export class EmissionScheduler {
       this.requested.set(topic, new Set([...(this.requested.get(topic) ?? []), ...set]));
     }
   }
+}
+
+function copyOf(shards: ShardsByTopic): Map<string, Set<number>> {
+  return new Map([...shards].map(([topic, set]) => [topic, new Set(set)]));
+}
+
+/** The shards of `shards` not in `taken`. */
+function without(shards: ShardsByTopic, taken: ShardsByTopic): Map<string, Set<number>> {
+  const left = new Map<string, Set<number>>();
+  for (const [topic, set] of shards) {
+    const rest = [...set].filter((shard) => !taken.get(topic)?.has(shard));
+    if (rest.length > 0) left.set(topic, new Set(rest));
+  }
+  return left;
+}
+
+/** Whether every shard of `shards` is in `of`. */
+function within(shards: ShardsByTopic, of: ShardsByTopic): boolean {
+  return without(shards, of).size === 0;
 }

@@ -12,6 +12,7 @@ export type { RecordedGap } from './gaps';
 export { consumerGroupMembers, pipelineStateCounts, resetPipeline } from './pipeline-reset';
 export type {
   BatchStats,
+  EmittedStats,
   PipelineHealth,
   SessionQueueStats,
   SessionStats,

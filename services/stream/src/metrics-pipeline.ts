@@ -74,6 +74,12 @@ export interface StreamPipelineOptions {
   now?: () => number;
   /** Called after each committed batch, for metrics and tests. */
   onBatch?: (stats: BatchStats) => void;
+  /**
+   * Called once the provisional values a batch changed are emitted (for end-to-end latency):
+   * when this consumer emits every shard the batch changed; not called for a batch whose
+   * windows another consumer emits, nor for one that changed no window.
+   */
+  onEmitted?: (stats: EmittedStats) => void;
   /** Called after each transaction that applied queued session contributions. */
   onSessions?: (stats: SessionStats) => void;
   /** Called each tick with the session queue's depth, whichever consumer applies it. */
@@ -112,9 +118,17 @@ export interface BatchStats {
   sinkMs: number;
   /** How long the partition was paused after this batch because the sink is behind. */
   pausedMs: number;
-  /** Source commit times of the changes applied, for end-to-end latency. */
-  committedAtMs: number[];
   lagMessages: number;
+}
+
+/** A batch's changes made visible in the provisional values. */
+export interface EmittedStats {
+  topic: string;
+  partition: number;
+  /** Source commit times of the batch's applied changes. */
+  committedAtMs: number[];
+  /** When the emission that made them visible committed. */
+  emittedAtMs: number;
 }
 
 export interface StreamPipeline {
@@ -572,7 +586,20 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       await publishDeadLetters(outcome.deadLetters);
       // The windows the batch changed, in the shards this consumer emits, are emitted now; the
       // others by their shards' consumers (after their own batches, or at their next tick).
-      emission.request(new Map([[batch.topic, outcome.written.shards]]));
+      const { changes, written } = outcome;
+      const onEmitted = options.onEmitted;
+      emission.request(
+        new Map([[batch.topic, written.shards]]),
+        onEmitted && written.shards.size > 0
+          ? (emittedAtMs) =>
+              onEmitted({
+                topic: batch.topic,
+                partition: batch.partition,
+                committedAtMs: changes.map((change) => change.event.source.committedAtMs),
+                emittedAtMs,
+              })
+          : undefined,
+      );
     }
     // The sink's own pace, and the session queue's: intake pauses too while the oldest queued
     // session contributions wait longer than they may, so the queue cannot grow without bound.
@@ -624,11 +651,10 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         windows: outcome.written.windows,
         sinkMs: committedAt - startedAt,
         pausedMs,
-        committedAtMs: outcome.changes.map((change) => change.event.source.committedAtMs),
         lagMessages,
       };
       options.onBatch?.(stats);
-      logger.debug('batch applied', { ...stats, committedAtMs: undefined });
+      logger.debug('batch applied', { ...stats });
       if (stats.late > 0 || stats.deadLettered > 0) {
         logger.warn('late or dead-lettered changes', {
           topic: batch.topic,

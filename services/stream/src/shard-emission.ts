@@ -8,7 +8,7 @@ import { emitShard, type EmissionShard } from './window-emitter';
  * One emission shard's turn, in the caller's transaction: the session contributions queued for
  * its keys are applied (`session-store.ts`), then the windows whose partials changed are emitted
  * (`window-emitter.ts`). Both take the shard's own tried lock, so a shard another transaction
- * holds is left to it. `more`: session contributions are still queued for the shard.
+ * holds is left to it (`held`). `more`: session contributions are still queued for the shard.
  */
 export async function emitShardTurn(
   trx: Knex.Transaction,
@@ -22,7 +22,8 @@ export async function emitShardTurn(
   },
 ): Promise<ShardEmission> {
   let sessions: QueuedSessionsResult | undefined;
-  if (shard.metrics.some((metric) => metric.window.kind === 'session')) {
+  const hasSessions = shard.metrics.some((metric) => metric.window.kind === 'session');
+  if (hasSessions) {
     sessions = await applyQueuedSessions(
       trx,
       pipeline,
@@ -32,6 +33,11 @@ export async function emitShardTurn(
     );
     if (sessions) options.onSessions?.(sessions);
   }
-  const windows = (await emitShard(trx, pipeline, shard)) ?? 0;
-  return { emitted: windows + (sessions?.sessions ?? 0), more: sessions?.more ?? false };
+  const windows = await emitShard(trx, pipeline, shard);
+  const sessionsHeld = sessions === undefined && hasSessions;
+  return {
+    emitted: (windows ?? 0) + (sessions?.sessions ?? 0),
+    more: sessions?.more ?? false,
+    held: windows === undefined || sessionsHeld,
+  };
 }

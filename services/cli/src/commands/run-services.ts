@@ -73,7 +73,8 @@ export async function runStream(config: Config, logger: Logger): Promise<number>
     logger,
   });
   const running = await startShopPipeline(config, logger, warehouse, {
-    onBatch: (stats) => metrics.observeBatch(stats, Date.now()),
+    onBatch: (stats) => metrics.observeBatch(stats),
+    onEmitted: (stats) => metrics.observeEmitted(stats),
     onSessions: (stats) => metrics.observeSessions(stats),
     onSessionQueue: (queue) => metrics.observeSessionQueue(queue),
     onGap: (gap) => metrics.observeGap(gap),

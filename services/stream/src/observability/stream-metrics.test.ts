@@ -17,7 +17,6 @@ function batch(overrides: Partial<BatchStats> = {}): BatchStats {
     windows: 3,
     sinkMs: 40,
     pausedMs: 0,
-    committedAtMs: [],
     lagMessages: 12,
     ...overrides,
   };
@@ -31,10 +30,9 @@ async function samples(registry: Registry): Promise<string[]> {
 describe('createStreamMetrics', () => {
   it('observeBatch sets lag, counts outcomes and records sink time and batch size', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
-    metrics.observeBatch(batch(), 1_000);
+    metrics.observeBatch(batch());
     metrics.observeBatch(
       batch({ lagMessages: 0, applied: 2, duplicates: 0, late: 0, pausedMs: 1_500 }),
-      2_000,
     );
     const lines = await samples(metrics.registry);
     const labels = `pipeline="provisional",topic="${ORDERS}"`;
@@ -58,7 +56,7 @@ describe('createStreamMetrics', () => {
 
   it('observeSessions adds the late session contributions to the late count of their topic', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
-    metrics.observeBatch(batch({ late: 1 }), 1_000);
+    metrics.observeBatch(batch({ late: 1 }));
     metrics.observeSessions({
       batches: 2,
       inputs: 40,
@@ -90,12 +88,11 @@ describe('createStreamMetrics', () => {
     );
   });
 
-  it('observeBatch observes the end-to-end latency of every applied change, in seconds', async () => {
+  it('observeEmitted observes the end-to-end latency of every change made visible, in seconds', async () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
-    const committedAt = 100_000;
     // 5 ms, 80 ms, 2 s and 45 s after their source commits; one from a source clock running ahead.
-    const sourceCommits = [99_995, 99_920, 98_000, 55_000, 100_050];
-    metrics.observeBatch(batch({ committedAtMs: sourceCommits }), committedAt);
+    const committedAtMs = [99_995, 99_920, 98_000, 55_000, 100_050];
+    metrics.observeEmitted({ topic: ORDERS, partition: 2, committedAtMs, emittedAtMs: 100_000 });
     const lines = await samples(metrics.registry);
     const bucket = (le: string) =>
       `tidemark_stream_end_to_end_latency_seconds_bucket{le="${le}",pipeline="provisional",topic="${ORDERS}"}`;
@@ -145,7 +142,7 @@ describe('createStreamMetrics', () => {
 
   it('labels series "default" when no pipeline is named and uses a fresh registry by default', async () => {
     const metrics = createStreamMetrics();
-    metrics.observeBatch(batch(), 1_000);
+    metrics.observeBatch(batch());
     expect(await metrics.registry.metrics()).toContain(
       `tidemark_stream_events_applied_total{pipeline="default",topic="${ORDERS}"} 5`,
     );
@@ -156,8 +153,8 @@ describe('createStreamMetrics', () => {
     const registry = new Registry();
     const first = createStreamMetrics(registry, { pipeline: 'a' });
     const second = createStreamMetrics(registry, { pipeline: 'b' });
-    first.observeBatch(batch({ applied: 1 }), 1_000);
-    second.observeBatch(batch({ applied: 4 }), 1_000);
+    first.observeBatch(batch({ applied: 1 }));
+    second.observeBatch(batch({ applied: 4 }));
     const lines = await samples(registry);
     expect(lines).toContain(
       `tidemark_stream_events_applied_total{pipeline="a",topic="${ORDERS}"} 1`,

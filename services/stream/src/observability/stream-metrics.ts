@@ -8,7 +8,12 @@ import {
   type GaugeConfiguration,
   type HistogramConfiguration,
 } from 'prom-client';
-import type { BatchStats, SessionQueueStats, SessionStats } from '../metrics-pipeline';
+import type {
+  BatchStats,
+  EmittedStats,
+  SessionQueueStats,
+  SessionStats,
+} from '../metrics-pipeline';
 import type { StreamGap } from '../positions';
 
 /** Every stream metric's name starts with this. */
@@ -40,8 +45,10 @@ export interface StreamMetricsOptions {
 /** The stream pipeline's Prometheus metrics, fed from `onBatch` and `watermarks()`. */
 export interface StreamMetrics {
   registry: Registry;
-  /** Records one committed batch; `committedAtMs` is when its warehouse transaction committed. */
-  observeBatch(stats: BatchStats, committedAtMs: number): void;
+  /** Records one committed batch. */
+  observeBatch(stats: BatchStats): void;
+  /** Records when a batch's changes became visible in the provisional values. */
+  observeEmitted(stats: EmittedStats): void;
   /** Records one application of queued session contributions (its late ones). */
   observeSessions(stats: SessionStats): void;
   /** Sets the session queue's depth and the wait of its oldest batch. */
@@ -72,7 +79,7 @@ export function createStreamMetrics(
   });
   const endToEndLatency = histogramIn(registry, {
     name: `${STREAM_METRIC_PREFIX}end_to_end_latency_seconds`,
-    help: 'Time from a change committing in the source database to its provisional upsert committing.',
+    help: 'Time from a change committing in the source database to its provisional value being emitted.',
     labelNames: PIPELINE_TOPIC,
     buckets: [...END_TO_END_LATENCY_BUCKETS_SECONDS],
   });
@@ -136,13 +143,9 @@ export function createStreamMetrics(
 
   return {
     registry,
-    observeBatch(stats, committedAtMs) {
+    observeBatch(stats) {
       const labels = { pipeline, topic: stats.topic };
       consumerLag.set({ ...labels, partition: String(stats.partition) }, stats.lagMessages);
-      for (const sourceCommittedAtMs of stats.committedAtMs) {
-        // Clock skew between the source and this host can make it negative; a histogram cannot.
-        endToEndLatency.observe(labels, Math.max(0, committedAtMs - sourceCommittedAtMs) / 1000);
-      }
       eventsApplied.inc(labels, stats.applied);
       duplicates.inc(labels, stats.duplicates);
       late.inc(labels, stats.late);
@@ -150,6 +153,14 @@ export function createStreamMetrics(
       paused.inc(labels, stats.pausedMs / 1000);
       sinkDuration.observe(labels, stats.sinkMs / 1000);
       batchSize.observe(labels, stats.messages);
+    },
+    observeEmitted(stats) {
+      const labels = { pipeline, topic: stats.topic };
+      for (const sourceCommittedAtMs of stats.committedAtMs) {
+        // Clock skew between the source and this host can make it negative; a histogram cannot.
+        const seconds = Math.max(0, stats.emittedAtMs - sourceCommittedAtMs) / 1000;
+        endToEndLatency.observe(labels, seconds);
+      }
     },
     observeSessionQueue(queue) {
       sessionQueueBatches.set({ pipeline }, queue.batches);
