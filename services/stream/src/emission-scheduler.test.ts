@@ -2,6 +2,7 @@ import { ordersPerMinute, paymentFailureRate } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import { describe, expect, it } from 'vitest';
 import { EmissionScheduler } from './emission-scheduler';
+import { ShardOwnership } from './shard-ownership';
 import type { EmissionShard } from './window-emitter';
 
 const TOPICS = new Map([
@@ -16,8 +17,10 @@ function scheduler(
   const emissions: string[][] = [];
   let current: string[] = [];
   const trx = { raw: async () => undefined } as unknown as Knex.Transaction;
+  const ownership = new ShardOwnership(TOPICS);
   const emission = new EmissionScheduler({
     topics: TOPICS,
+    ownership,
     metricsOf: (table) => (table === 'shop.orders' ? [ordersPerMinute] : [paymentFailureRate]),
     inTransaction: async (work) => {
       current = [];
@@ -40,17 +43,14 @@ function scheduler(
       throw error;
     },
   });
-  return { emission, emissions };
+  return { emission, emissions, ownership };
 }
 
 describe('EmissionScheduler', () => {
-  it("emits the shards of the partitions it owns, and each metric's owned shards", async () => {
-    const { emission, emissions } = scheduler();
-    expect(emission.ownedShards(ordersPerMinute)).toEqual([]);
-    emission.assign('t.orders', 4, new Set([1, 3]));
-    emission.assign('t.payments', 2, new Set([0]));
-    expect(emission.ownedShards(ordersPerMinute)).toEqual([1, 3]);
-    expect(emission.ownedShards(paymentFailureRate)).toEqual([0]);
+  it('emits the shards this consumer owns, only those asked for when asked', async () => {
+    const { emission, emissions, ownership } = scheduler();
+    ownership.assign('t.orders', 4, new Set([1, 3]));
+    ownership.assign('t.payments', 2, new Set([0]));
     expect(await emission.emit()).toMatchObject({ emitted: 3, behind: new Map() });
     // Only what is asked for and owned: shard 2 belongs to another consumer.
     expect((await emission.emit(new Map([['t.orders', new Set([2, 3])]]))).emitted).toBe(1);
@@ -58,15 +58,15 @@ describe('EmissionScheduler', () => {
   });
 
   it('leaves a shard another transaction holds', async () => {
-    const { emission } = scheduler({ held: new Set(['t.orders/1']) });
-    emission.assign('t.orders', 2, new Set([0, 1]));
+    const { emission, ownership } = scheduler({ held: new Set(['t.orders/1']) });
+    ownership.assign('t.orders', 2, new Set([0, 1]));
     expect((await emission.emit()).emitted).toBe(1);
   });
 
   it('says which shards have work left, and sends them round again until they have none', async () => {
     const backlog = new Map([['t.orders/1', 3]]);
-    const { emission, emissions } = scheduler({ backlog });
-    emission.assign('t.orders', 2, new Set([0, 1]));
+    const { emission, emissions, ownership } = scheduler({ backlog });
+    ownership.assign('t.orders', 2, new Set([0, 1]));
     expect((await emission.emit()).behind).toEqual(new Map([['t.orders', new Set([1])]]));
     emission.request(new Map([['t.orders', new Set([1])]]));
     await emission.settled();
@@ -77,8 +77,8 @@ describe('EmissionScheduler', () => {
   it('runs one emission at a time and merges the requests made meanwhile into the next', async () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const { emission, emissions } = scheduler({ gate });
-    emission.assign('t.orders', 4, new Set([0, 1, 2, 3]));
+    const { emission, emissions, ownership } = scheduler({ gate });
+    ownership.assign('t.orders', 4, new Set([0, 1, 2, 3]));
     emission.request(new Map([['t.orders', new Set([0])]]));
     await new Promise((resolve) => setImmediate(resolve));
     emission.request(new Map([['t.orders', new Set([1])]]));
@@ -92,8 +92,8 @@ describe('EmissionScheduler', () => {
   it("runs a tick's work after every owned shard, in the same transaction, in turn with the rest", async () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const { emission, emissions } = scheduler({ gate });
-    emission.assign('t.orders', 2, new Set([0, 1]));
+    const { emission, emissions, ownership } = scheduler({ gate });
+    ownership.assign('t.orders', 2, new Set([0, 1]));
     const order: string[] = [];
     emission.request(new Map([['t.orders', new Set([0])]]));
     await new Promise((resolve) => setImmediate(resolve));
@@ -112,9 +112,9 @@ describe('EmissionScheduler', () => {
 
   it('tells a request once all its shards are emitted, and only when it can know', async () => {
     const backlog = new Map([['t.orders/1', 2]]);
-    const { emission } = scheduler({ backlog, held: new Set(['t.payments/0']) });
-    emission.assign('t.orders', 3, new Set([0, 1]));
-    emission.assign('t.payments', 1, new Set([0]));
+    const { emission, ownership } = scheduler({ backlog, held: new Set(['t.payments/0']) });
+    ownership.assign('t.orders', 3, new Set([0, 1]));
+    ownership.assign('t.payments', 1, new Set([0]));
     const told: string[] = [];
     const tell = (name: string) => () => told.push(name);
     emission.request(new Map([['t.orders', new Set([0])]]), tell('owned'));
@@ -125,14 +125,5 @@ describe('EmissionScheduler', () => {
     emission.request(new Map([['t.payments', new Set([0])]]), tell('held'));
     await emission.settled();
     expect(told).toEqual(['owned', 'behind']);
-  });
-
-  it('knows the shard count of a batch from its topic, and refuses before the assignment', () => {
-    const { emission } = scheduler();
-    expect(() => emission.batchSource('t.orders', 0).shardsOf(ordersPerMinute)).toThrow(
-      /no partition count for shop.orders/,
-    );
-    emission.assign('t.orders', 6, new Set([0]));
-    expect(emission.batchSource('t.orders', 0).shardsOf(ordersPerMinute)).toBe(6);
   });
 });

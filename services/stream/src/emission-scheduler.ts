@@ -1,10 +1,7 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
+import type { ShardOwnership, ShardsByTopic } from './shard-ownership';
 import type { EmissionShard } from './window-emitter';
-import type { BatchSource } from './window-store';
-
-/** Shards per topic: the topic's partitions whose emission shards are meant. */
-export type ShardsByTopic = ReadonlyMap<string, ReadonlySet<number>>;
 
 /** What one shard's emission did: rows emitted, and whether work is left for another round. */
 export interface ShardEmission {
@@ -36,6 +33,8 @@ interface Waiter {
 export interface EmissionSchedulerDeps {
   /** Each source table's topic. */
   topics: ReadonlyMap<string, string>;
+  /** The shards this consumer owns now. */
+  ownership: ShardOwnership;
   metricsOf(table: string): readonly MetricDefinition[];
   /** Runs work in a warehouse transaction (the pipeline's, with its retries and tracking). */
   inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
@@ -45,16 +44,14 @@ export interface EmissionSchedulerDeps {
 }
 
 /**
- * Which emission shards this consumer owns, and when it emits them: a consumer owns the shards
- * of the partitions it is assigned (shard `s` of a topic's metrics is partition `s`'s), and
- * emitting a shard applies its queued session contributions and emits its changed windows. One
- * emission runs at a time per process (the tick's closing of windows included), and the batches
- * do not wait for it: shards requested while one runs are merged into the next, so emission
- * takes one connection however many partitions' batches ask for it.
+ * When this consumer emits the shards it owns (`ShardOwnership`): one lane of emission, such as
+ * the merging of fixed windows' partials or the application of queued session contributions
+ * (`emitShard`). One emission of a lane runs at a time per process (the tick's work for the
+ * lane's metrics included), and the batches do not wait for it: shards requested while one runs
+ * are merged into the next, so a lane takes one connection however many partitions' batches ask
+ * for it.
  */
 export class EmissionScheduler {
-  private readonly partitionCounts = new Map<string, number>();
-  private readonly owned = new Map<string, ReadonlySet<number>>();
   private readonly tableOfTopic: Map<string, string>;
   /** The last emission in line: each waits for the one before it. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -68,30 +65,6 @@ export class EmissionScheduler {
     this.tableOfTopic = new Map([...deps.topics].map(([table, topic]) => [topic, table]));
   }
 
-  /** On every assignment, before any batch: a topic's partition count and those owned here. */
-  assign(topic: string, partitionCount: number, owned: ReadonlySet<number>): void {
-    this.partitionCounts.set(topic, partitionCount);
-    this.owned.set(topic, owned);
-  }
-
-  /** Where a batch comes from, with its metrics' shard counts. */
-  batchSource(topic: string, partition: number): BatchSource {
-    return {
-      topic,
-      partition,
-      shardsOf: (metric) => {
-        const count = this.partitionCounts.get(this.deps.topics.get(metric.source.table) ?? '');
-        if (count === undefined) throw new Error(`no partition count for ${metric.source.table}`);
-        return count;
-      },
-    };
-  }
-
-  /** The shards of a metric's windows this consumer emits (none before its assignment). */
-  ownedShards(metric: MetricDefinition): number[] {
-    return [...(this.owned.get(this.deps.topics.get(metric.source.table) ?? '') ?? [])];
-  }
-
   /**
    * Asks for these shards to be emitted soon (those this consumer owns), without waiting: one
    * round in line takes every request made before it starts. Shards it leaves with work go
@@ -100,7 +73,7 @@ export class EmissionScheduler {
    * held one (otherwise it cannot know when they are, and is not told).
    */
   request(shards: ShardsByTopic, onEmitted?: OnEmitted): void {
-    if (onEmitted && this.ownsAll(shards)) {
+    if (onEmitted && this.deps.ownership.ownsAll(shards)) {
       this.waiters.push({ shards: copyOf(shards), onEmitted });
     }
     this.merge(shards);
@@ -124,13 +97,6 @@ export class EmissionScheduler {
         else if (within(left, round.behind)) this.waiters.push({ ...waiter, shards: left });
       }
       this.request(round.behind);
-    });
-  }
-
-  private ownsAll(shards: ShardsByTopic): boolean {
-    return [...shards].every(([topic, set]) => {
-      const owned = this.owned.get(topic);
-      return [...set].every((shard) => owned?.has(shard) === true);
     });
   }
 
@@ -187,7 +153,7 @@ export class EmissionScheduler {
     let emitted = 0;
     const behind = new Map<string, Set<number>>();
     const done = new Map<string, Set<number>>();
-    for (const [topic, owned] of this.owned) {
+    for (const [topic, owned] of this.deps.ownership.all()) {
       const metrics = this.deps.metricsOf(this.tableOfTopic.get(topic) ?? '');
       for (const shard of owned) {
         if (only && !only.get(topic)?.has(shard)) continue;

@@ -22,8 +22,9 @@ import { applyRejectingRefused, describeSinkError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import { applyChanges } from './metrics-sink';
-import { emitShardTurn } from './shard-emission';
-import { EmissionScheduler } from './emission-scheduler';
+import { applySessionShard, emitWindowShard } from './shard-emission';
+import { ShardOwnership } from './shard-ownership';
+import { EmissionScheduler, type EmissionSchedulerDeps } from './emission-scheduler';
 import {
   lockPosition,
   pinPositions,
@@ -218,15 +219,28 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     return result;
   };
 
-  const emission = new EmissionScheduler({
-    topics: options.topics,
-    metricsOf,
-    inTransaction,
-    emitShard: (trx, shard) =>
-      emitShardTurn(trx, pipeline, shard, { metrics, watermarks, onSessions: reportSessions }),
-    onError: (error) =>
-      logger.error('emitting provisional values failed', { error: String(error) }),
-  });
+  // The shards this consumer owns are emitted in two lanes, each one transaction at a time:
+  // fixed windows (partials merged into provisional values, cheap, what latency is about) and
+  // session contributions applied, which never hold the windows up.
+  const ownership = new ShardOwnership(options.topics);
+  const lane = (emitShard: EmissionSchedulerDeps['emitShard']) =>
+    new EmissionScheduler({
+      topics: options.topics,
+      ownership,
+      metricsOf,
+      inTransaction,
+      emitShard,
+      onError: (error) =>
+        logger.error('emitting provisional values failed', { error: String(error) }),
+    });
+  const windowLane = lane((trx, shard) => emitWindowShard(trx, pipeline, shard));
+  const sessionLane = lane((trx, shard) =>
+    applySessionShard(trx, pipeline, shard, { metrics, watermarks, onSessions: reportSessions }),
+  );
+  const lanes = [
+    { lane: windowLane, metrics: metrics.filter((metric) => metric.window.kind !== 'session') },
+    { lane: sessionLane, metrics: metrics.filter((metric) => metric.window.kind === 'session') },
+  ].filter((entry) => entry.metrics.length > 0);
 
   const advanceWatermarks = () => {
     for (const metric of metrics) {
@@ -239,13 +253,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       watermarks.set(metric.name, next);
     }
   };
-  const emitInTransaction = async (trx: Knex.Transaction) => {
+  /** A tick's emission of due values and closing of windows, for one lane's metrics. */
+  const closeInTransaction = async (trx: Knex.Transaction, laneMetrics: MetricDefinition[]) => {
     const emittedIntervals: string[] = [];
-    const held = await watermarksToEmit(trx, pipeline, metrics, watermarks);
+    const held = await watermarksToEmit(trx, pipeline, laneMetrics, watermarks);
     const result = await emitAndClose(
       trx,
       pipeline,
-      metrics,
+      laneMetrics,
       held,
       (metric) => {
         if (metric.emit.kind !== 'every') return false;
@@ -253,7 +268,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         if (due) emittedIntervals.push(metric.name);
         return due;
       },
-      (metric) => emission.ownedShards(metric),
+      (metric) => ownership.ownedShards(metric),
     );
     return { ...result, emittedIntervals };
   };
@@ -403,7 +418,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         const clock = clocks.get(table) as EventClock;
         const offsets = await admin.fetchTopicOffsets(topic);
         const mine = new Set(assigned[topic]);
-        emission.assign(topic, offsets.length, mine);
+        ownership.assign(topic, offsets.length, mine);
         for (const partition of clock.assigned()) if (!mine.has(partition)) clock.revoke(partition);
         for (const partition of mine) {
           const high = BigInt(offsets.find((o) => o.partition === partition)?.high ?? '0');
@@ -496,7 +511,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           changes,
           metricsOf,
           watermarks,
-          emission.batchSource(batch.topic, batch.partition),
+          ownership.batchSource(batch.topic, batch.partition),
         );
         if (rollback) throw ROLLBACK;
         const { plan } = written;
@@ -588,9 +603,10 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       // others by their shards' consumers (after their own batches, or at their next tick).
       const { changes, written } = outcome;
       const onEmitted = options.onEmitted;
-      emission.request(
-        new Map([[batch.topic, written.shards]]),
-        onEmitted && written.shards.size > 0
+      sessionLane.request(new Map([[batch.topic, written.sessionShards]]));
+      windowLane.request(
+        new Map([[batch.topic, written.windowShards]]),
+        onEmitted && written.windowShards.size > 0
           ? (emittedAtMs) =>
               onEmitted({
                 topic: batch.topic,
@@ -667,8 +683,8 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   }
 
   /** Feeds the progress other consumers of the group stored into the event clocks. */
-  async function observeOtherConsumers(trx: Knex.Transaction): Promise<void> {
-    const rows = await trx('ops.consumer_offsets')
+  async function observeOtherConsumers(): Promise<void> {
+    const rows = await warehouse('ops.consumer_offsets')
       .where({ group_id: pipeline })
       .whereIn('topic', [...tableOfTopic.keys()])
       .whereNotNull('max_event_time_ms')
@@ -786,12 +802,12 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     options.onSessionQueue?.({ batches, oldestWaitMs });
   }
 
-  // Each tick emits the shards this consumer owns (their queued session contributions applied,
-  // their changed windows merged), then advances the watermarks and emits what is due, in one
-  // transaction in turn with the other emissions of this process; a session
-  // metric is emitted and closed only up to the watermark of the oldest batch still queued
-  // (watermarksToEmit), so no session closes without its queued changes. A queue left behind
-  // by a burst is caught up by rounds of bounded size, without holding back the tick.
+  // Each tick reads the other consumers' progress, advances the watermarks, then in each lane
+  // emits the shards this consumer owns and what is due, and closes windows, in one transaction
+  // in turn with the lane's other emissions; a session metric is emitted and closed only up to
+  // the watermark of the oldest batch still queued (watermarksToEmit), so no session closes
+  // without its queued changes. A queue left behind by a burst is caught up by rounds of
+  // bounded size, without holding back the tick.
   const STOP_SESSION_BUDGET_MS = 5_000;
   let stopped = false;
   let ticking: Promise<void> | undefined;
@@ -799,19 +815,24 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     await observeSessionQueue().catch((error: unknown) =>
       logger.error('reading the session queue failed', { error: String(error) }),
     );
-    await emission
-      .emitThen(async (trx) => {
-        await observeOtherConsumers(trx);
-        advanceWatermarks();
-        return emitInTransaction(trx);
-      })
-      .then((emitted) => {
-        const at = now();
-        for (const name of emitted.emittedIntervals) lastIntervalEmit.set(name, at);
-      })
+    await observeOtherConsumers()
+      .then(advanceWatermarks)
       .catch((error: unknown) =>
-        logger.error('emitting provisional values failed', { error: String(error) }),
+        logger.error("reading the other consumers' progress failed", { error: String(error) }),
       );
+    await Promise.all(
+      lanes.map((entry) =>
+        entry.lane
+          .emitThen((trx) => closeInTransaction(trx, entry.metrics))
+          .then((emitted) => {
+            const at = now();
+            for (const name of emitted.emittedIntervals) lastIntervalEmit.set(name, at);
+          })
+          .catch((error: unknown) =>
+            logger.error('emitting provisional values failed', { error: String(error) }),
+          ),
+      ),
+    );
   };
   const startTick = () => {
     if (stopped || ticking) return;
@@ -831,14 +852,14 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       for (const timer of pauseTimers) clearTimeout(timer);
       await consumer.disconnect();
       await ticking;
-      await emission.settled();
+      await Promise.all([windowLane.settled(), sessionLane.settled()]);
       await Promise.all(inFlight);
       // What the last batches queued for this consumer's shards is applied now (for a few
       // seconds at most) rather than by the shards' next owner.
       const stopping = now();
       while (now() - stopping < STOP_SESSION_BUDGET_MS) {
-        const round = await emission.emit().catch((error: unknown) => {
-          logger.error('emitting provisional values failed', { error: String(error) });
+        const round = await sessionLane.emit().catch((error: unknown) => {
+          logger.error('applying queued session contributions failed', { error: String(error) });
         });
         if (!round || round.behind.size === 0) break;
       }

@@ -11,8 +11,10 @@ import { planChanges, type BatchPlan, type KeyedChange } from './windowing/plan'
 export interface MetricsWriteResult {
   plan: BatchPlan;
   windows: number;
-  /** The emission shards of the windows and session keys the batch changed (of its topic). */
-  shards: Set<number>;
+  /** The emission shards of the fixed windows the batch changed (of its topic). */
+  windowShards: Set<number>;
+  /** The emission shards of the session keys the batch queued contributions for. */
+  sessionShards: Set<number>;
   late: number;
 }
 
@@ -52,6 +54,11 @@ export async function applyChanges(
   }
   await writeLateContributions(trx, pipeline, plan.late);
   const { windows, shards } = await writeWindowPartials(trx, pipeline, source, plan);
-  for (const shard of queued.keys()) shards.add(shard);
-  return { plan, windows, shards, late: plan.late.length };
+  return {
+    plan,
+    windows,
+    windowShards: shards,
+    sessionShards: new Set(queued.keys()),
+    late: plan.late.length,
+  };
 }

@@ -164,7 +164,7 @@ async function applyQueue(
   watermarks: ReadonlyMap<string, number | null>,
   options: { maxBatches?: number },
 ): Promise<QueuedSessionsResult> {
-  const maxBatches = options.maxBatches ?? 8;
+  const maxBatches = options.maxBatches ?? 32;
   const queue = () => {
     const rows = trx('stream.session_inbox').where({ pipeline });
     return shard === null

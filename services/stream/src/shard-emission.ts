@@ -4,13 +4,25 @@ import type { ShardEmission } from './emission-scheduler';
 import { applyQueuedSessions, type QueuedSessionsResult } from './session-store';
 import { emitShard, type EmissionShard } from './window-emitter';
 
+// The two lanes of emission a consumer runs for the shards it owns (`EmissionScheduler`), each
+// in the caller's transaction under the shard's own tried lock: a shard another transaction
+// holds is left to it (`held`).
+
+/** The windows lane: the shard's windows whose partials changed, merged and emitted. */
+export async function emitWindowShard(
+  trx: Knex.Transaction,
+  pipeline: string,
+  shard: EmissionShard,
+): Promise<ShardEmission> {
+  const emitted = await emitShard(trx, pipeline, shard);
+  return { emitted: emitted ?? 0, more: false, held: emitted === undefined };
+}
+
 /**
- * One emission shard's turn, in the caller's transaction: the session contributions queued for
- * its keys are applied (`session-store.ts`), then the windows whose partials changed are emitted
- * (`window-emitter.ts`). Both take the shard's own tried lock, so a shard another transaction
- * holds is left to it (`held`). `more`: session contributions are still queued for the shard.
+ * The sessions lane: the session contributions queued for the shard's keys, applied
+ * (`session-store.ts`) a bounded share at a time; `more` when some are still queued.
  */
-export async function emitShardTurn(
+export async function applySessionShard(
   trx: Knex.Transaction,
   pipeline: string,
   shard: EmissionShard,
@@ -21,23 +33,20 @@ export async function emitShardTurn(
     onSessions?: (result: QueuedSessionsResult) => void;
   },
 ): Promise<ShardEmission> {
-  let sessions: QueuedSessionsResult | undefined;
-  const hasSessions = shard.metrics.some((metric) => metric.window.kind === 'session');
-  if (hasSessions) {
-    sessions = await applyQueuedSessions(
-      trx,
-      pipeline,
-      { topic: shard.topic, shard: shard.shard },
-      options.metrics,
-      options.watermarks,
-    );
-    if (sessions) options.onSessions?.(sessions);
+  if (!shard.metrics.some((metric) => metric.window.kind === 'session')) {
+    return { emitted: 0, more: false };
   }
-  const windows = await emitShard(trx, pipeline, shard);
-  const sessionsHeld = sessions === undefined && hasSessions;
+  const sessions = await applyQueuedSessions(
+    trx,
+    pipeline,
+    { topic: shard.topic, shard: shard.shard },
+    options.metrics,
+    options.watermarks,
+  );
+  if (sessions) options.onSessions?.(sessions);
   return {
-    emitted: (windows ?? 0) + (sessions?.sessions ?? 0),
+    emitted: sessions?.sessions ?? 0,
     more: sessions?.more ?? false,
-    held: windows === undefined || sessionsHeld,
+    held: sessions === undefined,
   };
 }
