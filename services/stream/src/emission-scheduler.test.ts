@@ -29,16 +29,17 @@ function scheduler(
       emissions.push(current);
       return result;
     },
-    emitShard: async (_trx, shard: EmissionShard) => {
-      const name = `${shard.topic}/${shard.shard}`;
-      expect(shard.metrics).toHaveLength(1);
-      if (options.held?.has(name)) return undefined;
-      current.push(name);
-      // A shard with a backlog takes one unit of it per emission.
-      const left = (options.backlog?.get(name) ?? 1) - 1;
-      options.backlog?.set(name, left);
-      return { emitted: 1, more: left > 0 };
-    },
+    emitShards: async (_trx, shards: readonly EmissionShard[]) =>
+      shards.map((shard) => {
+        const name = `${shard.topic}/${shard.shard}`;
+        expect(shard.metrics).toHaveLength(1);
+        if (options.held?.has(name)) return undefined;
+        current.push(name);
+        // A shard with a backlog takes one unit of it per emission.
+        const left = (options.backlog?.get(name) ?? 1) - 1;
+        options.backlog?.set(name, left);
+        return { emitted: 1, more: left > 0 };
+      }),
     onError: (error) => {
       throw error;
     },

@@ -38,15 +38,21 @@ export interface EmissionSchedulerDeps {
   metricsOf(table: string): readonly MetricDefinition[];
   /** Runs work in a warehouse transaction (the pipeline's, with its retries and tracking). */
   inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
-  /** Emits one shard in the transaction; undefined when another transaction holds it. */
-  emitShard(trx: Knex.Transaction, shard: EmissionShard): Promise<ShardEmission | undefined>;
+  /**
+   * Emits shards in the transaction, returning what each did (in order); undefined for one
+   * another transaction holds.
+   */
+  emitShards(
+    trx: Knex.Transaction,
+    shards: readonly EmissionShard[],
+  ): Promise<(ShardEmission | undefined)[]>;
   onError(error: unknown): void;
 }
 
 /**
  * When this consumer emits the shards it owns (`ShardOwnership`): one lane of emission, such as
  * the merging of fixed windows' partials or the application of queued session contributions
- * (`emitShard`). One emission of a lane runs at a time per process (the tick's work for the
+ * (`emitShards`). One emission of a lane runs at a time per process (the tick's work for the
  * lane's metrics included), and the batches do not wait for it: shards requested while one runs
  * are merged into the next, so a lane takes one connection however many partitions' batches ask
  * for it.
@@ -150,18 +156,22 @@ export class EmissionScheduler {
   }
 
   private async emitShards(trx: Knex.Transaction, only?: ShardsByTopic): Promise<EmissionRound> {
-    let emitted = 0;
-    const behind = new Map<string, Set<number>>();
-    const done = new Map<string, Set<number>>();
+    const shards: EmissionShard[] = [];
     for (const [topic, owned] of this.deps.ownership.all()) {
       const metrics = this.deps.metricsOf(this.tableOfTopic.get(topic) ?? '');
       for (const shard of owned) {
-        if (only && !only.get(topic)?.has(shard)) continue;
-        const result = await this.deps.emitShard(trx, { topic, shard, metrics });
-        emitted += result?.emitted ?? 0;
-        if (result?.more) behind.set(topic, (behind.get(topic) ?? new Set()).add(shard));
-        else if (result && !result.held) done.set(topic, (done.get(topic) ?? new Set()).add(shard));
+        if (!only || only.get(topic)?.has(shard)) shards.push({ topic, shard, metrics });
       }
+    }
+    const results = shards.length === 0 ? [] : await this.deps.emitShards(trx, shards);
+    let emitted = 0;
+    const behind = new Map<string, Set<number>>();
+    const done = new Map<string, Set<number>>();
+    for (const [index, { topic, shard }] of shards.entries()) {
+      const result = results[index];
+      emitted += result?.emitted ?? 0;
+      if (result?.more) behind.set(topic, (behind.get(topic) ?? new Set()).add(shard));
+      else if (result && !result.held) done.set(topic, (done.get(topic) ?? new Set()).add(shard));
     }
     return { emitted, behind, done };
   }

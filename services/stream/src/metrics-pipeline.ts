@@ -22,7 +22,7 @@ import { applyRejectingRefused, describeSinkError } from './sink-rejection';
 import type { DeadLetter } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import { applyChanges } from './metrics-sink';
-import { applySessionShard, emitWindowShard } from './shard-emission';
+import { applySessionShards, emitWindowShards } from './shard-emission';
 import { ShardOwnership } from './shard-ownership';
 import { EmissionScheduler, type EmissionSchedulerDeps } from './emission-scheduler';
 import {
@@ -223,19 +223,19 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   // fixed windows (partials merged into provisional values, cheap, what latency is about) and
   // session contributions applied, which never hold the windows up.
   const ownership = new ShardOwnership(options.topics);
-  const lane = (emitShard: EmissionSchedulerDeps['emitShard']) =>
+  const lane = (emitShards: EmissionSchedulerDeps['emitShards']) =>
     new EmissionScheduler({
       topics: options.topics,
       ownership,
       metricsOf,
       inTransaction,
-      emitShard,
+      emitShards,
       onError: (error) =>
         logger.error('emitting provisional values failed', { error: String(error) }),
     });
-  const windowLane = lane((trx, shard) => emitWindowShard(trx, pipeline, shard));
-  const sessionLane = lane((trx, shard) =>
-    applySessionShard(trx, pipeline, shard, { metrics, watermarks, onSessions: reportSessions }),
+  const windowLane = lane((trx, shards) => emitWindowShards(trx, pipeline, shards));
+  const sessionLane = lane((trx, shards) =>
+    applySessionShards(trx, pipeline, shards, { metrics, watermarks, onSessions: reportSessions }),
   );
   const lanes = [
     { lane: windowLane, metrics: metrics.filter((metric) => metric.window.kind !== 'session') },

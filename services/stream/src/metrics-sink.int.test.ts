@@ -16,7 +16,7 @@ import { applyChanges } from './metrics-sink';
 import { applyQueuedSessions, watermarksToEmit } from './session-store';
 import { shardOf } from './shards';
 import { emitAndClose } from './window-emission';
-import { emitShard } from './window-emitter';
+import { emitShards } from './window-emitter';
 import { toLandedChange } from './landing';
 import { writeLandingBatch } from './landing-sink';
 import type { KeyedChange } from './windowing/plan';
@@ -41,7 +41,7 @@ const SOURCE = { topic: 'sink-int', partition: 0, shardsOf: () => 1 };
 const SHARD = { topic: SOURCE.topic, shard: 0 };
 let lsn = 1;
 
-function created(amount: number, at = T0 + 10_000): KeyedChange {
+function created(amount: number, at = T0 + 10_000, currency = 'EUR'): KeyedChange {
   lsn += 1;
   const id = randomUUID();
   const event: ChangeEvent = {
@@ -51,7 +51,7 @@ function created(amount: number, at = T0 + 10_000): KeyedChange {
       id,
       customer_id: 'c',
       amount_minor: amount,
-      currency: 'EUR',
+      currency,
       status: 'paid',
       channel: null,
       created_at: new Date(at).toISOString(),
@@ -68,7 +68,7 @@ async function apply(changes: KeyedChange[], watermarkMs: number | null, interva
   const watermarks = new Map(METRICS.map((metric) => [metric.name, watermarkMs]));
   return warehouse.transaction(async (trx) => {
     await applyChanges(trx, pipeline, changes, metricsOf, watermarks, SOURCE);
-    await emitShard(trx, pipeline, { topic: SOURCE.topic, shard: 0, metrics: METRICS });
+    await emitShards(trx, pipeline, [{ topic: SOURCE.topic, shard: 0, metrics: METRICS }]);
     return emitAndClose(trx, pipeline, METRICS, watermarks, () => intervalDue);
   });
 }
@@ -137,6 +137,55 @@ describe('emit policies and window closing in the warehouse', () => {
       .where({ pipeline, metric: 'orders_on_close' })
       .first();
     expect(new Date(stored.watermark).getTime()).toBe(closing);
+  });
+});
+
+describe('the windows of several shards emitted together', () => {
+  it('emits every shard it can lock in one go, and leaves one another transaction holds', async () => {
+    const name = `${pipeline}-shards`;
+    const byShard: string[] = [];
+    for (let index = 0; byShard.length < 2; index += 1) {
+      const currency = `C${index}`;
+      const shard = shardOf(ordersPerMinute.name, JSON.stringify([currency]), 2);
+      if (byShard[shard] === undefined) byShard[shard] = currency;
+    }
+    const watermarks = new Map(METRICS.map((metric) => [metric.name, null]));
+    await warehouse.transaction((trx) =>
+      applyChanges(
+        trx,
+        name,
+        byShard.map((currency) => created(100, T0 + 10_000, currency)),
+        () => [ordersPerMinute],
+        watermarks,
+        { ...SOURCE, shardsOf: () => 2 },
+      ),
+    );
+    const shards = [0, 1].map((shard) => ({ topic: SOURCE.topic, shard, metrics: METRICS }));
+    try {
+      await warehouse.transaction(async (holder) => {
+        expect(await emitShards(holder, name, [shards[1]!])).toEqual([1]);
+        const other = await warehouse.transaction((trx) => emitShards(trx, name, shards));
+        expect(other).toEqual([1, undefined]);
+      });
+      const rows = await warehouse('provisional.metric_values')
+        .where({ pipeline: name, metric: ordersPerMinute.name })
+        .orderBy('shard')
+        .select('group_key', 'shard', 'value');
+      expect(rows).toEqual(
+        byShard.map((currency, shard) => ({
+          group_key: JSON.stringify([currency]),
+          shard,
+          value: '1',
+        })),
+      );
+      // Nothing is left queued, and emitting again changes nothing.
+      expect(await warehouse('stream.dirty_windows').where({ pipeline: name })).toEqual([]);
+      expect(await warehouse.transaction((trx) => emitShards(trx, name, shards))).toEqual([0, 0]);
+    } finally {
+      for (const table of ['provisional.metric_values', 'stream.window_partials']) {
+        await warehouse(table).where({ pipeline: name }).delete();
+      }
+    }
   });
 });
 
@@ -484,7 +533,7 @@ async function landAndApply(changes: KeyedChange[]) {
     );
     await writeLandingBatch(trx, landed, []);
     await applyChanges(trx, snapshotPipeline, changes, metricsOf, watermarks, SOURCE);
-    await emitShard(trx, snapshotPipeline, { topic: SOURCE.topic, shard: 0, metrics: METRICS });
+    await emitShards(trx, snapshotPipeline, [{ topic: SOURCE.topic, shard: 0, metrics: METRICS }]);
   });
 }
 

@@ -13,46 +13,73 @@ export interface EmissionShard {
 
 interface ClaimedWindow {
   metric: string;
+  shard: number;
   window_start: Date;
   window_end: Date;
   group_key: string;
 }
 
 /**
- * Emits the windows of one shard whose partials changed, inside the caller's transaction: it
- * takes the shard's queued windows off `stream.dirty_windows`, merges each window's partials of
- * every partition, and writes the merged accumulator to `provisional.metric_values` with the
- * metric's emit policy (`emission.ts`). One emitter per shard at a time (a transaction-scoped
- * advisory lock, tried, never waited for): the consumer owning the shard's partition, or for a
- * moment during a rebalance one of two. Undefined when another transaction holds the shard;
- * its windows stay queued for the next emission. Idempotent: it writes what the partials hold.
+ * Emits the windows of the given shards whose partials changed, inside the caller's
+ * transaction: it takes the shards' queued windows off `stream.dirty_windows`, merges each
+ * window's partials of every partition, and writes the merged accumulator to
+ * `provisional.metric_values` with the metric's emit policy (`emission.ts`), in a few statements
+ * whatever the number of shards. One emitter per shard at a time (a transaction-scoped advisory
+ * lock, tried, never waited for): the consumer owning the shard's partition, or for a moment
+ * during a rebalance one of two. Returns, per shard in order, the windows emitted, or undefined
+ * when another transaction holds the shard (its windows stay queued for the next emission).
+ * Idempotent: it writes what the partials hold.
  */
-export async function emitShard(
+export async function emitShards(
   trx: Knex.Transaction,
   pipeline: string,
-  shard: EmissionShard,
-): Promise<number | undefined> {
-  const metrics = shard.metrics.filter((metric) => metric.window.kind !== 'session');
-  if (metrics.length === 0) return 0;
-  const lock = await trx.raw<{ rows: { locked: boolean }[] }>(
-    'SELECT pg_try_advisory_xact_lock(hashtext(?)) AS locked',
-    [`tidemark.emit:${pipeline}:${shard.topic}:${shard.shard}`],
+  shards: readonly EmissionShard[],
+): Promise<(number | undefined)[]> {
+  const windowMetrics = (shard: EmissionShard) =>
+    shard.metrics.filter((metric) => metric.window.kind !== 'session');
+  const wanted = shards.filter((shard) => windowMetrics(shard).length > 0);
+  const lockKey = (shard: EmissionShard) =>
+    `tidemark.emit:${pipeline}:${shard.topic}:${shard.shard}`;
+  const locks =
+    wanted.length === 0
+      ? { rows: [] }
+      : await trx.raw<{ rows: { key: string; locked: boolean }[] }>(
+          `SELECT key, pg_try_advisory_xact_lock(hashtext(key)) AS locked
+             FROM unnest(?::text[]) WITH ORDINALITY AS k(key, position) ORDER BY position`,
+          [wanted.map(lockKey)],
+        );
+  const locked = new Set(locks.rows.filter((row) => row.locked).map((row) => row.key));
+  const claimable = wanted.filter((shard) => locked.has(lockKey(shard)));
+  const pairs = claimable.flatMap((shard) =>
+    windowMetrics(shard).map((metric) => ({ metric, shard: shard.shard })),
   );
-  if (!lock.rows[0]?.locked) return undefined;
-  const claimed = await trx.raw<{ rows: ClaimedWindow[] }>(
-    `DELETE FROM stream.dirty_windows
-      WHERE pipeline = ? AND shard = ? AND metric = ANY(?::text[])
-      RETURNING metric, window_start, window_end, group_key`,
-    [pipeline, shard.shard, metrics.map((metric) => metric.name)],
-  );
-  let emitted = 0;
-  for (const metric of metrics) {
+  const claimed =
+    pairs.length === 0
+      ? { rows: [] }
+      : await trx.raw<{ rows: ClaimedWindow[] }>(
+          `DELETE FROM stream.dirty_windows AS d
+            USING unnest(?::text[], ?::integer[]) AS w(metric, shard)
+            WHERE d.pipeline = ? AND d.metric = w.metric AND d.shard = w.shard
+            RETURNING d.metric, d.shard, d.window_start, d.window_end, d.group_key`,
+          [pairs.map((pair) => pair.metric.name), pairs.map((pair) => pair.shard), pipeline],
+        );
+  const emittedByShard = new Map<string, number>();
+  const metrics = new Map(pairs.map(({ metric }) => [metric.name, metric]));
+  for (const metric of metrics.values()) {
     const windows = distinctWindows(claimed.rows.filter((row) => row.metric === metric.name));
-    if (windows.length > 0) {
-      emitted += await emitWindows(trx, pipeline, metric, shard.shard, windows);
+    if (windows.length === 0) continue;
+    await emitWindows(trx, pipeline, metric, windows);
+    for (const window of windows) {
+      const key = `${metric.source.table}\u0000${window.shard}`;
+      emittedByShard.set(key, (emittedByShard.get(key) ?? 0) + 1);
     }
   }
-  return emitted;
+  return shards.map((shard) => {
+    if (windowMetrics(shard).length === 0) return 0;
+    if (!locked.has(lockKey(shard))) return undefined;
+    const table = windowMetrics(shard)[0]?.source.table ?? '';
+    return emittedByShard.get(`${table}\u0000${shard.shard}`) ?? 0;
+  });
 }
 
 /** Each window once, in key order (the order every writer of these rows keeps). */
@@ -76,7 +103,6 @@ async function emitWindows(
   trx: Knex.Transaction,
   pipeline: string,
   metric: MetricDefinition,
-  shard: number,
   windows: readonly ClaimedWindow[],
 ): Promise<number> {
   const inserted = asSelectList(emissionOfNewRow(metric, { sql: 'm.accumulator', bindings: [] }));
@@ -88,9 +114,9 @@ async function emitWindows(
          group_key, key_values, accumulator, last_committed_at, shard, value, revision, pending,
          emitted_at)
        SELECT ?, ?, w.window_start, w.window_end, w.group_key, m.key_values, m.accumulator,
-              m.last_committed_at, ?::integer, ${inserted.sql}
-         FROM unnest(?::timestamptz[], ?::timestamptz[], ?::text[])
-                WITH ORDINALITY AS w(window_start, window_end, group_key, position)
+              m.last_committed_at, w.shard, ${inserted.sql}
+         FROM unnest(?::timestamptz[], ?::timestamptz[], ?::text[], ?::integer[])
+                WITH ORDINALITY AS w(window_start, window_end, group_key, shard, position)
          CROSS JOIN LATERAL (
            SELECT (array_agg(p.key_values))[1] AS key_values,
                   stream.merged_accumulator(p.accumulator) AS accumulator,
@@ -106,11 +132,11 @@ async function emitWindows(
     [
       pipeline,
       metric.name,
-      shard,
       ...inserted.bindings,
       windows.map((window) => window.window_start.toISOString()),
       windows.map((window) => window.window_end.toISOString()),
       windows.map((window) => window.group_key),
+      windows.map((window) => window.shard),
       pipeline,
       metric.name,
       ...updated.bindings,
