@@ -213,6 +213,8 @@ export function trackThroughput(
 export function trackLatency(tap: BatchTap): {
   stop(): {
     latenciesMs: number[];
+    /** The same changes' latencies to their batch's commit, before their emission. */
+    commitLatenciesMs: number[];
     samples: BatchSample[];
     processCpuShare: number;
     machineCpuBusy: number | null;
@@ -222,11 +224,13 @@ export function trackLatency(tap: BatchTap): {
   const cpu = cpuMeter();
   const machine = machineCpuMeter();
   const latenciesMs: number[] = [];
+  const commitLatenciesMs: number[] = [];
   const samples: BatchSample[] = [];
   tap.listen((stats, seenAtMs) => samples.push(sampleOf(stats, seenAtMs)));
   tap.listenEmitted((stats) => {
     for (const committedAtMs of stats.committedAtMs) {
       latenciesMs.push(stats.emittedAtMs - committedAtMs);
+      commitLatenciesMs.push(stats.appliedAtMs - committedAtMs);
     }
   });
   return {
@@ -235,6 +239,7 @@ export function trackLatency(tap: BatchTap): {
       tap.listenEmitted(undefined);
       return {
         latenciesMs,
+        commitLatenciesMs,
         samples,
         processCpuShare: cpu.shareOf(Date.now() - startedAtMs),
         machineCpuBusy: machine.busyShare(),

@@ -106,6 +106,7 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
       cpuPerChange: cpuPerChange(120),
     },
     latencyMs: distributionOf(latenciesMs),
+    commitLatencyMs: distributionOf(latenciesMs.map((ms) => ms / 2)),
     latencyProfile: profile,
     latencySql: null,
     range: {
@@ -243,6 +244,7 @@ describe('renderResult', () => {
         'backends waiting on a lock in 12 of 400 samples (transactionid 10, extend 2)',
     );
     expect(text).toMatch(/e2e latency p95\s+1,500 ms\s+< 1,000 ms\s+NOT met/);
+    expect(text).toMatch(/of which to batch commit, p50\/p95\s+\d[\d,]*\/750 ms/);
     expect(text).toMatch(/load rate \(latency phase\)\s+4,990 ops\/s/);
     expect(text).toContain('2 CPUs (Test CPU)');
     expect(text).toContain(

@@ -171,7 +171,12 @@ async function prepareRange(deps: BenchDeps) {
  */
 async function measureLatency(
   deps: BenchDeps,
-): Promise<Pick<BenchMeasurements, 'load' | 'latencyMs' | 'latencyProfile' | 'latencySql'>> {
+): Promise<
+  Pick<
+    BenchMeasurements,
+    'load' | 'latencyMs' | 'commitLatencyMs' | 'latencyProfile' | 'latencySql'
+  >
+> {
   const { options, logger } = deps;
   const pipeline = `${deps.runId}-latency`;
   await deps.pipelines.start(pipeline, await endOffsets(deps.admin, deps.topics), logger);
@@ -210,14 +215,16 @@ async function measureLatency(
       return false;
     },
   );
-  const { latenciesMs, samples, processCpuShare, machineCpuBusy } = latency.stop();
+  const { latenciesMs, commitLatenciesMs, samples, processCpuShare, machineCpuBusy } =
+    latency.stop();
   const sqlTicks = await sampler?.stop();
   await deps.pipelines.stop(pipeline);
   const first = samples[0];
   const last = samples.at(-1);
   const wallMs = first && last ? last.seenAtMs - (first.seenAtMs - first.sinkMs) : 0;
   const latencyMs = distributionOf(latenciesMs);
-  logger.info('latency measured', { ...latencyMs });
+  const commitLatencyMs = distributionOf(commitLatenciesMs);
+  logger.info('latency measured', { ...latencyMs, toBatchCommit: commitLatencyMs });
   return {
     load: {
       targetRatePerSec: options.loadRatePerSec,
@@ -228,6 +235,7 @@ async function measureLatency(
       pipelineCaughtUp: caughtUp,
     },
     latencyMs,
+    commitLatencyMs,
     latencyProfile: profileBatches(samples, wallMs, processCpuShare, machineCpuBusy),
     latencySql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
   };

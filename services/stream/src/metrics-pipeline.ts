@@ -128,6 +128,8 @@ export interface EmittedStats {
   partition: number;
   /** Source commit times of the batch's applied changes. */
   committedAtMs: number[];
+  /** When the batch's own transaction committed. */
+  appliedAtMs: number;
   /** When the emission that made them visible committed. */
   emittedAtMs: number;
 }
@@ -612,6 +614,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
                 topic: batch.topic,
                 partition: batch.partition,
                 committedAtMs: changes.map((change) => change.event.source.committedAtMs),
+                appliedAtMs: committedAt,
                 emittedAtMs,
               })
           : undefined,

@@ -92,7 +92,13 @@ describe('createStreamMetrics', () => {
     const metrics = createStreamMetrics(new Registry(), { pipeline: 'provisional' });
     // 5 ms, 80 ms, 2 s and 45 s after their source commits; one from a source clock running ahead.
     const committedAtMs = [99_995, 99_920, 98_000, 55_000, 100_050];
-    metrics.observeEmitted({ topic: ORDERS, partition: 2, committedAtMs, emittedAtMs: 100_000 });
+    metrics.observeEmitted({
+      topic: ORDERS,
+      partition: 2,
+      committedAtMs,
+      appliedAtMs: 99_990,
+      emittedAtMs: 100_000,
+    });
     const lines = await samples(metrics.registry);
     const bucket = (le: string) =>
       `tidemark_stream_end_to_end_latency_seconds_bucket{le="${le}",pipeline="provisional",topic="${ORDERS}"}`;
