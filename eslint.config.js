@@ -1,5 +1,6 @@
 // Lint rules for every package. Workflow files run in Temporal's deterministic sandbox, so they
-// may not import Node built-ins or I/O libraries, and may not leave promises floating.
+// may not import Node built-ins or I/O libraries, and may not leave promises floating; the
+// stream's pure decisions may not import them either.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
@@ -59,6 +60,41 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['@tidemark/runtime'], message: 'workflow code may not import I/O helpers' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The stream's pure decisions (docs/stream-design.md): the windowing operators and planner,
+    // the emission rules, shards and the session queue's encoding take data and return data.
+    // Types of the I/O libraries may be named; their code may not run here.
+    files: [
+      'services/stream/src/windowing/**/*.ts',
+      'services/stream/src/emission.ts',
+      'services/stream/src/shards.ts',
+      'services/stream/src/session-queue.ts',
+    ],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...IO_MODULES.flatMap((name) => [name, `node:${name}`]).map((name) => ({
+              name,
+              message: "the stream's decisions are pure: do I/O in the stores around them",
+            })),
+            ...['pg', 'pg-copy-streams', 'knex', 'kafkajs'].map((name) => ({
+              name,
+              allowTypeImports: true,
+              message: "the stream's decisions are pure: do I/O in the stores around them",
+            })),
+            {
+              name: '@tidemark/runtime',
+              allowImportNames: ['TidemarkError'],
+              message: "the stream's decisions are pure: only TidemarkError may come from runtime",
+            },
           ],
         },
       ],
