@@ -2,7 +2,6 @@ import { DEFAULT_MAX_MESSAGE_BYTES, type MetricDefinition } from '@tidemark/cont
 import type { Logger } from '@tidemark/runtime';
 import {
   Partitioners,
-  type Admin,
   type Consumer,
   type EachBatchPayload,
   type Kafka,
@@ -19,21 +18,13 @@ import {
   type PlausibleTimes,
 } from './plausibility';
 import { applyRejectingRefused, describeSinkError } from './sink-rejection';
-import type { DeadLetter } from './landing';
-import { writeLandingBatch } from './landing-sink';
-import { applyChanges } from './metrics-sink';
+import { publishDeadLetters } from './dead-letter-topic';
+import { applyPartitionBatch, type PartitionBatch } from './partition-batch';
 import { applySessionShards, emitWindowShards } from './shard-emission';
+import { earliestOffsetOf, firstPositionsOf, withAdmin } from './topic-offsets';
 import { ShardOwnership } from './shard-ownership';
 import { EmissionScheduler, type EmissionSchedulerDeps } from './emission-scheduler';
-import {
-  lockPosition,
-  pinPositions,
-  readPositions,
-  recordGap,
-  storePosition,
-  type PinnedPosition,
-  type StreamGap,
-} from './positions';
+import { pinPositions, readPositions, recordGap, type StreamGap } from './positions';
 import { watermarksToEmit, type QueuedSessionsResult } from './session-store';
 import { emitAndClose, readWatermarks } from './window-emission';
 import { advanceWatermark, EventClock } from './windowing/watermark';
@@ -192,7 +183,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   // changes), and two owners of its first batch wait for each other on the stored position.
   const resumes = await warehouse('ops.consumer_offsets').where({ group_id: pipeline }).first();
   const startsAtEnd = options.startAt === 'latest' && !resumes;
-  const firsts = resumes ? [] : await firstPositionsOf([...options.topics.values()]);
+  const firsts = resumes
+    ? []
+    : await firstPositionsOf(kafka, [...options.topics.values()], options.startAt);
   await warehouse.transaction(async (trx) => {
     await trx('stream.pipelines')
       .insert({ pipeline, observed_from: startsAtEnd ? new Date(now()) : null })
@@ -344,25 +337,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     });
   });
 
-  /** Runs `work` with a connected admin client, disconnected afterwards whatever happens. */
-  async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      return await work(admin);
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  /** The earliest offset Kafka still has of a partition: older ones were deleted. */
-  async function earliestOffsetOf(topic: string, partition: number): Promise<bigint> {
-    const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
-    const low = offsets.find((offset) => offset.partition === partition)?.low;
-    if (low === undefined) throw new Error(`Kafka reports no partition ${partition} of ${topic}`);
-    return BigInt(low);
-  }
-
   /**
    * The stored offset is one Kafka no longer has (retention deleted it while the pipeline was
    * behind or down): those changes can never be read. Seeking back to it would loop forever, so
@@ -396,25 +370,11 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     });
   }
 
-  /** Where a new pipeline begins to read each partition: its end now, or its beginning. */
-  async function firstPositionsOf(topics: readonly string[]): Promise<PinnedPosition[]> {
-    return withAdmin(async (admin) => {
-      const firsts: PinnedPosition[] = [];
-      for (const topic of topics) {
-        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-          const offset = options.startAt === 'latest' ? high : low;
-          firsts.push({ topic, partition, nextOffset: BigInt(offset) });
-        }
-      }
-      return firsts;
-    });
-  }
-
   /** Each assigned partition's clock, from its stored event time and whether it has unread data. */
   async function setUpClocks(assigned: Record<string, number[]>): Promise<void> {
     const dataTopics = Object.keys(assigned).filter((topic) => tableOfTopic.has(topic));
     const positions = await readPositions(warehouse, pipeline, dataTopics);
-    await withAdmin(async (admin) => {
+    await withAdmin(kafka, async (admin) => {
       for (const topic of dataTopics) {
         const table = tableOfTopic.get(topic) as string;
         const clock = clocks.get(table) as EventClock;
@@ -478,55 +438,24 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       nowMs: startedAt,
     });
     await ensureChangelogPartitions(contentsFrom(decoded, undefined, undefined).commitDays);
+    const partitionBatch: PartitionBatch = {
+      pipeline,
+      topic: batch.topic,
+      partition: batch.partition,
+      messages: batch.messages,
+      decoded,
+      maxEventTimeMs: clock.maxEventTimeOf(batch.partition),
+      lsnReference: lsnHorizon.current(),
+      metricsOf,
+      watermarks,
+      source: ownership.batchSource(batch.topic, batch.partition),
+    };
     /** Applies the batch's first `count` messages in one transaction; `rollback` only tries. */
     const applyBatch = (count: number, rollback = false) =>
       inTransaction(async (trx) => {
-        // Safe to skip the wait for the WAL flush: a commit lost in a crash of PostgreSQL takes
-        // its stored offsets with it, and the batch is read again.
-        await trx.raw('SET LOCAL synchronous_commit = off');
-        const stored = await lockPosition(trx, pipeline, batch.topic, batch.partition);
-        const expected = stored?.nextOffset;
-        const first = batch.messages[0];
-        if (expected !== undefined && first && BigInt(first.offset) > expected) {
-          return { kind: 'gap' as const, expected };
-        }
-        const messages = batch.messages
-          .slice(0, count)
-          .filter((message) => expected === undefined || BigInt(message.offset) >= expected);
-        const lastApplied = messages.at(-1);
-        if (!lastApplied) return { kind: 'seen' as const, expected };
-
-        const { changes, landed, deadLetters, maxEventTimeMs } = contentsFrom(
-          decoded.slice(0, count),
-          expected,
-          stored?.maxEventTimeMs ?? clock.maxEventTimeOf(batch.partition),
-        );
-        const landing = await writeLandingBatch(trx, landed, deadLetters);
-        await storePosition(trx, pipeline, batch.topic, batch.partition, {
-          nextOffset: BigInt(lastApplied.offset) + 1n,
-          maxEventTimeMs,
-          lsnReference: lsnHorizon.current(),
-        });
-        const written = await applyChanges(
-          trx,
-          pipeline,
-          changes,
-          metricsOf,
-          watermarks,
-          ownership.batchSource(batch.topic, batch.partition),
-        );
+        const outcome = await applyPartitionBatch(trx, partitionBatch, count);
         if (rollback) throw ROLLBACK;
-        const { plan } = written;
-        return {
-          kind: 'applied' as const,
-          changes,
-          messages,
-          plan,
-          landing,
-          written,
-          maxEventTimeMs,
-          deadLetters,
-        };
+        return outcome;
       });
     const outcome = await applyRejectingRefused({
       length: batch.messages.length,
@@ -571,7 +500,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       consumer.seek({ topic: batch.topic, partition: batch.partition, offset });
     };
     if (outcome.kind === 'gap') {
-      const earliest = await earliestOffsetOf(batch.topic, batch.partition);
+      const earliest = await earliestOffsetOf(kafka, batch.topic, batch.partition);
       if (earliest > outcome.expected) {
         await skipDeletedOffsets({
           topic: batch.topic,
@@ -600,7 +529,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       if (outcome.maxEventTimeMs !== undefined) {
         clock.observeEvent(batch.partition, outcome.maxEventTimeMs, committedAt);
       }
-      await publishDeadLetters(outcome.deadLetters);
+      if (producer && options.deadLetterTopic) {
+        await publishDeadLetters(producer, options.deadLetterTopic, outcome.deadLetters, logger);
+      }
       // The windows the batch changed, in the shards this consumer emits, are emitted now; the
       // others by their shards' consumers (after their own batches, or at their next tick).
       const { changes, written } = outcome;
@@ -708,36 +639,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     if (missing.length === 0) return;
     await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [missing]);
     for (const day of missing) changelogDays.add(day);
-  }
-
-  /**
-   * Publishes dead letters to the DLQ topic too. The warehouse already holds them (committed
-   * with the batch), so a failure here is logged, never a reason to read the batch again; a raw
-   * message larger than the topic takes is published cut, its full length in a header.
-   */
-  async function publishDeadLetters(deadLetters: readonly DeadLetter[]): Promise<void> {
-    if (!producer || !options.deadLetterTopic || deadLetters.length === 0) return;
-    try {
-      await producer.send({
-        topic: options.deadLetterTopic,
-        messages: deadLetters.map((letter) => ({
-          value: letter.raw.subarray(0, DLQ_TOPIC_MAX_VALUE_BYTES),
-          headers: {
-            'tidemark-code': letter.code,
-            'tidemark-path': letter.path,
-            'tidemark-message': letter.message,
-            'tidemark-source': `${letter.kafka_topic}/${letter.kafka_partition}/${letter.kafka_offset}`,
-            'tidemark-raw-bytes': String(letter.raw.length),
-          },
-        })),
-      });
-    } catch (error) {
-      logger.error('publishing dead letters to the DLQ topic failed; ops.dead_letters has them', {
-        topic: options.deadLetterTopic,
-        deadLetters: deadLetters.length,
-        error: String(error),
-      });
-    }
   }
 
   await consumer.connect();
@@ -873,9 +774,6 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
 
 /** Thrown to roll back a transaction that only tries a batch's prefix. */
 const ROLLBACK = new Error('rolled back: only trying whether the warehouse takes these changes');
-
-/** The DLQ topic's messages stay under Kafka's default 1 MB limit. */
-const DLQ_TOPIC_MAX_VALUE_BYTES = 900_000;
 
 /** Queued session contributions may wait this long before intake pauses for them. */
 const SESSION_QUEUE_MAX_WAIT_MS = 30_000;
