@@ -6,7 +6,7 @@ import {
   type Config,
   type Logger,
 } from '@tidemark/runtime';
-import { resetPipeline, type StreamPipeline } from '@tidemark/stream';
+import { PIPELINE_STATE, resetPipeline, type StreamPipeline } from '@tidemark/stream';
 import type { Admin } from 'kafkajs';
 import type { Knex } from 'knex';
 import type { OffsetMarks } from './offset-marks';
@@ -59,6 +59,9 @@ export class ShopPipelines {
       createKafka(this.config, 'tidemark-bench', this.pipelineLogger),
       pipeline,
     );
+    // What the pipeline derived is deleted; vacuumed too, so that the next phase (or the next
+    // bench on this warehouse) does not probe indexes full of dead rows.
+    for (const [table] of PIPELINE_STATE) await this.warehouse.raw(`VACUUM ${table}`);
   }
 
   async stopAll(logger: Logger): Promise<void> {

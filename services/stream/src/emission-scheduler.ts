@@ -1,6 +1,7 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import type { ShardOwnership, ShardsByTopic } from './shard-ownership';
+import { configureStreamTransaction } from './stream-transaction';
 import type { EmissionShard } from './window-emitter';
 
 /** What one shard's emission did: rows emitted, and whether work is left for another round. */
@@ -148,9 +149,7 @@ export class EmissionScheduler {
 
   private inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return this.deps.inTransaction(async (trx) => {
-      // An emission lost in a crash of PostgreSQL is lost with its claim on the queued
-      // windows and session contributions: they are emitted again.
-      await trx.raw('SET LOCAL synchronous_commit = off');
+      await configureStreamTransaction(trx);
       return work(trx);
     });
   }

@@ -9,7 +9,12 @@ export { contentsFrom, decodeBatch } from './batch-decoding';
 export type { BatchDecoding, BatchMessage, DecodedMessage } from './batch-decoding';
 export type { PlausibleTimes } from './plausibility';
 export type { RecordedGap } from './gaps';
-export { consumerGroupMembers, pipelineStateCounts, resetPipeline } from './pipeline-reset';
+export {
+  consumerGroupMembers,
+  PIPELINE_STATE,
+  pipelineStateCounts,
+  resetPipeline,
+} from './pipeline-reset';
 export type {
   BatchStats,
   EmittedStats,

@@ -5,6 +5,7 @@ import type { DeadLetter } from './landing';
 import { writeLandingBatch, type LandingResult } from './landing-sink';
 import { applyChanges, type MetricsWriteResult } from './metrics-sink';
 import { lockPosition, storePosition, type PartitionPosition } from './positions';
+import { configureStreamTransaction } from './stream-transaction';
 import type { BatchSource } from './window-store';
 import type { BatchPlan, KeyedChange } from './windowing/plan';
 
@@ -55,9 +56,7 @@ export async function applyPartitionBatch(
   count: number,
 ): Promise<PartitionBatchOutcome> {
   const { pipeline, topic, partition } = batch;
-  // Safe to skip the wait for the WAL flush: a commit lost in a crash of PostgreSQL takes its
-  // stored offsets with it, and the batch is read again.
-  await trx.raw('SET LOCAL synchronous_commit = off');
+  await configureStreamTransaction(trx);
   const stored = await lockPosition(trx, pipeline, topic, partition);
   const expected = stored?.nextOffset;
   const first = batch.messages[0];

@@ -2,7 +2,7 @@ import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 
 // Every table holding what a pipeline derived, with the column naming the pipeline.
-const PIPELINE_STATE = [
+export const PIPELINE_STATE = [
   ['provisional.metric_values', 'pipeline'],
   ['stream.window_partials', 'pipeline'],
   ['stream.dirty_windows', 'pipeline'],
