@@ -27,7 +27,7 @@ import { EmissionScheduler, type EmissionSchedulerDeps } from './emission-schedu
 import { pinPositions, readPositions, recordGap, type StreamGap } from './positions';
 import { watermarksToEmit, type QueuedSessionsResult } from './session-store';
 import { emitAndClose, readWatermarks } from './window-emission';
-import { advanceWatermark, EventClock } from './windowing/watermark';
+import { MetricWatermarks, type EventClock } from './windowing/watermark';
 
 export interface StreamPipelineOptions {
   kafka: Kafka;
@@ -172,9 +172,9 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     metricsByTable.set(metric.source.table, list);
   }
   const metricsOf = (table: string) => metricsByTable.get(table) ?? [];
-  const clocks = new Map(
-    [...options.topics.keys()].map((table) => [table, new EventClock(idleTimeoutMs)]),
-  );
+  const eventTime = new MetricWatermarks(metrics, options.topics.keys(), idleTimeoutMs);
+  // Each metric's watermark now, live: the lanes and batches read it as it advances.
+  const watermarks = eventTime.current;
   // The first start of a pipeline records since when it observes the changelog: from the
   // beginning of the topics, or from now when it starts at their end with no stored offsets.
   // It pins every partition's first position (its end, or its beginning) as its stored one, in
@@ -193,10 +193,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       .ignore();
     await pinPositions(trx, pipeline, firsts);
   });
-  const watermarks = new Map<string, number | null>(metrics.map((metric) => [metric.name, null]));
-  for (const [metric, watermark] of await readWatermarks(warehouse, pipeline)) {
-    if (watermarks.has(metric)) watermarks.set(metric, watermark);
-  }
+  eventTime.restore(await readWatermarks(warehouse, pipeline));
   const lastIntervalEmit = new Map<string, number>();
   const changelogDays = new Set<string>();
   // Batches of different partitions (and the ticks) run their transactions side by side. They
@@ -237,17 +234,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     { lane: sessionLane, metrics: metrics.filter((metric) => metric.window.kind === 'session') },
   ].filter((entry) => entry.metrics.length > 0);
 
-  const advanceWatermarks = () => {
-    for (const metric of metrics) {
-      const clock = clocks.get(metric.source.table);
-      const next = advanceWatermark(
-        watermarks.get(metric.name) ?? null,
-        clock?.nowMs(now()),
-        metric.outOfOrdernessMs,
-      );
-      watermarks.set(metric.name, next);
-    }
-  };
+  const advanceWatermarks = () => eventTime.advance(now());
   /** A tick's emission of due values and closing of windows, for one lane's metrics. */
   const closeInTransaction = async (trx: Knex.Transaction, laneMetrics: MetricDefinition[]) => {
     const emittedIntervals: string[] = [];
@@ -377,7 +364,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     await withAdmin(kafka, async (admin) => {
       for (const topic of dataTopics) {
         const table = tableOfTopic.get(topic) as string;
-        const clock = clocks.get(table) as EventClock;
+        const clock = eventTime.clockOf(table) as EventClock;
         const offsets = await admin.fetchTopicOffsets(topic);
         const mine = new Set(assigned[topic]);
         ownership.assign(topic, offsets.length, mine);
@@ -417,7 +404,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
           });
           continue;
         }
-        for (const clock of clocks.values()) clock.observeSourceClock(committedAtMs);
+        eventTime.observeSourceClock(committedAtMs);
       }
       resolveOffset(last.offset);
       await payload.commitOffsetsIfNecessary();
@@ -426,7 +413,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     const table = tableOfTopic.get(batch.topic);
     if (!table) return;
     await assignment;
-    const clock = clocks.get(table) as EventClock;
+    const clock = eventTime.clockOf(table) as EventClock;
     const startedAt = now();
 
     const lsnHorizon = lsnHorizonOf(batch.topic, batch.partition);
@@ -624,7 +611,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
       .whereNotNull('max_event_time_ms')
       .select('topic', 'partition', 'max_event_time_ms', 'updated_at');
     for (const row of rows) {
-      const clock = clocks.get(tableOfTopic.get(row.topic) as string);
+      const clock = eventTime.clockOf(tableOfTopic.get(row.topic) as string);
       clock?.observeForeign(
         row.partition,
         Number(row.max_event_time_ms),

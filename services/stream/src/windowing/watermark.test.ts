@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advanceWatermark, EventClock } from './watermark';
+import { advanceWatermark, EventClock, MetricWatermarks } from './watermark';
 
 const IDLE = 10_000;
 
@@ -74,5 +74,60 @@ describe('advanceWatermark', () => {
     expect(advanceWatermark(null, undefined, 5_000)).toBeNull();
     expect(advanceWatermark(null, 60_000, 5_000)).toBe(55_000);
     expect(advanceWatermark(55_000, 40_000, 5_000)).toBe(55_000);
+  });
+});
+
+describe('MetricWatermarks', () => {
+  const orders = {
+    name: 'orders',
+    source: { table: 'shop.orders', contractVersion: 1 },
+    outOfOrdernessMs: 5,
+  };
+  const payments = {
+    name: 'payments',
+    source: { table: 'shop.payments', contractVersion: 1 },
+    outOfOrdernessMs: 10,
+  };
+
+  it("advances each metric from its own table's clock, never backwards", () => {
+    const watermarks = new MetricWatermarks(
+      [orders, payments],
+      ['shop.orders', 'shop.payments'],
+      1_000,
+    );
+    watermarks.clockOf('shop.orders')?.assign(0, { caughtUp: false, nowMs: 0 });
+    watermarks.clockOf('shop.orders')?.observeEvent(0, 100, 0);
+    watermarks.advance(0);
+    expect(watermarks.current).toEqual(
+      new Map([
+        ['orders', 95],
+        ['payments', null],
+      ]),
+    );
+    // A heartbeat moves every quiet table's clock, and nothing goes back.
+    watermarks.observeSourceClock(500);
+    watermarks.clockOf('shop.orders')?.observePosition(0, true, 0);
+    watermarks.advance(5_000);
+    expect(watermarks.current).toEqual(
+      new Map([
+        ['orders', 495],
+        ['payments', 490],
+      ]),
+    );
+    watermarks.restore(new Map([['orders', 10]]));
+    watermarks.advance(5_000);
+    expect(watermarks.current.get('orders')).toBe(495);
+  });
+
+  it('takes up stored watermarks only of the metrics it computes', () => {
+    const watermarks = new MetricWatermarks([orders], ['shop.orders'], 1_000);
+    watermarks.restore(
+      new Map([
+        ['orders', 42],
+        ['retired', 7],
+      ]),
+    );
+    expect(watermarks.current).toEqual(new Map([['orders', 42]]));
+    expect(watermarks.clockOf('shop.refunds')).toBeUndefined();
   });
 });

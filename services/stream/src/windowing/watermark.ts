@@ -1,3 +1,5 @@
+import type { MetricDefinition } from '@tidemark/contracts';
+
 /** What the tracker knows of one assigned partition. */
 interface PartitionProgress {
   /** The largest event time read from it, if any. */
@@ -130,4 +132,55 @@ export function advanceWatermark(
   if (eventClockMs === undefined) return previousMs;
   const candidate = eventClockMs - outOfOrdernessMs;
   return previousMs === null ? candidate : Math.max(previousMs, candidate);
+}
+
+/** What a metric's watermark depends on. */
+type WatermarkedMetric = Pick<MetricDefinition, 'name' | 'source' | 'outOfOrdernessMs'>;
+
+/**
+ * One consumer's event clocks, one per source table, and each metric's watermark, advanced from
+ * its table's clock. `current` is live: whoever holds it sees each advance.
+ */
+export class MetricWatermarks {
+  readonly current: Map<string, number | null>;
+  private readonly clocks: Map<string, EventClock>;
+
+  constructor(
+    private readonly metrics: readonly WatermarkedMetric[],
+    tables: Iterable<string>,
+    idleTimeoutMs: number,
+  ) {
+    this.current = new Map(metrics.map((metric) => [metric.name, null]));
+    this.clocks = new Map([...tables].map((table) => [table, new EventClock(idleTimeoutMs)]));
+  }
+
+  /** The event clock of a source table (undefined for a table the pipeline does not read). */
+  clockOf(table: string): EventClock | undefined {
+    return this.clocks.get(table);
+  }
+
+  /** Takes up the watermarks a previous run stored, for the metrics computed here. */
+  restore(stored: ReadonlyMap<string, number>): void {
+    for (const [metric, watermark] of stored) {
+      if (this.current.has(metric)) this.current.set(metric, watermark);
+    }
+  }
+
+  /** A Debezium heartbeat: every table's clock learns the source database's commit time. */
+  observeSourceClock(committedAtMs: number): void {
+    for (const clock of this.clocks.values()) clock.observeSourceClock(committedAtMs);
+  }
+
+  /** Advances every metric's watermark from its table's clock, never backwards. */
+  advance(processingNowMs: number): void {
+    for (const metric of this.metrics) {
+      const clock = this.clocks.get(metric.source.table);
+      const next = advanceWatermark(
+        this.current.get(metric.name) ?? null,
+        clock?.nowMs(processingNowMs),
+        metric.outOfOrdernessMs,
+      );
+      this.current.set(metric.name, next);
+    }
+  }
 }
