@@ -1,10 +1,10 @@
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import { resetPipeline } from '@tidemark/stream';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killHard } from '../../../../test/integration/process';
+import { killHard, startStreamProcess as startProcess } from '../../../../test/integration/process';
+import { writeOrderTraffic } from '../../../../test/integration/order-traffic';
 import { REPO_ROOT } from '../paths';
 
 // The stream process killed with SIGKILL at random points during a load, and restarted, must
@@ -23,26 +23,7 @@ const MINUTE = 60_000;
 const running = new Set<ChildProcess>();
 
 function startStreamProcess(): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'services/cli/bin/tidemark.js'), 'stream'],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        TIDEMARK_STREAM_PIPELINE: pipeline,
-        TIDEMARK_STREAM_START: 'latest',
-        TIDEMARK_STREAM_IDLE_TIMEOUT_MS: '1000',
-        TIDEMARK_STREAM_SESSION_TIMEOUT_MS: '6000',
-        TIDEMARK_METRICS_PORT: '0',
-        TIDEMARK_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  return startProcess(REPO_ROOT, pipeline, running);
 }
 
 async function storedOffsets(): Promise<number> {
@@ -51,41 +32,18 @@ async function storedOffsets(): Promise<number> {
 }
 
 /** A stream of orders: inserts, status and amount updates, deletes, some in one transaction. */
-async function writeTraffic(until: () => boolean): Promise<number> {
-  const ids: string[] = [];
-  let changes = 0;
-  let step = 0;
-  while (!until()) {
-    step += 1;
-    await source.transaction(async (trx) => {
-      const inserted = await trx('shop.orders')
-        .insert(
-          Array.from({ length: 5 }, (_, index) => ({
-            customer_id: `crash-${(step + index) % 7}`,
-            amount_minor: 100 + ((step * 37 + index * 11) % 900),
-            currency,
-            status: index % 3 === 0 ? 'pending' : 'paid',
-          })),
-        )
-        .returning('id');
-      ids.push(...inserted.map((row: { id: string }) => row.id));
-      changes += inserted.length;
-      const updated = ids[(step * 7) % ids.length];
-      if (updated) {
-        await trx('shop.orders')
-          .where({ id: updated })
-          .update({ status: step % 2 ? 'cancelled' : 'refunded', amount_minor: 50 + step });
-        changes += 1;
-      }
-    });
-    if (step % 5 === 0 && ids.length > 10) {
-      const [deleted] = ids.splice((step * 13) % ids.length, 1);
-      await source('shop.orders').where({ id: deleted }).delete();
-      changes += 1;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return changes;
+function writeTraffic(until: () => boolean): Promise<number> {
+  return writeOrderTraffic(source, {
+    until,
+    deleteEvery: 5,
+    ordersOf: (step) =>
+      Array.from({ length: 5 }, (_, index) => ({
+        customer_id: `crash-${(step + index) % 7}`,
+        amount_minor: 100 + ((step * 37 + index * 11) % 900),
+        currency,
+        status: index % 3 === 0 ? 'pending' : 'paid',
+      })),
+  });
 }
 
 async function sourceValues() {

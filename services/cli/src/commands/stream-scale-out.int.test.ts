@@ -1,16 +1,16 @@
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import { resetPipeline } from '@tidemark/stream';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killHard } from '../../../../test/integration/process';
+import { killHard, startStreamProcess as startProcess } from '../../../../test/integration/process';
 import {
   differencesOf,
   orderValueDifferences,
   provisionalSessions,
   sessionsFromSource,
 } from '../../../../test/integration/shop-values';
+import { writeOrderTraffic } from '../../../../test/integration/order-traffic';
 import { REPO_ROOT } from '../paths';
 
 // One pipeline in several stream processes (docs/stream-design.md): two start, a third joins
@@ -33,28 +33,9 @@ const customerPrefix = pipeline;
 const MINUTE = 60_000;
 const running = new Set<ChildProcess>();
 
+/** A stream process of this run's pipeline; the older orders' lateness is said only at warn. */
 function startStreamProcess(): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [join(REPO_ROOT, 'services/cli/bin/tidemark.js'), 'stream'],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        TIDEMARK_STREAM_PIPELINE: pipeline,
-        TIDEMARK_STREAM_START: 'latest',
-        TIDEMARK_STREAM_IDLE_TIMEOUT_MS: '1000',
-        TIDEMARK_STREAM_SESSION_TIMEOUT_MS: '6000',
-        TIDEMARK_METRICS_PORT: '0',
-        // The older orders are late for the per-minute windows: said at warn, once a batch.
-        TIDEMARK_LOG_LEVEL: 'error',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  return child;
+  return startProcess(REPO_ROOT, pipeline, running, 'error');
 }
 
 /**
@@ -69,48 +50,26 @@ function olderTime(customer: number, step: number, index: number): Date {
 }
 
 /** Inserts, updates and deletes of both kinds of orders until `until` says stop. */
-async function writeTraffic(until: () => boolean): Promise<number> {
-  const ids: string[] = [];
-  let changes = 0;
-  let step = 0;
-  while (!until()) {
-    step += 1;
-    await source.transaction(async (trx) => {
-      const inserted = await trx('shop.orders')
-        .insert([
-          ...Array.from({ length: 3 }, (_, index) => ({
-            customer_id: `${customerPrefix}-r${(step + index) % 9}`,
-            amount_minor: 100 + ((step * 37 + index * 11) % 900),
-            currency: recent,
-            status: index === 0 ? 'pending' : 'paid',
-          })),
-          ...Array.from({ length: 2 }, (_, index) => ({
-            customer_id: `${customerPrefix}-o${(step + index) % 6}`,
-            amount_minor: 500,
-            currency: older,
-            status: 'paid',
-            created_at: olderTime((step + index) % 6, step, index),
-          })),
-        ])
-        .returning('id');
-      ids.push(...inserted.map((row: { id: string }) => row.id));
-      changes += inserted.length;
-      const updated = ids[(step * 7) % ids.length];
-      if (updated) {
-        await trx('shop.orders')
-          .where({ id: updated })
-          .update({ status: step % 2 ? 'cancelled' : 'refunded', amount_minor: 50 + step });
-        changes += 1;
-      }
-    });
-    if (step % 4 === 0 && ids.length > 10) {
-      const [deleted] = ids.splice((step * 13) % ids.length, 1);
-      await source('shop.orders').where({ id: deleted }).delete();
-      changes += 1;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return changes;
+function writeTraffic(until: () => boolean): Promise<number> {
+  return writeOrderTraffic(source, {
+    until,
+    deleteEvery: 4,
+    ordersOf: (step) => [
+      ...Array.from({ length: 3 }, (_, index) => ({
+        customer_id: `${customerPrefix}-r${(step + index) % 9}`,
+        amount_minor: 100 + ((step * 37 + index * 11) % 900),
+        currency: recent,
+        status: index === 0 ? 'pending' : 'paid',
+      })),
+      ...Array.from({ length: 2 }, (_, index) => ({
+        customer_id: `${customerPrefix}-o${(step + index) % 6}`,
+        amount_minor: 500,
+        currency: older,
+        status: 'paid',
+        created_at: olderTime((step + index) % 6, step, index),
+      })),
+    ],
+  });
 }
 
 /** Backends of the warehouse waiting on a lock, with the statement that waits. */
