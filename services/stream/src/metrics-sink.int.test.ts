@@ -398,17 +398,11 @@ describe('session windows in the warehouse', () => {
 
   it("queues by the key's shard, and each shard's owner applies its own beside the others", async () => {
     const [onFirst, onSecond] = customersOnShards();
-    const watermarks = new Map([[customerSessions.name, null]]);
-    await warehouse.transaction((trx) =>
-      applyChanges(
-        trx,
-        shardedPipeline,
-        [order(onFirst, T0, 100), order(onSecond, T0, 200), order(onFirst, T0 + MINUTE, 300)],
-        () => [customerSessions],
-        watermarks,
-        TWO_SHARDS,
-      ),
-    );
+    await queueSharded([
+      order(onFirst, T0, 100),
+      order(onSecond, T0, 200),
+      order(onFirst, T0 + MINUTE, 300),
+    ]);
     const queued = await warehouse('stream.session_inbox')
       .where({ pipeline: shardedPipeline })
       .orderBy('shard')
@@ -417,20 +411,12 @@ describe('session windows in the warehouse', () => {
       [SOURCE.topic, 0, 2],
       [SOURCE.topic, 1, 1],
     ]);
-    const apply = (trx: Knex.Transaction, shard: number) =>
-      applyQueuedSessions(
-        trx,
-        shardedPipeline,
-        { topic: SOURCE.topic, shard },
-        [customerSessions],
-        watermarks,
-      );
     await warehouse.transaction(async (first) => {
-      expect(await apply(first, 0)).toMatchObject({ batches: 1, inputs: 2, more: false });
+      expect(await applySharded(first, 0)).toMatchObject({ batches: 1, inputs: 2, more: false });
       // While shard 0 is being applied, shard 1 is applied beside it, and shard 0 by no one else.
-      const beside = await warehouse.transaction((second) => apply(second, 1));
+      const beside = await warehouse.transaction((second) => applySharded(second, 1));
       expect(beside).toMatchObject({ batches: 1, inputs: 1 });
-      expect(await warehouse.transaction((third) => apply(third, 0))).toBeUndefined();
+      expect(await warehouse.transaction((third) => applySharded(third, 0))).toBeUndefined();
     });
     const rows = await warehouse('provisional.metric_values')
       .where({ pipeline: shardedPipeline })
@@ -444,20 +430,8 @@ describe('session windows in the warehouse', () => {
 
   it('applies contributions queued before sessions were sharded first, whole', async () => {
     const [onFirst, onSecond] = customersOnShards();
-    const watermarks = new Map([[customerSessions.name, null]]);
-    const queue = (changes: KeyedChange[]) =>
-      warehouse.transaction((trx) =>
-        applyChanges(
-          trx,
-          shardedPipeline,
-          changes,
-          () => [customerSessions],
-          watermarks,
-          TWO_SHARDS,
-        ),
-      );
     // Queued by a version that did not shard: one row, no topic, no shard.
-    await queue([order(onFirst, T0, 1), order(onSecond, T0, 1)]);
+    await queueSharded([order(onFirst, T0, 1), order(onSecond, T0, 1)]);
     const legacy = await warehouse('stream.session_inbox')
       .where({ pipeline: shardedPipeline })
       .orderBy('id')
@@ -469,19 +443,10 @@ describe('session windows in the warehouse', () => {
       watermarks: JSON.stringify(legacy[0]?.watermarks),
     });
     // Then one that does, on the same keys.
-    await queue([order(onFirst, T0 + MINUTE, 1), order(onSecond, T0 + MINUTE, 1)]);
-    const apply = (shard: number) =>
-      warehouse.transaction((trx) =>
-        applyQueuedSessions(
-          trx,
-          shardedPipeline,
-          { topic: SOURCE.topic, shard },
-          [customerSessions],
-          watermarks,
-        ),
-      );
+    await queueSharded([order(onFirst, T0 + MINUTE, 1), order(onSecond, T0 + MINUTE, 1)]);
+    const applyShard = (shard: number) => warehouse.transaction((trx) => applySharded(trx, shard));
     // The owner of shard 1 comes first: it applies the unsharded row for both shards' keys...
-    expect(await apply(1)).toMatchObject({ batches: 1, inputs: 2, more: true });
+    expect(await applyShard(1)).toMatchObject({ batches: 1, inputs: 2, more: true });
     const value = async (customer: string) =>
       (
         await warehouse('provisional.metric_values')
@@ -490,8 +455,8 @@ describe('session windows in the warehouse', () => {
       )?.accumulator.rows;
     expect([await value(onFirst), await value(onSecond)]).toEqual([1, 1]);
     // ...then each shard its own.
-    expect(await apply(1)).toMatchObject({ batches: 1, inputs: 1, more: false });
-    expect(await apply(0)).toMatchObject({ batches: 1, inputs: 1, more: false });
+    expect(await applyShard(1)).toMatchObject({ batches: 1, inputs: 1, more: false });
+    expect(await applyShard(0)).toMatchObject({ batches: 1, inputs: 1, more: false });
     expect([await value(onFirst), await value(onSecond)]).toEqual([2, 2]);
     expect(await warehouse('stream.session_inbox').where({ pipeline: shardedPipeline })).toEqual(
       [],
@@ -502,6 +467,25 @@ describe('session windows in the warehouse', () => {
 // Two emission shards: customers whose session keys fall on each.
 const shardedPipeline = `sink-int-sharded-${randomUUID()}`;
 const TWO_SHARDS = { topic: SOURCE.topic, partition: 0, shardsOf: () => 2 };
+const NO_WATERMARK = new Map<string, number | null>([[customerSessions.name, null]]);
+
+/** Lands a batch of customer_sessions changes in the sharded pipeline: queued by two shards. */
+function queueSharded(changes: KeyedChange[]) {
+  return warehouse.transaction((trx) =>
+    applyChanges(trx, shardedPipeline, changes, () => [customerSessions], NO_WATERMARK, TWO_SHARDS),
+  );
+}
+
+/** Applies one shard's queued session contributions of the sharded pipeline. */
+function applySharded(trx: Knex.Transaction, shard: number) {
+  return applyQueuedSessions(
+    trx,
+    shardedPipeline,
+    { topic: SOURCE.topic, shard },
+    [customerSessions],
+    NO_WATERMARK,
+  );
+}
 
 /** A new customer on shard 0 and one on shard 1 of `customer_sessions`. */
 function customersOnShards(): [string, string] {

@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
+import { withAdmin } from './topic-offsets';
 
 // Every table holding what a pipeline derived, with the column naming the pipeline.
 export const PIPELINE_STATE = [
@@ -66,14 +67,10 @@ export async function pipelineStateCounts(
 
 /** Members of a pipeline's consumer group: its running consumers, or ones not timed out yet. */
 export async function consumerGroupMembers(kafka: Kafka, pipeline: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const { groups } = await admin.describeGroups([pipeline]);
     return groups.reduce((members, group) => members + group.members.length, 0);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**
@@ -81,7 +78,8 @@ export async function consumerGroupMembers(kafka: Kafka, pipeline: string): Prom
  * Kafka consumer group, so it starts afresh from its start position. The pipeline must not be
  * running (`consumerGroupMembers` tells). The raw changelog and the dead letters are shared and
  * stay.
- */ export async function resetPipeline(
+ */
+export async function resetPipeline(
   warehouse: Knex,
   kafka: Kafka,
   pipeline: string,
@@ -89,9 +87,7 @@ export async function consumerGroupMembers(kafka: Kafka, pipeline: string): Prom
   await warehouse.transaction(async (trx) => {
     for (const [table, column] of PIPELINE_STATE) await trx(table).where(column, pipeline).delete();
   });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  await withAdmin(kafka, async (admin) => {
     const groups = await admin.listGroups();
     if (!groups.groups.some((group) => group.groupId === pipeline)) return;
     const deadline = Date.now() + 60_000;
@@ -111,7 +107,5 @@ export async function consumerGroupMembers(kafka: Kafka, pipeline: string): Prom
         await new Promise((resolve) => setTimeout(resolve, 1_000));
       }
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

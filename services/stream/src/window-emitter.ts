@@ -63,22 +63,25 @@ export async function emitShards(
             RETURNING d.metric, d.shard, d.window_start, d.window_end, d.group_key`,
           [pairs.map((pair) => pair.metric.name), pairs.map((pair) => pair.shard), pipeline],
         );
-  const emittedByShard = new Map<string, number>();
+  // Windows emitted per metric and shard.
+  const emitted = new Map<string, number>();
+  const countKey = (metric: string, shard: number) => `${metric}\u0000${shard}`;
   const metrics = new Map(pairs.map(({ metric }) => [metric.name, metric]));
   for (const metric of metrics.values()) {
     const windows = distinctWindows(claimed.rows.filter((row) => row.metric === metric.name));
     if (windows.length === 0) continue;
     await emitWindows(trx, pipeline, metric, windows);
-    for (const window of windows) {
-      const key = `${metric.source.table}\u0000${window.shard}`;
-      emittedByShard.set(key, (emittedByShard.get(key) ?? 0) + 1);
+    for (const { shard } of windows) {
+      const key = countKey(metric.name, shard);
+      emitted.set(key, (emitted.get(key) ?? 0) + 1);
     }
   }
   return shards.map((shard) => {
-    if (windowMetrics(shard).length === 0) return 0;
-    if (!locked.has(lockKey(shard))) return undefined;
-    const table = windowMetrics(shard)[0]?.source.table ?? '';
-    return emittedByShard.get(`${table}\u0000${shard.shard}`) ?? 0;
+    if (windowMetrics(shard).length > 0 && !locked.has(lockKey(shard))) return undefined;
+    return windowMetrics(shard).reduce(
+      (sum, metric) => sum + (emitted.get(countKey(metric.name, shard.shard)) ?? 0),
+      0,
+    );
   });
 }
 
