@@ -20,6 +20,7 @@ import * as leastPrivilege from './warehouse/0016-least-privilege';
 import * as windowPartials from './warehouse/0017-window-partials';
 import * as emissionShards from './warehouse/0018-emission-shards';
 import * as sessionShards from './warehouse/0019-session-shards';
+import * as reconciliationExplanation from './warehouse/0020-reconciliation-explanation';
 
 export interface Migration {
   name: string;
@@ -54,6 +55,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0017-window-partials', ...windowPartials },
   { name: '0018-emission-shards', ...emissionShards },
   { name: '0019-session-shards', ...sessionShards },
+  { name: '0020-reconciliation-explanation', ...reconciliationExplanation },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -53,7 +53,7 @@ export type {
   QualityOutcome,
   ReconciliationCounts,
 } from './activities/consolidation';
-export { causeOf, RECONCILIATION_CAUSES } from './consolidation/reconcile';
+export { RECONCILIATION_CAUSES } from './consolidation/reconcile';
 export type { ReconciliationCause } from './consolidation/reconcile';
 export type { TraceChangeInput } from './workflows/trace-change';
 export { conditionSql, finalMetricSql, tableStateSql } from './consolidation/final-metric-sql';

@@ -1,17 +1,11 @@
 import { log } from '@temporalio/activity';
 import { METRICS, type Expectation, type MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
-import {
-  causeOf,
-  RECONCILIATION_CAUSES,
-  type ReconciliationCause,
-} from '../consolidation/reconcile';
-import { CONSOLIDATION_WORK_MEM } from '../consolidation/final-metric-sql';
-import { preStartChangesSql } from '../consolidation/unobserved-sql';
 import { createFinalValueActivities } from './final-values';
 import { withHeartbeats } from './heartbeat';
 import { dayRange, selectMetrics, type ConsolidationRun } from './run';
 import { createQualityGateActivities } from './quality-gate';
+import { createReconciliationActivities } from './reconcile';
 import { createStateSnapshotActivities } from './state-snapshot';
 
 export type { QualityOutcome } from './quality-gate';
@@ -27,11 +21,7 @@ export interface ConsolidationDependencies {
   expectations?: readonly Expectation[];
 }
 
-/**
- * Windows per cause, and the windows left out because they started before the stream pipeline
- * observed the changelog (nothing provisional to compare them with).
- */
-export type ReconciliationCounts = Record<ReconciliationCause, number> & { unobserved: number };
+export type { ReconciliationCounts } from './reconcile';
 
 /** The activities of the nightly consolidation, bound to their dependencies. */
 export function createConsolidationActivities(deps: ConsolidationDependencies) {
@@ -43,6 +33,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
     ...createFinalValueActivities(deps),
     ...createQualityGateActivities(deps),
     ...snapshotActivities,
+    ...createReconciliationActivities({ warehouse, pipeline, metrics }),
 
     /** Records a run (idempotent for a workflow retry) and returns its range and cutoff. */
     async startConsolidation(input: {
@@ -113,152 +104,6 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         .filter((metric) => (watermarks.get(metric.name)?.getTime() ?? -Infinity) < completeAt)
         .map((metric) => metric.name);
       return { complete: behind.length === 0, behind };
-    },
-
-    /**
-     * Compares the stream's provisional values with the staged final ones per (metric, window,
-     * key) and stores each difference with its cause.
-     */
-    async reconcile(run: ConsolidationRun): Promise<ReconciliationCounts> {
-      const selected = selectMetrics(run.metrics, metrics);
-      // Windows the pipeline saw only part of (changes committed before it started at the
-      // topics' end touched them) have no comparable provisional side; a pipeline that never
-      // ran saw nothing.
-      const observation = await warehouse('stream.pipelines')
-        .where({ pipeline })
-        .first('observed_from');
-      const observedFrom: Date | null = observation?.observed_from ?? null;
-      const preStart = observedFrom
-        ? preStartChangesSql(
-            selected,
-            { start: new Date(run.rangeStart), end: new Date(run.rangeEnd) },
-            new Date(observedFrom),
-          )
-        : {
-            sql: `SELECT NULL::text AS metric, NULL::jsonb AS key_values,
-                         NULL::timestamptz AS first_event, NULL::timestamptz AS last_event,
-                         NULL::interval AS reach WHERE false`,
-            bindings: [],
-          };
-      // The missed changes go to an indexed temporary table: each reconciled window looks its
-      // key's up by index instead of scanning all of them.
-      const rows = await warehouse.transaction(async (trx): Promise<{ rows: unknown[] }> => {
-        await trx.raw(`SET LOCAL work_mem = '${CONSOLIDATION_WORK_MEM}'`);
-        await trx.raw(`CREATE TEMPORARY TABLE pre_start ON COMMIT DROP AS ${preStart.sql}`, [
-          ...preStart.bindings,
-        ]);
-        await trx.raw('CREATE INDEX ON pre_start (metric, key_values, last_event)');
-        await trx.raw('ANALYZE pre_start');
-        return (await trx.raw(
-          `WITH final AS (
-           SELECT metric, window_start, window_end, key_values, value
-             FROM final.staged_values WHERE run_id = ?
-         ), provisional AS (
-           SELECT p.metric, p.window_start, p.window_end, p.key_values,
-                  stream.accumulator_value(m.fn, p.accumulator) AS value
-             FROM provisional.metric_values p
-             JOIN unnest(?::text[], ?::text[]) AS m(metric, fn) ON m.metric = p.metric
-            WHERE p.pipeline = ? AND p.window_start >= ? AND p.window_start < ?
-         ), late AS (
-           -- A late contribution carried by a replayed dead letter is the dead letter's doing.
-           SELECT late.metric, late.window_start, late.window_end, late.key_values,
-                  COALESCE(array_agg(DISTINCT late.reason) FILTER (WHERE replayed.id IS NULL), '{}')
-                    AS reasons,
-                  bool_or(replayed.id IS NOT NULL) AS dead_lettered
-             FROM ops.late_events late
-             LEFT JOIN LATERAL (
-               SELECT id FROM ops.dead_letters
-                WHERE replay_source_table = late.source_table AND replay_lsn = late.lsn
-                LIMIT 1
-             ) replayed ON true
-            WHERE late.pipeline = ? AND late.metric = ANY(?::text[])
-              AND late.window_start >= ? AND late.window_start < ?
-            GROUP BY late.metric, late.window_start, late.window_end, late.key_values
-         )
-         SELECT COALESCE(f.metric, p.metric) AS metric,
-                COALESCE(f.window_start, p.window_start) AS window_start,
-                COALESCE(f.window_end, p.window_end) AS window_end,
-                COALESCE(f.key_values, p.key_values) AS key_values,
-                p.value AS provisional, f.value AS final,
-                COALESCE(late.reasons, '{}') AS late_reasons,
-                COALESCE(late.dead_lettered, false) AS dead_lettered,
-                ?::boolean OR EXISTS (
-                  SELECT 1 FROM pre_start
-                   WHERE pre_start.metric = COALESCE(f.metric, p.metric)
-                     AND pre_start.key_values = COALESCE(f.key_values, p.key_values)
-                     AND pre_start.first_event < COALESCE(f.window_end, p.window_end)
-                     AND pre_start.last_event >= COALESCE(f.window_start, p.window_start) - pre_start.reach
-                ) AS unobserved
-           FROM final f
-           FULL JOIN provisional p USING (metric, window_start, window_end, key_values)
-           LEFT JOIN late ON late.metric = COALESCE(f.metric, p.metric)
-                         AND late.window_start = COALESCE(f.window_start, p.window_start)
-                         AND late.window_end = COALESCE(f.window_end, p.window_end)
-                         AND late.key_values = COALESCE(f.key_values, p.key_values)`,
-          [
-            run.runId,
-            selected.map((metric) => metric.name),
-            selected.map((metric) => metric.aggregate.fn),
-            pipeline,
-            run.rangeStart,
-            run.rangeEnd,
-            pipeline,
-            selected.map((metric) => metric.name),
-            run.rangeStart,
-            run.rangeEnd,
-            !observation,
-          ],
-        )) as { rows: unknown[] };
-      });
-      const counts = Object.fromEntries([
-        ...RECONCILIATION_CAUSES.map((cause) => [cause, 0]),
-        ['unobserved', 0],
-      ]) as ReconciliationCounts;
-      const audited = (
-        rows.rows as {
-          metric: string;
-          window_start: Date;
-          window_end: Date;
-          key_values: unknown;
-          provisional: string | null;
-          final: string | null;
-          late_reasons: string[];
-          dead_lettered: boolean;
-          unobserved: boolean;
-        }[]
-      ).flatMap((row) => {
-        if (row.unobserved) {
-          counts.unobserved += 1;
-          return [];
-        }
-        const provisional = row.provisional === null ? null : Number(row.provisional);
-        const final = row.final === null ? null : Number(row.final);
-        const cause = causeOf({
-          provisional,
-          final,
-          lateReasons: row.late_reasons,
-          deadLettered: row.dead_lettered,
-        });
-        counts[cause] += 1;
-        return {
-          run_id: run.runId,
-          metric: row.metric,
-          window_start: row.window_start,
-          window_end: row.window_end,
-          key_values: JSON.stringify(row.key_values),
-          provisional,
-          final,
-          difference: provisional === null || final === null ? null : final - provisional,
-          cause,
-        };
-      });
-      await warehouse.transaction(async (trx) => {
-        await trx('audit.reconciliation').where({ run_id: run.runId }).delete();
-        for (let start = 0; start < audited.length; start += 2_000) {
-          await trx('audit.reconciliation').insert(audited.slice(start, start + 2_000));
-        }
-      });
-      return counts;
     },
 
     /**

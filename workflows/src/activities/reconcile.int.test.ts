@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsolidationActivities } from './consolidation';
 import type { ConsolidationRun } from './run';
 
-// The reconciliation's cause attribution on the real warehouse: staged final values of a run
-// against a pipeline's provisional values, its late ledger and the dead letters replayed into it,
-// each window written as the stream and the consolidation write them.
+// The reconciliation's attribution on the real warehouse: staged final values of a run against a
+// pipeline's provisional values, its late ledger and the dead letters replayed into it, each
+// window written as the stream and the consolidation write them; for sessions, the final events
+// are read from the raw changelog as the consolidation reads them.
 
 const config = loadConfig();
 const warehouse = createDatabase(config.warehouse, 2);
@@ -20,6 +21,28 @@ const at = (minute: number) => new Date(dayStart + minute * MINUTE);
 const KEY = ['EUR'];
 let deadLetterId: number;
 
+/**
+ * Sessions of three customers: orders (minutes of the day) in the changelog, the provisional
+ * sessions the stream wrote, and the orders its late ledger kept out.
+ */
+const CUSTOMERS = [
+  // A late order at 10:25 merges the sessions of 10:00 and 10:50.
+  {
+    name: 'merged',
+    orders: [600, 625, 650],
+    provisional: [
+      [600, 630, 1],
+      [650, 680, 1],
+    ],
+    late: [625],
+  },
+  // Three late orders form a session nothing provisional had.
+  { name: 'formed', orders: [840, 850, 860], provisional: [], late: [840, 850, 860] },
+  // The stream counted two orders, the changelog holds one, and nothing was kept out.
+  { name: 'wrong', orders: [960], provisional: [[960, 990, 2]], late: [] },
+] as const;
+const customer = (name: string) => `${pipeline}-${name}`;
+
 const run: ConsolidationRun = {
   runId,
   day,
@@ -27,7 +50,7 @@ const run: ConsolidationRun = {
   rangeEnd: at(24 * 60).toISOString(),
   cutoff: at(24 * 60 + 30).toISOString(),
   completeAt: at(24 * 60 + 30).toISOString(),
-  metrics: ['orders_per_minute'],
+  metrics: ['orders_per_minute', 'customer_sessions'],
 };
 
 /** Minute windows: [final, provisional] counts, and what the late ledger holds for them. */
@@ -35,11 +58,18 @@ const WINDOWS: {
   minute: number;
   final: number | null;
   provisional: number | null;
-  late?: { reason: string; lsn: number };
+  late?: { reason: string; lsn: number; sign?: -1 };
 }[] = [
   { minute: 600, final: 3, provisional: 3 },
   { minute: 601, final: 4, provisional: 3, late: { reason: 'late_beyond_lateness', lsn: 9_001 } },
-  { minute: 602, final: 2, provisional: 3, late: { reason: 'changed_after_close', lsn: 9_002 } },
+  {
+    minute: 602,
+    final: 2,
+    provisional: 3,
+    late: { reason: 'changed_after_close', lsn: 9_002, sign: -1 },
+  },
+  // The ledger holds a late order, but the difference is larger than it.
+  { minute: 605, final: 6, provisional: 4, late: { reason: 'late_beyond_lateness', lsn: 9_005 } },
   // The late contribution came from a dead letter replayed after the window closed.
   {
     minute: 603,
@@ -99,15 +129,81 @@ beforeAll(async () => {
         source_table: 'shop.orders',
         primary_key: JSON.stringify({ id: `order-${window.minute}` }),
         lsn: window.late.lsn,
-        op: 'c',
-        sign: 1,
+        op: window.late.sign === -1 ? 'd' : 'c',
+        sign: window.late.sign ?? 1,
         event_time: at(window.minute),
         reason: window.late.reason,
       });
     }
   }
-  // The change the pipeline never saw: committed at 00:10, before it started at 01:00.
   await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [[day]]);
+  let lsn = 20_000;
+  for (const { name, orders, provisional, late } of CUSTOMERS) {
+    const key = JSON.stringify([customer(name)]);
+    for (const minute of orders) {
+      const id = `${customer(name)}-${minute}`;
+      lsn += 1;
+      await warehouse('raw.change_events').insert({
+        source_table: 'shop.orders',
+        op: 'c',
+        primary_key: JSON.stringify({ id }),
+        lsn,
+        committed_at: at(minute),
+        captured_at: at(minute),
+        after: JSON.stringify({ id, customer_id: customer(name), created_at: at(minute) }),
+        kafka_topic: `${pipeline}.shop.orders`,
+        kafka_partition: 0,
+        kafka_offset: lsn,
+        kafka_timestamp: at(minute),
+      });
+      if ((late as readonly number[]).includes(minute)) {
+        await warehouse('ops.late_events').insert({
+          pipeline,
+          metric: 'customer_sessions',
+          window_start: at(minute),
+          window_end: at(minute + 30),
+          group_key: key,
+          key_values: key,
+          source_table: 'shop.orders',
+          primary_key: JSON.stringify({ id }),
+          lsn,
+          op: 'c',
+          sign: 1,
+          event_time: at(minute),
+          reason: 'late_beyond_lateness',
+        });
+      }
+    }
+    for (const [start, end, value] of provisional) {
+      await warehouse('provisional.metric_values').insert({
+        pipeline,
+        metric: 'customer_sessions',
+        window_start: at(start),
+        window_end: at(end),
+        group_key: key,
+        key_values: key,
+        accumulator: { sum: 0, rows: value, values: {}, measured: 0 },
+        value,
+      });
+    }
+  }
+  // What the consolidation stages for them: the sessions of the changelog's orders.
+  for (const [name, start, end, value] of [
+    ['merged', 600, 680, 3],
+    ['formed', 840, 890, 3],
+    ['wrong', 960, 990, 1],
+  ] as const) {
+    await warehouse('final.staged_values').insert({
+      run_id: runId,
+      metric: 'customer_sessions',
+      window_start: at(start),
+      window_end: at(end),
+      key_values: JSON.stringify([customer(name)]),
+      value,
+      rows: value,
+    });
+  }
+  // The change the pipeline never saw: committed at 00:10, before it started at 01:00.
   await warehouse('raw.change_events').insert({
     source_table: 'shop.orders',
     op: 'c',
@@ -159,16 +255,16 @@ describe('the reconciliation', () => {
     const counts = await activities.reconcile(run);
     expect(counts).toEqual({
       exact: 1,
-      late_beyond_lateness: 1,
+      late_beyond_lateness: 5,
       changed_after_close: 1,
       dead_lettered: 1,
-      unexplained: 2,
+      unexplained: 4,
       unobserved: 1,
     });
     const rows = await warehouse('audit.reconciliation')
-      .where({ run_id: runId })
+      .where({ run_id: runId, metric: 'orders_per_minute' })
       .orderBy('window_start')
-      .select('window_start', 'provisional', 'final', 'difference', 'cause');
+      .select('window_start', 'provisional', 'final', 'difference', 'cause', 'explanation');
     expect(
       rows.map((row) => [
         (new Date(row.window_start).getTime() - dayStart) / MINUTE,
@@ -176,14 +272,85 @@ describe('the reconciliation', () => {
         row.final === null ? null : Number(row.final),
         row.difference === null ? null : Number(row.difference),
         row.cause,
+        row.explanation,
       ]),
     ).toEqual([
-      [20, null, 2, null, 'unexplained'],
-      [600, 3, 3, 0, 'exact'],
-      [601, 3, 4, 1, 'late_beyond_lateness'],
-      [602, 3, 2, -1, 'changed_after_close'],
-      [603, null, 1, null, 'dead_lettered'],
-      [604, 4, 5, 1, 'unexplained'],
+      [
+        20,
+        null,
+        2,
+        null,
+        'unexplained',
+        'provisional none, final 2, nothing kept out by the stream',
+      ],
+      [600, 3, 3, 0, 'exact', null],
+      [601, 3, 4, 1, 'late_beyond_lateness', '1 late change of shop.orders (+1)'],
+      [602, 3, 2, -1, 'changed_after_close', '1 change after close of shop.orders (−1)'],
+      [603, null, 1, null, 'dead_lettered', '1 replayed dead letter of shop.orders (+1)'],
+      [604, 4, 5, 1, 'unexplained', 'provisional 4, final 5, nothing kept out by the stream'],
+      [
+        605,
+        4,
+        6,
+        2,
+        'unexplained',
+        'provisional 4 with the 1 contribution kept out (1 late change of shop.orders (+1)) gives 5, final 6',
+      ],
+    ]);
+  });
+
+  it("explains sessions by the late orders that merged or formed them, from the changelog's events", async () => {
+    const activities = createConsolidationActivities({ warehouse, source, pipeline });
+    await activities.reconcile(run);
+    const rows = await warehouse('audit.reconciliation')
+      .where({ run_id: runId, metric: 'customer_sessions' })
+      .orderBy(['window_start', 'window_end'])
+      .select('window_start', 'window_end', 'key_values', 'cause', 'explanation');
+    const minute = (value: Date) => (new Date(value).getTime() - dayStart) / MINUTE;
+    expect(
+      rows.map((row) => [
+        (row.key_values as string[])[0]?.slice(pipeline.length + 1),
+        minute(row.window_start),
+        minute(row.window_end),
+        row.cause,
+        row.explanation,
+      ]),
+    ).toEqual([
+      [
+        'merged',
+        600,
+        630,
+        'late_beyond_lateness',
+        'provisional session replaced by 1 late change of shop.orders (+1)',
+      ],
+      [
+        'merged',
+        600,
+        680,
+        'late_beyond_lateness',
+        'session merged from 2 provisional by 1 late change of shop.orders (+1)',
+      ],
+      [
+        'merged',
+        650,
+        680,
+        'late_beyond_lateness',
+        'provisional session replaced by 1 late change of shop.orders (+1)',
+      ],
+      [
+        'formed',
+        840,
+        890,
+        'late_beyond_lateness',
+        'session formed by 3 late changes of shop.orders (+3)',
+      ],
+      [
+        'wrong',
+        960,
+        990,
+        'unexplained',
+        'provisional 16:00–16:30 (2), final 16:00–16:30 (1), nothing kept out by the stream',
+      ],
     ]);
   });
 
@@ -193,6 +360,6 @@ describe('the reconciliation', () => {
     const [count] = await warehouse('audit.reconciliation')
       .where({ run_id: runId })
       .count({ n: '*' });
-    expect(Number(count?.n)).toBe(6);
+    expect(Number(count?.n)).toBe(12);
   });
 });

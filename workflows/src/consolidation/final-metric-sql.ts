@@ -134,54 +134,14 @@ export function finalMetricSql(
 ): SqlStatement {
   const { bind, statement } = binder();
   const { window } = metric;
-  const { from, to } = eventRangeOf(metric, range);
-  let state = 'state';
-  let stateCte = '';
-  if (materialised) {
-    if (!RELATION.test(materialised.relation)) {
-      throw new Error(`not a relation name: "${materialised.relation}"`);
-    }
-    state = `"${materialised.relation}"`;
-  } else {
-    const rebuilt = eventRangeStateSql(
-      metric.source.table,
-      metric.eventTimeField,
-      from,
-      to,
-      range.cutoff,
-    );
-    const rebuiltSql = rebuilt.sql.replace(/\?/g, () =>
-      bind(rebuilt.bindings.shift() as SqlStatement['bindings'][number]),
-    );
-    stateCte = `
-      state AS (${rebuiltSql}),`;
-  }
-
-  const keyValues = `jsonb_build_array(${metric.keys.map((key) => `row -> ${bind(key)}`).join(', ')})`;
-  const filter = metric.filter.map((condition) => conditionSql(condition, bind));
   const aggregate = aggregateSql(metric);
-  // Each event narrowed to what the windows and the aggregate need; materialised where a sort
-  // follows (sessions, hopping windows), so that it moves a few bytes per event, not its row.
-  const materialise = window.kind === 'tumbling' ? '' : ' MATERIALIZED';
-  const events = `
-      events AS${materialise} (
-        SELECT ${keyValues} AS key_values, t_ms, ${measureOf(metric, bind)} AS measure${
-          window.kind === 'session' ? `, jsonb_hash(${keyValues}) AS key_hash` : ''
-        }
-          FROM ${state}
-         WHERE ${[
-           `t_ms >= ${bind(from.getTime())}`,
-           `t_ms < ${bind(to.getTime())}`,
-           ...filter,
-         ].join('\n           AND ')}
-      )`;
+  const events = eventsSql(metric, range, bind, materialised);
 
   if (window.kind === 'session') {
     const gap = bind(window.gapMs);
     // Partitioned by the key's hash first, as in the state rebuild: integer comparisons; both
     // windows partition and order by the same columns, so the events are sorted once.
-    return statement(`
-      WITH${stateCte}${events},
+    return statement(`${events},
       ordered AS (
         SELECT *, CASE WHEN t_ms - lag(t_ms) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms)
                             < ${gap}
@@ -216,8 +176,7 @@ export function finalMetricSql(
                  ${slideStart} - ${bind(size - slide)},
                  ${slideStart},
                  ${bind(slide)}::bigint) AS window_start_ms`;
-  return statement(`
-      WITH${stateCte}${events},
+  return statement(`${events},
       windowed AS (
         SELECT events.*, window_start_ms
           FROM events, LATERAL ${windowStarts}
@@ -229,6 +188,76 @@ export function finalMetricSql(
        WHERE window_start_ms >= ${bind(range.start.getTime())}
          AND window_start_ms < ${bind(range.end.getTime())}
        GROUP BY window_start_ms, key_values`);
+}
+
+/**
+ * The events of a metric's final values over its event range, one per row of the table's state
+ * as of the cutoff that passes the filter: `key_values`, `t_ms` and `measure` (and `key_hash`
+ * for sessions), as `WITH [state AS (...),] events AS (...)` text whose bindings are `bind`'s.
+ */
+function eventsSql(
+  metric: MetricDefinition,
+  range: ConsolidationRange,
+  bind: Bind,
+  materialised?: MaterialisedState,
+): string {
+  const { window } = metric;
+  const { from, to } = eventRangeOf(metric, range);
+  let state = 'state';
+  let stateCte = '';
+  if (materialised) {
+    if (!RELATION.test(materialised.relation)) {
+      throw new Error(`not a relation name: "${materialised.relation}"`);
+    }
+    state = `"${materialised.relation}"`;
+  } else {
+    const rebuilt = eventRangeStateSql(
+      metric.source.table,
+      metric.eventTimeField,
+      from,
+      to,
+      range.cutoff,
+    );
+    const rebuiltSql = rebuilt.sql.replace(/\?/g, () =>
+      bind(rebuilt.bindings.shift() as SqlStatement['bindings'][number]),
+    );
+    stateCte = `
+      state AS (${rebuiltSql}),`;
+  }
+  const keyValues = `jsonb_build_array(${metric.keys.map((key) => `row -> ${bind(key)}`).join(', ')})`;
+  const filter = metric.filter.map((condition) => conditionSql(condition, bind));
+  // Each event narrowed to what the windows and the aggregate need; materialised where a sort
+  // follows (sessions, hopping windows), so that it moves a few bytes per event, not its row.
+  const materialise = window.kind === 'tumbling' ? '' : ' MATERIALIZED';
+  return `
+      WITH${stateCte}
+      events AS${materialise} (
+        SELECT ${keyValues} AS key_values, t_ms, ${measureOf(metric, bind)} AS measure${
+          window.kind === 'session' ? `, jsonb_hash(${keyValues}) AS key_hash` : ''
+        }
+          FROM ${state}
+         WHERE ${[
+           `t_ms >= ${bind(from.getTime())}`,
+           `t_ms < ${bind(to.getTime())}`,
+           ...filter,
+         ].join('\n           AND ')}
+      )`;
+}
+
+/**
+ * The events behind some keys' final values (see `eventsSql`), for the reconciliation to replay
+ * what the stream kept out against: `key_values`, `t_ms`, `measure`, in no particular order.
+ */
+export function finalEventsSql(
+  metric: MetricDefinition,
+  range: ConsolidationRange,
+  keys: readonly unknown[][],
+): SqlStatement {
+  const { bind, statement } = binder();
+  const events = eventsSql(metric, range, bind);
+  return statement(`${events}
+      SELECT key_values, t_ms, measure FROM events
+       WHERE key_values IN (SELECT jsonb_array_elements(${bind(JSON.stringify(keys))}::jsonb))`);
 }
 
 export type Bind = (value: string | number | boolean | Date) => string;
