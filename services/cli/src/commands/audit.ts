@@ -119,6 +119,7 @@ interface ReconciliationRow {
   final: string | null;
   difference: string | null;
   cause: ReconciliationCause;
+  explanation: string | null;
 }
 
 const numeric = (value: string | null) => (value === null ? null : Number(value));
@@ -140,6 +141,7 @@ async function reconciliationOf(
       'final',
       'difference',
       'cause',
+      'explanation',
     )
     .orderBy(['metric', 'window_start', 'window_end']);
   if (metric !== undefined) query.andWhere({ metric });
@@ -152,6 +154,7 @@ async function reconciliationOf(
     final: numeric(row.final),
     difference: numeric(row.difference),
     cause: row.cause,
+    explanation: row.explanation,
   }));
 }
 

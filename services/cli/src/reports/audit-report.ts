@@ -13,6 +13,8 @@ export interface ReconciliationEntry {
   final: number | null;
   difference: number | null;
   cause: ReconciliationCause;
+  /** What explains the difference (the contributions the stream kept out), or what was compared. */
+  explanation: string | null;
 }
 
 export type CauseCounts = Record<ReconciliationCause, number>;

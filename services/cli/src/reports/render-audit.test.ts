@@ -18,7 +18,10 @@ const run = runFixture({ reason: 'backfill <after fix>' });
 const report = buildAuditReport(run, [
   entryFixture(0, 'EUR', 5, 5),
   entryFixture(1, 'EUR', 4, 6),
-  entryFixture(2, 'USD', null, 3, { cause: 'late_beyond_lateness' }),
+  entryFixture(2, 'USD', null, 3, {
+    cause: 'late_beyond_lateness',
+    explanation: '3 late changes of shop.orders (+3)',
+  }),
 ]);
 const empty = buildAuditReport(run, [], { metric: 'revenue_per_minute' });
 
@@ -53,7 +56,7 @@ describe('renderAuditTable', () => {
     expect(text).toMatch(/total +3 +1 +1 +0 +0 +1/);
     const differences = text.slice(text.indexOf('largest differences'));
     expect(differences).toMatch(
-      /orders_per_minute +2026-11-22 10:02-10:03 +currency=USD +- +3 +- +late_beyond_lateness/,
+      /orders_per_minute +2026-11-22 10:02-10:03 +currency=USD +- +3 +- +late_beyond_lateness +3 late changes of shop.orders \(\+3\)/,
     );
     expect(differences.indexOf('10:02-10:03')).toBeLessThan(differences.indexOf('10:01-10:02'));
   });
@@ -93,6 +96,7 @@ describe('renderAuditJson', () => {
       final: 3,
       difference: null,
       cause: 'late_beyond_lateness',
+      explanation: '3 late changes of shop.orders (+3)',
     });
   });
 
@@ -156,6 +160,7 @@ describe('renderAuditHtml', () => {
     expect(html).toContain('2026-11-23 00:30:00Z');
     expect(html).toContain('backfill &lt;after fix&gt;');
     expect(html).toContain('y: the window&#39;s count: the sum over currency');
+    expect(html).toContain('<td>3 late changes of shop.orders (+3)</td>');
   });
 
   it('escapes key values, wherever they appear', () => {

@@ -89,6 +89,7 @@ export function renderAuditTable(report: AuditReport): string {
       tableValue(entry.final),
       tableValue(entry.difference),
       entry.cause,
+      entry.explanation ?? '',
     ]),
   );
   if (differences.length === 0) {
@@ -98,7 +99,7 @@ export function renderAuditTable(report: AuditReport): string {
       `largest differences, up to ${report.largestPerMetric} per metric (difference = final - provisional; "-" where one side has no value)`,
       '',
       renderTable(
-        ['metric', 'window', 'key', 'provisional', 'final', 'difference', 'cause'],
+        ['metric', 'window', 'key', 'provisional', 'final', 'difference', 'cause', 'explanation'],
         differences,
       ),
     );
@@ -115,6 +116,7 @@ function entryJson(entry: ReconciliationEntry, keys: readonly string[]) {
     final: entry.final,
     difference: entry.difference,
     cause: entry.cause,
+    explanation: entry.explanation,
   };
 }
 
@@ -311,13 +313,14 @@ function differencesHtml(metric: MetricAudit): string {
     (entry) =>
       `<tr><td>${escapeHtml(formatWindow(entry.windowStart, entry.windowEnd))}</td><td>${escapeHtml(formatKeyValues(entry.keyValues, metric.keys))}</td>` +
       `<td class="number">${formatValue(entry.provisional)}</td><td class="number">${formatValue(entry.final)}</td>` +
-      `<td class="number">${formatValue(entry.difference)}</td><td class="${escapeHtml(entry.cause)}">${escapeHtml(entry.cause)}</td></tr>`,
+      `<td class="number">${formatValue(entry.difference)}</td><td class="${escapeHtml(entry.cause)}">${escapeHtml(entry.cause)}</td>` +
+      `<td>${escapeHtml(entry.explanation ?? '')}</td></tr>`,
   );
   return [
     `<h3>Largest differences (${metric.largestDifferences.length} of ${metric.different})</h3>`,
     '<p class="note">difference = final - provisional; "-" where one side has no value.</p>',
     '<table><thead><tr><th>window</th><th>key</th><th class="number">provisional</th><th class="number">final</th>',
-    '<th class="number">difference</th><th>cause</th></tr></thead><tbody>',
+    '<th class="number">difference</th><th>cause</th><th>explanation</th></tr></thead><tbody>',
     ...rows,
     '</tbody></table>',
   ].join('');
@@ -371,8 +374,9 @@ export function renderAuditHtml(report: AuditReport): string {
     `<p>${escapeHtml(headline(report)[1] ?? '')}.</p>`,
     causeTableHtml(report),
     '<p class="note">A window here is one window of one key. exact: provisional equals final. ',
-    'late_beyond_lateness / changed_after_close: the stream kept a contribution out as too late, or as a change to a closed window. ',
-    'dead_lettered: a dead letter replayed after its window closed. unexplained: none of these; the platform aims to keep it at 0. ',
+    'late_beyond_lateness / changed_after_close: the stream kept contributions out as too late, or as changes to a closed window, and they account for the difference: ',
+    'a window&#39;s provisional state plus them gives the final value; a key&#39;s final events without them make its provisional sessions. ',
+    'dead_lettered: the same, for dead letters replayed after their window closed. unexplained: nothing kept out accounts for it (the explanation says what was compared); the platform aims to keep it at 0. ',
     'Charts plot, per metric, one y per window made from its per-key values, as each chart says; differences are listed per metric, as metrics do not share a unit.</p>',
     ...report.metrics.map((metric) => metricHtml(metric, report)),
     '</body></html>',

@@ -38,6 +38,7 @@ export function entryFixture(
     final,
     difference: provisional === null || final === null ? null : final - provisional,
     cause: provisional === final ? 'exact' : 'unexplained',
+    explanation: null,
     ...overrides,
   };
 }
