@@ -1,52 +1,101 @@
+import { METRICS, type Condition, type MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 
 /**
- * The yardstick of the batch bench: the catalogue's metrics as the plain SQL a data engineer
- * would write over the day's final table state, already materialised as typed tables (the
- * changelog replayed, which the baseline does not pay for). Each metric is a GROUP BY (sessions:
- * gaps and islands with window functions) whose rows are written to a temporary table, as the
- * consolidation writes its staging rows.
+ * The yardstick of the batch bench: each metric as the plain SQL a data engineer would write over
+ * the day's final table state, already materialised as typed tables (the changelog replayed,
+ * which the baseline does not pay for). Each metric is a GROUP BY (hopping windows: a series per
+ * event; sessions: gaps and islands with window functions) whose rows are written to a temporary
+ * table, as the consolidation writes its staging rows. The SQL is written here, independently of
+ * the consolidation's generator, but its filters, keys, aggregates and windows are read from the
+ * catalogue's definitions, so a change to a metric cannot leave the yardstick measuring another.
  */
 
-const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** The typed state tables, built untimed from the changelog as of the cutoff. */
-const STATE_SQL = {
-  bench_orders: `
-    SELECT (row ->> 'id')::uuid AS id, row ->> 'customer_id' AS customer_id,
-           row ->> 'currency' AS currency, (row ->> 'amount_minor')::bigint AS amount_minor,
-           row ->> 'status' AS status,
-           date_trunc('milliseconds', (row ->> 'created_at')::timestamptz) AS created_at`,
-  bench_payments: `
-    SELECT (row ->> 'id')::uuid AS id, (row ->> 'order_id')::uuid AS order_id,
-           row ->> 'method' AS method, row ->> 'status' AS status,
-           (row ->> 'amount_minor')::bigint AS amount_minor,
-           date_trunc('milliseconds', (row ->> 'created_at')::timestamptz) AS created_at`,
-} as const;
+type Bound = string | number | boolean | Date;
+type Query = { sql: string; bindings: Bound[] };
+type ColumnType = 'timestamptz' | 'numeric' | 'boolean' | 'text';
 
-const SOURCE_TABLE = { bench_orders: 'shop.orders', bench_payments: 'shop.payments' } as const;
+/** The typed relation holding a source table's state, e.g. `bench_shop_orders`. */
+export function baselineRelation(table: string): string {
+  return `bench_${table.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}`;
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+function conditionType(condition: Condition): ColumnType {
+  if (!('value' in condition)) return 'text';
+  const value = Array.isArray(condition.value) ? condition.value[0] : condition.value;
+  return typeof value === 'number' ? 'numeric' : typeof value === 'boolean' ? 'boolean' : 'text';
+}
+
+/** Each source table's typed columns: the fields its metrics read, typed by how they read them. */
+export function baselineColumns(
+  definitions: readonly MetricDefinition[],
+): Map<string, Map<string, ColumnType>> {
+  const tables = new Map<string, Map<string, ColumnType>>();
+  const use = (table: string, field: string, type: ColumnType) => {
+    const columns = tables.get(table) ?? new Map<string, ColumnType>();
+    const known = columns.get(field);
+    // A field read both as a number and as text is kept as a number (the stricter reading).
+    if (known === undefined || known === 'text') columns.set(field, type);
+    tables.set(table, columns);
+  };
+  for (const metric of definitions) {
+    const table = metric.source.table;
+    use(table, metric.eventTimeField, 'timestamptz');
+    for (const key of metric.keys) use(table, key, 'text');
+    for (const condition of metric.filter) use(table, condition.field, conditionType(condition));
+    const { aggregate } = metric;
+    if (aggregate.fn === 'count') continue;
+    if ('indicator' in aggregate.of) {
+      use(table, aggregate.of.indicator.field, conditionType(aggregate.of.indicator));
+    } else {
+      use(table, aggregate.of.field, aggregate.fn === 'count_distinct' ? 'text' : 'numeric');
+    }
+  }
+  return tables;
+}
+
+/** The typed columns read from a row image column (`after`, or the state's `row`). */
+function typedColumnsSql(columns: Map<string, ColumnType>, image: string): string {
+  return [...columns]
+    .map(([field, type]) => {
+      const text = `(${image} ->> '${field.replaceAll("'", "''")}')`;
+      const typed =
+        type === 'timestamptz'
+          ? `date_trunc('milliseconds', ${text}::timestamptz)`
+          : type === 'text'
+            ? text
+            : `${text}::${type}`;
+      return `${typed} AS ${quoted(field)}`;
+    })
+    .join(', ');
+}
 
 /**
- * Materialises the state as of the cutoff of the rows changed since `from` into temporary typed
- * tables `bench_orders` and `bench_payments` (in the caller's transaction).
+ * Materialises the state as of the cutoff of the rows changed since `from` into one temporary
+ * typed table per source table (`baselineRelation`), in the caller's transaction.
  */
 export async function materialiseBaselineState(
   db: Knex | Knex.Transaction,
   from: Date,
   cutoff: Date,
-): Promise<Record<keyof typeof STATE_SQL, number>> {
-  const rows = { bench_orders: 0, bench_payments: 0 };
-  for (const name of Object.keys(STATE_SQL) as (keyof typeof STATE_SQL)[]) {
+  definitions: readonly MetricDefinition[] = METRICS,
+): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const [table, columns] of baselineColumns(definitions)) {
+    const name = baselineRelation(table);
     await db.raw('DROP TABLE IF EXISTS ??', [name]);
     const created = await db.raw(
-      `CREATE TEMPORARY TABLE ?? ON COMMIT DROP AS ${STATE_SQL[name]}
+      `CREATE TEMPORARY TABLE ?? ON COMMIT DROP AS SELECT ${typedColumnsSql(columns, 'row')}
          FROM (SELECT DISTINCT ON (primary_key) op, after AS row
                  FROM raw.change_events
                 WHERE source_table = ? AND committed_at >= ? AND committed_at <= ?
                 ORDER BY primary_key, lsn DESC) latest
         WHERE op <> 'd'`,
-      [name, SOURCE_TABLE[name], from, cutoff],
+      [name, table, from, cutoff],
     );
     rows[name] = (created as { rowCount: number }).rowCount;
     await db.raw('ANALYZE ??', [name]);
@@ -54,105 +103,139 @@ export async function materialiseBaselineState(
   return rows;
 }
 
-/** The plain SQL of each catalogue metric over the typed state, for the day starting at `day`. */
-export function baselineMetricSql(day: Date): Record<string, { sql: string; bindings: Date[] }> {
+function conditionSql(condition: Condition, bindings: Bound[]): string {
+  const column = quoted(condition.field);
+  if (!('value' in condition)) {
+    return `${column} ${condition.op === 'is_null' ? 'IS NULL' : 'IS NOT NULL'}`;
+  }
+  if (Array.isArray(condition.value)) {
+    bindings.push(...condition.value);
+    const list = condition.value.map(() => '?').join(', ');
+    return `${column} ${condition.op === 'in' ? 'IN' : 'NOT IN'} (${list})`;
+  }
+  const operators = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+  bindings.push(condition.value as Bound);
+  return `${column} ${operators[condition.op as keyof typeof operators]} ?`;
+}
+
+function aggregateSql(metric: MetricDefinition, bindings: Bound[]): string {
+  const { aggregate } = metric;
+  if (aggregate.fn === 'count') return 'count(*)';
+  if ('indicator' in aggregate.of) {
+    const measure = `CASE WHEN ${conditionSql(aggregate.of.indicator, bindings)} THEN 1 ELSE 0 END`;
+    return `${aggregate.fn === 'count_distinct' ? 'count(DISTINCT' : `${aggregate.fn}(`}${measure})`;
+  }
+  const column = quoted(aggregate.of.field);
+  return aggregate.fn === 'count_distinct'
+    ? `count(DISTINCT ${column})`
+    : `${aggregate.fn}(${column})`;
+}
+
+/** The plain SQL of one metric over its table's typed state, for the day starting at `day`. */
+function metricSql(metric: MetricDefinition, day: Date, relation: string): Query {
   const start = day;
   const end = new Date(day.getTime() + DAY_MS);
-  const hopFrom = new Date(day.getTime() - 4 * MINUTE_MS);
-  const sessionFrom = new Date(day.getTime() - DAY_MS);
-  const sessionTo = new Date(day.getTime() + 2 * DAY_MS);
+  const time = quoted(metric.eventTimeField);
+  const keys = `jsonb_build_array(${metric.keys.map(quoted).join(', ')})`;
+  const groupKeys = metric.keys.map(quoted);
+  const { window } = metric;
+  // The aggregate's bindings come first in the text (SELECT), then the filter's (WHERE).
+  const selectBindings: Bound[] = [];
+  const aggregate = aggregateSql(metric, selectBindings);
+  const whereBindings: Bound[] = [];
+  const filter = metric.filter.map((condition) => `AND ${conditionSql(condition, whereBindings)}`);
+  if (window.kind === 'session') {
+    const gap = `interval '${window.gapMs} milliseconds'`;
+    return {
+      sql: `
+        SELECT min(${time}) AS window_start, max(${time}) + ${gap} AS window_end,
+               ${keys} AS key_values, ${aggregate} AS value, count(*) AS rows
+          FROM (SELECT *, sum(starts_session) OVER (PARTITION BY ${[...groupKeys, '1'].join(', ')}
+                                                    ORDER BY ${time} ROWS UNBOUNDED PRECEDING)
+                            AS session
+                  FROM (SELECT *, CASE WHEN ${time} - lag(${time}) OVER (
+                                              PARTITION BY ${[...groupKeys, '1'].join(', ')} ORDER BY ${time})
+                                            < ${gap}
+                                       THEN 0 ELSE 1 END AS starts_session
+                          FROM ${relation}
+                         WHERE ${time} >= ? AND ${time} < ? ${filter.join(' ')}) gaps) sessions
+         GROUP BY ${[...groupKeys, 'session'].join(', ')}
+        HAVING min(${time}) >= ? AND min(${time}) < ?`,
+      bindings: [
+        ...selectBindings,
+        new Date(start.getTime() - DAY_MS),
+        new Date(end.getTime() + DAY_MS),
+        ...whereBindings,
+        start,
+        end,
+      ],
+    };
+  }
+  const size = `interval '${window.sizeMs} milliseconds'`;
+  const slideMs = window.kind === 'hopping' ? window.slideMs : window.sizeMs;
+  const slide = `interval '${slideMs} milliseconds'`;
+  const bin = `date_bin(${slide}, ${time}, timestamptz 'epoch')`;
   return {
-    orders_per_minute: {
-      sql: `
-        SELECT date_trunc('minute', created_at) AS window_start,
-               date_trunc('minute', created_at) + interval '1 minute' AS window_end,
-               jsonb_build_array(currency) AS key_values, count(*) AS value, count(*) AS rows
-          FROM bench_orders
-         WHERE created_at >= ? AND created_at < ? AND status <> 'cancelled'
-         GROUP BY date_trunc('minute', created_at), currency`,
-      bindings: [start, end],
-    },
-    revenue_per_minute: {
-      sql: `
-        SELECT date_trunc('minute', created_at) AS window_start,
-               date_trunc('minute', created_at) + interval '1 minute' AS window_end,
-               jsonb_build_array(currency) AS key_values, sum(amount_minor) AS value,
-               count(*) AS rows
-          FROM bench_orders
-         WHERE created_at >= ? AND created_at < ? AND status NOT IN ('cancelled', 'refunded')
-         GROUP BY date_trunc('minute', created_at), currency`,
-      bindings: [start, end],
-    },
-    payment_failure_rate: {
-      sql: `
-        SELECT window_start, window_start + interval '5 minutes' AS window_end,
-               jsonb_build_array(method) AS key_values,
-               avg(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS value, count(*) AS rows
-          FROM bench_payments,
-               generate_series(date_trunc('minute', created_at) - interval '4 minutes',
-                               date_trunc('minute', created_at), interval '1 minute') AS window_start
-         WHERE created_at >= ? AND created_at < ? AND window_start >= ? AND window_start < ?
-         GROUP BY window_start, method`,
-      bindings: [hopFrom, end, start, end],
-    },
-    customer_sessions: {
-      sql: `
-        SELECT min(created_at) AS window_start,
-               max(created_at) + interval '30 minutes' AS window_end,
-               jsonb_build_array(customer_id) AS key_values, count(*) AS value, count(*) AS rows
-          FROM (SELECT customer_id, created_at,
-                       sum(starts_session) OVER (PARTITION BY customer_id ORDER BY created_at
-                                                 ROWS UNBOUNDED PRECEDING) AS session
-                  FROM (SELECT customer_id, created_at,
-                               CASE WHEN created_at - lag(created_at) OVER (
-                                           PARTITION BY customer_id ORDER BY created_at)
-                                         < interval '30 minutes'
-                                    THEN 0 ELSE 1 END AS starts_session
-                          FROM bench_orders
-                         WHERE created_at >= ? AND created_at < ?) gaps) sessions
-         GROUP BY customer_id, session
-        HAVING min(created_at) >= ? AND min(created_at) < ?`,
-      bindings: [sessionFrom, sessionTo, start, end],
-    },
+    sql: `
+        SELECT window_start, window_start + ${size} AS window_end,
+               ${keys} AS key_values, ${aggregate} AS value, count(*) AS rows
+          FROM ${relation},
+               generate_series(${bin} - ${size} + ${slide}, ${bin}, ${slide}) AS window_start
+         WHERE ${time} >= ? AND ${time} < ? AND window_start >= ? AND window_start < ?
+               ${filter.join(' ')}
+         GROUP BY ${['window_start', ...groupKeys].join(', ')}`,
+    bindings: [
+      ...selectBindings,
+      new Date(start.getTime() - window.sizeMs),
+      end,
+      start,
+      end,
+      ...whereBindings,
+    ],
   };
 }
 
-// The changelog read as a plain table: every change of the day with a row after it (inserts and
-// updates; deletes have none) counted as an event, no latest-version rebuild. Its numbers are not
-// the final values (an updated row counts twice): it measures the cost of one GROUP BY pass over
-// the same million rows the consolidation reads.
-const CHANGES = (table: string, from: string, to: string) => `
-  (SELECT (after ->> 'id') AS id, after ->> 'customer_id' AS customer_id,
-          after ->> 'currency' AS currency, (after ->> 'amount_minor')::bigint AS amount_minor,
-          after ->> 'status' AS status, after ->> 'method' AS method,
-          (after ->> 'created_at')::timestamptz AS created_at
-     FROM raw.change_events
-    WHERE source_table = '${table}' AND committed_at >= ${from} AND committed_at <= ${to}
-      AND after IS NOT NULL)`;
+/** The plain SQL of each metric over the typed state, for the day starting at `day`. */
+export function baselineMetricSql(
+  day: Date,
+  definitions: readonly MetricDefinition[] = METRICS,
+): Record<string, Query> {
+  return Object.fromEntries(
+    definitions.map((metric) => [
+      metric.name,
+      metricSql(metric, day, baselineRelation(metric.source.table)),
+    ]),
+  );
+}
 
 /**
- * The same plain SQL over the day's changes themselves (see CHANGES), committed between `from`
- * and the cutoff.
+ * The same plain SQL over the day's changes themselves, committed between the day before and the
+ * cutoff: every change with a row after it (inserts and updates; deletes have none) counted as an
+ * event, no latest-version rebuild. Its numbers are not the final values (an updated row counts
+ * twice): it measures the cost of one GROUP BY pass over the same rows the consolidation reads.
  */
 export function changelogMetricSql(
   day: Date,
   cutoff: Date,
-): Record<string, { sql: string; bindings: Date[] }> {
-  const typed = baselineMetricSql(day);
+  definitions: readonly MetricDefinition[] = METRICS,
+): Record<string, Query> {
   const from = new Date(day.getTime() - DAY_MS);
-  const over = (metric: string, table: string, relation: string) => {
-    const query = typed[metric] as { sql: string; bindings: Date[] };
-    return {
-      sql: query.sql.replace(`FROM ${relation}`, `FROM ${CHANGES(table, '?', '?')} AS ${relation}`),
-      bindings: [from, cutoff, ...query.bindings],
-    };
-  };
-  return {
-    orders_per_minute: over('orders_per_minute', 'shop.orders', 'bench_orders'),
-    revenue_per_minute: over('revenue_per_minute', 'shop.orders', 'bench_orders'),
-    payment_failure_rate: over('payment_failure_rate', 'shop.payments', 'bench_payments'),
-    customer_sessions: over('customer_sessions', 'shop.orders', 'bench_orders'),
-  };
+  const columns = baselineColumns(definitions);
+  return Object.fromEntries(
+    definitions.map((metric) => {
+      const table = metric.source.table;
+      const changes = `(SELECT ${typedColumnsSql(columns.get(table) ?? new Map(), 'after')}
+           FROM raw.change_events
+          WHERE source_table = ? AND committed_at >= ? AND committed_at <= ?
+            AND after IS NOT NULL) AS ${baselineRelation(table)}`;
+      const query = metricSql(metric, day, changes);
+      // The changes' bindings sit in FROM, after the aggregate's (an indicator's) in SELECT.
+      const selectCount = (query.sql.split('FROM')[0]?.match(/\?/g) ?? []).length;
+      const bindings = [...query.bindings];
+      bindings.splice(selectCount, 0, table, from, cutoff);
+      return [metric.name, { sql: query.sql, bindings }];
+    }),
+  );
 }
 
 /**
@@ -163,7 +246,7 @@ export async function runBaseline(
   db: Knex | Knex.Transaction,
   day: Date,
   metrics: readonly string[],
-  queries: Record<string, { sql: string; bindings: Date[] }> = baselineMetricSql(day),
+  queries: Record<string, { sql: string; bindings: Bound[] }> = baselineMetricSql(day),
 ): Promise<{ rows: number; metrics: string[] }> {
   await db.raw('DROP TABLE IF EXISTS bench_baseline_values');
   await db.raw(`CREATE TEMPORARY TABLE bench_baseline_values (

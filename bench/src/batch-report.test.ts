@@ -27,7 +27,7 @@ const measured: BatchMeasurements = {
     ms: 2_000,
     rows: 375_728,
     metrics: ['a'],
-    stateRows: { bench_orders: 360_000 },
+    stateRows: { bench_shop_orders: 360_000 },
   },
   comparison: { compared: 375_728, mismatched: 0 },
   qualityGate: { ms: 9_000, failed: ['row_count_matches_source:shop.orders'] },
