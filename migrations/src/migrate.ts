@@ -21,6 +21,7 @@ import * as windowPartials from './warehouse/0017-window-partials';
 import * as emissionShards from './warehouse/0018-emission-shards';
 import * as sessionShards from './warehouse/0019-session-shards';
 import * as reconciliationExplanation from './warehouse/0020-reconciliation-explanation';
+import * as accumulatorSqlTwins from './warehouse/0021-accumulator-sql-twins';
 
 export interface Migration {
   name: string;
@@ -56,6 +57,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0018-emission-shards', ...emissionShards },
   { name: '0019-session-shards', ...sessionShards },
   { name: '0020-reconciliation-explanation', ...reconciliationExplanation },
+  { name: '0021-accumulator-sql-twins', ...accumulatorSqlTwins },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -11,6 +11,15 @@ import {
 } from '../../../services/stream/src/windowing/changelog.fixture';
 import { T0 } from '../../../services/stream/src/windowing/order-changes.fixture';
 import type { KeyedChange } from '../../../services/stream/src/windowing/plan';
+import {
+  accumulate,
+  ACCUMULATOR_SQL_TWINS,
+  emptyAccumulator,
+  mergeAccumulator,
+  resultOf,
+  type Accumulator,
+} from '@tidemark/stream/windowing';
+import type { Aggregate } from '@tidemark/contracts';
 import { finalMetricSql } from './final-metric-sql';
 
 // One metric definition, two engines: random changelogs of shop.orders (inserts, updates,
@@ -176,5 +185,96 @@ describe('the stream and the batch layer, on the same changelogs', () => {
       compared += stream.size;
     }
     expect(compared).toBeGreaterThan(1_000);
+  });
+});
+
+/** A random accumulator as the stream builds it: measures added and retracted. */
+function randomAccumulator(random: () => number, distinct: boolean): Accumulator {
+  const accumulator = emptyAccumulator();
+  const measures = distinct ? ['a', 'b', 'c', 'd'] : [0, 1, -3, 12.5, 100, 0.25, 7, 1e6, -0.125];
+  const aggregate: Aggregate = distinct
+    ? { fn: 'count_distinct', of: { field: 'x' } }
+    : { fn: 'min', of: { field: 'x' } };
+  for (let step = Math.floor(random() * 12); step > 0; step -= 1) {
+    const measure = random() < 0.1 ? null : measures[Math.floor(random() * measures.length)]!;
+    accumulate(accumulator, aggregate, measure, random() < 0.75 ? 1 : -1);
+  }
+  return accumulator;
+}
+
+const AGGREGATES: Aggregate[] = [
+  { fn: 'count' },
+  { fn: 'sum', of: { field: 'x' } },
+  { fn: 'avg', of: { field: 'x' } },
+  { fn: 'min', of: { field: 'x' } },
+  { fn: 'max', of: { field: 'x' } },
+  { fn: 'count_distinct', of: { field: 'x' } },
+];
+
+describe("the accumulator's SQL twins", () => {
+  it('are the text the warehouse runs', async () => {
+    for (const twin of ACCUMULATOR_SQL_TWINS) {
+      const result = await warehouse.raw<{ rows: { source: string }[] }>(
+        'SELECT prosrc AS source FROM pg_proc WHERE oid = ?::regprocedure',
+        [twin.signature],
+      );
+      expect(
+        result.rows[0]?.source,
+        `${twin.name} in the warehouse differs from services/stream/src/windowing/accumulator-sql.ts: add a migration installing it (createSqlTwin)`,
+      ).toBe(twin.body);
+    }
+  });
+
+  it('merge and value random accumulators as the TypeScript does', async () => {
+    const random = seededRandom(20261206);
+    const cases = Array.from({ length: 300 }, (_, index) => {
+      const distinct = index % 3 === 0;
+      return [randomAccumulator(random, distinct), randomAccumulator(random, distinct)] as const;
+    });
+    const result = await warehouse.raw<{
+      rows: { index: number; fn: string; merged: Accumulator; value: string | null }[];
+    }>(
+      `SELECT c.index, f.fn, stream.merge_accumulator(c.a, c.b) AS merged,
+              stream.accumulator_value(f.fn, stream.merge_accumulator(c.a, c.b)) AS value
+         FROM jsonb_to_recordset(?::jsonb) AS c(index int, a jsonb, b jsonb, fns text[]),
+              unnest(c.fns) AS f(fn)`,
+      [
+        JSON.stringify(
+          cases.map(([a, b], index) => ({
+            index,
+            a,
+            b,
+            // Text measures have no min, max, sum or average (validation refuses them).
+            fns: AGGREGATES.map((aggregate) => aggregate.fn).filter(
+              (fn) => index % 3 !== 0 || fn === 'count' || fn === 'count_distinct',
+            ),
+          })),
+        ),
+      ],
+    );
+    expect(result.rows.length).toBeGreaterThan(cases.length * 3);
+    for (const row of result.rows) {
+      const [a, b] = cases[row.index]!;
+      const merged = emptyAccumulator();
+      mergeAccumulator(merged, a);
+      mergeAccumulator(merged, b);
+      const aggregate = AGGREGATES.find((candidate) => candidate.fn === row.fn)!;
+      const expected = resultOf(aggregate, merged);
+      const where = `case ${row.index}, ${row.fn}: ${JSON.stringify([a, b])}`;
+      const value = row.value === null ? null : Number(row.value);
+      if (expected === null) expect(value, where).toBeNull();
+      else expect(value, where).toBeCloseTo(Number(expected), 9);
+      expect(
+        {
+          rows: Number(row.merged.rows),
+          measured: Number(row.merged.measured),
+          sum: Number(row.merged.sum),
+          values: Object.fromEntries(
+            Object.entries(row.merged.values).map(([key, count]) => [key, Number(count)]),
+          ),
+        },
+        where,
+      ).toEqual(merged);
+    }
   });
 });

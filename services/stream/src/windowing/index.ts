@@ -15,3 +15,4 @@ export { contributionOf, eventTimeOf, type Contribution } from './contribution';
 export { windowsFor, type TimeWindow } from './windows';
 export { sessionAccumulator, sessionsOf, type Session, type SessionEntry } from './sessions';
 export { LATE_REASONS, type LateReason } from './plan';
+export { ACCUMULATOR_SQL_TWINS, createSqlTwin, type SqlTwin } from './accumulator-sql';
