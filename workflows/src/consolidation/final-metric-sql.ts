@@ -1,4 +1,19 @@
-import type { Condition, Measure, MetricDefinition } from '@tidemark/contracts';
+import type { MetricDefinition } from '@tidemark/contracts';
+import {
+  aggregateSql,
+  conditionSql,
+  measureSql,
+  sessionsSql,
+  windowStartsSql,
+  type Bind,
+} from '@tidemark/stream/windowing';
+
+// The final values' SQL composed from the stream operators' SQL twins (filter, measure,
+// aggregate, window assignment, sessions: services/stream/src/windowing/), so both engines read
+// one definition of each; the parity test runs both on random changelogs and definitions.
+
+export type { Bind } from '@tidemark/stream/windowing';
+export { conditionSql } from '@tidemark/stream/windowing';
 
 /** A parameterised SQL statement for knex.raw. */
 export interface SqlStatement {
@@ -134,56 +149,24 @@ export function finalMetricSql(
 ): SqlStatement {
   const { bind, statement } = binder();
   const { window } = metric;
-  const aggregate = aggregateSql(metric);
   const events = eventsSql(metric, range, bind, materialised);
 
   if (window.kind === 'session') {
-    const gap = bind(window.gapMs);
-    // Partitioned by the key's hash first, as in the state rebuild: integer comparisons; both
-    // windows partition and order by the same columns, so the events are sorted once.
-    return statement(`${events},
-      ordered AS (
-        SELECT *, CASE WHEN t_ms - lag(t_ms) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms)
-                            < ${gap}
-                       THEN 0 ELSE 1 END AS starts_session
-          FROM events
-      ), numbered AS (
-        SELECT *, sum(starts_session) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms
-                                            ROWS UNBOUNDED PRECEDING) AS session
-          FROM ordered
-      ), sessions AS (
-        SELECT key_values, min(t_ms) AS start_ms, max(t_ms) + ${bind(window.gapMs)} AS end_ms,
-               ${aggregate} AS value, count(*) AS rows
-          FROM numbered
-         GROUP BY key_values, session
-      )
+    return statement(`${events},${sessionsSql(metric.aggregate, window.gapMs, bind)}
       SELECT to_timestamp(start_ms / 1000.0) AS window_start,
              to_timestamp(end_ms / 1000.0) AS window_end, key_values, value, rows
         FROM sessions
        WHERE start_ms >= ${bind(range.start.getTime())} AND start_ms < ${bind(range.end.getTime())}`);
   }
 
-  const size = window.sizeMs;
-  const slide = window.kind === 'hopping' ? window.slideMs : window.sizeMs;
-  // The slide boundary at or before the event, rounding down before 1970 too (integer division
-  // in SQL truncates towards zero; the stream floors).
-  const slideStart = `(t_ms - ((t_ms % ${bind(slide)}) + ${bind(slide)}) % ${bind(slide)})`;
-  // A tumbling window is the one window of its slide: no series to generate per event.
-  const windowStarts =
-    window.kind === 'tumbling'
-      ? `(SELECT ${slideStart} AS window_start_ms) AS window_start_ms`
-      : `generate_series(
-                 ${slideStart} - ${bind(size - slide)},
-                 ${slideStart},
-                 ${bind(slide)}::bigint) AS window_start_ms`;
   return statement(`${events},
       windowed AS (
         SELECT events.*, window_start_ms
-          FROM events, LATERAL ${windowStarts}
+          FROM events, LATERAL ${windowStartsSql(window, bind)}
       )
       SELECT to_timestamp(window_start_ms / 1000.0) AS window_start,
-             to_timestamp((window_start_ms + ${bind(size)}) / 1000.0) AS window_end,
-             key_values, ${aggregate} AS value, count(*) AS rows
+             to_timestamp((window_start_ms + ${bind(window.sizeMs)}) / 1000.0) AS window_end,
+             key_values, ${aggregateSql(metric.aggregate)} AS value, count(*) AS rows
         FROM windowed
        WHERE window_start_ms >= ${bind(range.start.getTime())}
          AND window_start_ms < ${bind(range.end.getTime())}
@@ -232,7 +215,7 @@ function eventsSql(
   return `
       WITH${stateCte}
       events AS${materialise} (
-        SELECT ${keyValues} AS key_values, t_ms, ${measureOf(metric, bind)} AS measure${
+        SELECT ${keyValues} AS key_values, t_ms, ${measureSql(metric, bind)} AS measure${
           window.kind === 'session' ? `, jsonb_hash(${keyValues}) AS key_hash` : ''
         }
           FROM ${state}
@@ -260,8 +243,6 @@ export function finalEventsSql(
        WHERE key_values IN (SELECT jsonb_array_elements(${bind(JSON.stringify(keys))}::jsonb))`);
 }
 
-export type Bind = (value: string | number | boolean | Date) => string;
-
 /**
  * Bindings by token: `bind` returns a placeholder token that may appear anywhere (and more than
  * once) in the text; `statement` turns the tokens into `?` with the bindings in text order.
@@ -282,48 +263,4 @@ export function binder(): { bind: Bind; statement: (sql: string) => SqlStatement
       return { sql: text, bindings };
     },
   };
-}
-
-/** The value an event contributes to the aggregate, read from its row (`NULL` for a count). */
-function measureOf(metric: MetricDefinition, bind: Bind): string {
-  const { aggregate } = metric;
-  if (aggregate.fn === 'count') return 'NULL::numeric';
-  return measureSql(aggregate.of, bind, aggregate.fn !== 'count_distinct');
-}
-
-/** The aggregate over the events' `measure` column. */
-function aggregateSql(metric: MetricDefinition): string {
-  const { aggregate } = metric;
-  if (aggregate.fn === 'count') return 'count(*)';
-  if (aggregate.fn === 'count_distinct') return 'count(DISTINCT measure)';
-  return `${aggregate.fn}(measure)`;
-}
-
-function measureSql(measure: Measure, bind: Bind, numeric: boolean): string {
-  if ('indicator' in measure)
-    return `(CASE WHEN ${conditionSql(measure.indicator, bind)} THEN 1 ELSE 0 END)`;
-  const text = `(row ->> ${bind(measure.field)})`;
-  return numeric ? `${text}::numeric` : text;
-}
-
-const COMPARISON = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
-
-/**
- * A filter condition in SQL. Comparisons with NULL are not true (three-valued logic), exactly as
- * the stream evaluates them; numbers compare numerically, decimals included.
- */
-export function conditionSql(condition: Condition, bind: Bind): string {
-  const field = bind(condition.field);
-  if (!('value' in condition)) {
-    return `(row ->> ${field}) ${condition.op === 'is_null' ? 'IS NULL' : 'IS NOT NULL'}`;
-  }
-  const values = Array.isArray(condition.value) ? condition.value : [condition.value];
-  const cast =
-    typeof values[0] === 'number' ? '::numeric' : typeof values[0] === 'boolean' ? '::boolean' : '';
-  const column = `(row ->> ${field})${cast}`;
-  if (condition.op === 'in' || condition.op === 'not_in') {
-    const list = values.map((value: string | number | boolean) => bind(value)).join(', ');
-    return `${column} ${condition.op === 'in' ? 'IN' : 'NOT IN'} (${list})`;
-  }
-  return `${column} ${COMPARISON[condition.op]} ${bind(values[0] as string | number | boolean)}`;
 }

@@ -102,3 +102,14 @@ export function compareMeasures(a: number | string, b: number | string): number 
   if (typeof b === 'number') return 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * `resultOf` as an SQL aggregate over events' `measure` column, for the batch layer's final
+ * values. (Over a stored accumulator, the warehouse's `stream.accumulator_value` is its twin:
+ * accumulator-sql.ts.)
+ */
+export function aggregateSql(aggregate: Aggregate): string {
+  if (aggregate.fn === 'count') return 'count(*)';
+  if (aggregate.fn === 'count_distinct') return 'count(DISTINCT measure)';
+  return `${aggregate.fn}(measure)`;
+}

@@ -1,5 +1,6 @@
 import type { Condition, Measure, MetricDefinition, Row } from '@tidemark/contracts';
 import type { MeasureValue } from './accumulator';
+import type { Bind } from './sql-bind';
 
 /** What one row image adds to a metric: its group, event time and measured value. */
 export interface Contribution {
@@ -95,4 +96,41 @@ function compare(value: unknown, expected: Scalar): number | undefined {
     return value < expected ? -1 : value > expected ? 1 : 0;
   }
   return undefined;
+}
+
+// SQL twins: the same filter and measure over a row image column `row` (jsonb), for the batch
+// layer's final values (workflows/src/consolidation/final-metric-sql.ts). The parity test runs
+// both on random changelogs and definitions.
+
+const COMPARISON = { eq: '=', neq: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
+
+/**
+ * `holds` in SQL: comparisons with NULL are not true (three-valued logic), exactly as `holds`
+ * treats a missing value; numbers compare numerically, decimals included.
+ */
+export function conditionSql(condition: Condition, bind: Bind): string {
+  const field = bind(condition.field);
+  if (!('value' in condition)) {
+    return `(row ->> ${field}) ${condition.op === 'is_null' ? 'IS NULL' : 'IS NOT NULL'}`;
+  }
+  const values = Array.isArray(condition.value) ? condition.value : [condition.value];
+  const cast =
+    typeof values[0] === 'number' ? '::numeric' : typeof values[0] === 'boolean' ? '::boolean' : '';
+  const column = `(row ->> ${field})${cast}`;
+  if (condition.op === 'in' || condition.op === 'not_in') {
+    const list = values.map((value: string | number | boolean) => bind(value)).join(', ');
+    return `${column} ${condition.op === 'in' ? 'IN' : 'NOT IN'} (${list})`;
+  }
+  return `${column} ${COMPARISON[condition.op]} ${bind(values[0] as string | number | boolean)}`;
+}
+
+/** `measureOf` in SQL: what a row contributes to the aggregate (`NULL` for a count). */
+export function measureSql(metric: MetricDefinition, bind: Bind): string {
+  const { aggregate } = metric;
+  if (aggregate.fn === 'count') return 'NULL::numeric';
+  if ('indicator' in aggregate.of) {
+    return `(CASE WHEN ${conditionSql(aggregate.of.indicator, bind)} THEN 1 ELSE 0 END)`;
+  }
+  const text = `(row ->> ${bind(aggregate.of.field)})`;
+  return aggregate.fn === 'count_distinct' ? text : `${text}::numeric`;
 }

@@ -4,6 +4,7 @@
 
 export {
   accumulate,
+  aggregateSql,
   compareMeasures,
   emptyAccumulator,
   mergeAccumulator,
@@ -11,8 +12,21 @@ export {
   type Accumulator,
   type MeasureValue,
 } from './accumulator';
-export { contributionOf, eventTimeOf, type Contribution } from './contribution';
-export { windowsFor, type TimeWindow } from './windows';
-export { sessionAccumulator, sessionsOf, type Session, type SessionEntry } from './sessions';
+export {
+  conditionSql,
+  contributionOf,
+  eventTimeOf,
+  measureSql,
+  type Contribution,
+} from './contribution';
+export { windowsFor, windowStartsSql, type FixedWindowSpec, type TimeWindow } from './windows';
+export {
+  sessionAccumulator,
+  sessionsOf,
+  sessionsSql,
+  type Session,
+  type SessionEntry,
+} from './sessions';
+export type { Bind } from './sql-bind';
 export { LATE_REASONS, type LateReason } from './plan';
 export { ACCUMULATOR_SQL_TWINS, createSqlTwin, type SqlTwin } from './accumulator-sql';

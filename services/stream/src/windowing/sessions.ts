@@ -1,6 +1,13 @@
 import type { Aggregate } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
-import { accumulate, emptyAccumulator, type Accumulator, type MeasureValue } from './accumulator';
+import {
+  accumulate,
+  aggregateSql,
+  emptyAccumulator,
+  type Accumulator,
+  type MeasureValue,
+} from './accumulator';
+import type { Bind } from './sql-bind';
 
 /** One row's contribution to a key's sessions. */
 export interface SessionEntry {
@@ -140,4 +147,32 @@ export function evictClosedSessions(
     }
   }
   return { entries, closedUntilMs };
+}
+
+/**
+ * `sessionsOf` and `sessionAccumulator` in SQL, over a relation `events` (`key_values`,
+ * `key_hash`, `t_ms`, `measure`): a session starts wherever an event is a gap or more after the
+ * key's previous one. Yields the CTEs `ordered`, `numbered` and `sessions` (`key_values`,
+ * `start_ms`, `end_ms`, `value`, `rows`), for the batch layer's final values.
+ */
+export function sessionsSql(aggregate: Aggregate, gapMs: number, bind: Bind): string {
+  const gap = bind(gapMs);
+  // Partitioned by the key's hash first: integer comparisons; both windows partition and order
+  // by the same columns, so the events are sorted once.
+  return `
+      ordered AS (
+        SELECT *, CASE WHEN t_ms - lag(t_ms) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms)
+                            < ${gap}
+                       THEN 0 ELSE 1 END AS starts_session
+          FROM events
+      ), numbered AS (
+        SELECT *, sum(starts_session) OVER (PARTITION BY key_hash, key_values ORDER BY t_ms
+                                            ROWS UNBOUNDED PRECEDING) AS session
+          FROM ordered
+      ), sessions AS (
+        SELECT key_values, min(t_ms) AS start_ms, max(t_ms) + ${bind(gapMs)} AS end_ms,
+               ${aggregateSql(aggregate)} AS value, count(*) AS rows
+          FROM numbered
+         GROUP BY key_values, session
+      )`;
 }
