@@ -1,5 +1,12 @@
-import { customerSessions, ordersPerMinute, type MetricDefinition } from '@tidemark/contracts';
-import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
+import {
+  currentContract,
+  customerSessions,
+  decodeChange,
+  ordersPerMinute,
+  type MetricDefinition,
+} from '@tidemark/contracts';
+import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
+import { replayDeadLetters } from '@tidemark/stream';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +16,8 @@ import { createConsolidationActivities } from './consolidation';
 // Late orders through the real stream, then the day consolidated and reconciled: orders that
 // arrive after their sessions closed merge two provisional sessions of one customer and form a
 // session of their own for another; an order moved after its minute closed leaves one window
-// for another. The late ledger records each late order by the session it alone would have
+// for another; a dead letter replayed after its session closed extends it. The late ledger
+// records each late order by the session it alone would have
 // made, so bounds-matching left the merged and formed sessions unexplained; replaying the
 // ledger against the changelog's events explains every window. Windows are seconds long so
 // that the test waits seconds, not minutes, for the watermark to close them.
@@ -49,6 +57,58 @@ const customer = (name: string) => `${pipeline}-${name}`;
 let started: TestPipeline | undefined;
 let t0: number;
 let movedId: string;
+let deadLetterId: number | undefined;
+const letteredId = randomUUID();
+
+/**
+ * A dead letter of an order of "lettered" at `createdAtMs`, as the pipeline would have stored it
+ * under a stricter contract: a Debezium insert envelope the current contract accepts, on the
+ * orders topic, at an LSN below what that partition has already applied.
+ */
+async function storeDeadLetter(createdAtMs: number, lsn: number): Promise<number> {
+  const time = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
+  const envelope = {
+    before: null,
+    after: {
+      id: letteredId,
+      customer_id: customer('lettered'),
+      amount_minor: 1_000,
+      currency,
+      status: 'paid',
+      created_at: time(createdAtMs),
+      updated_at: time(createdAtMs),
+      channel: 'web',
+    },
+    source: {
+      version: '3.2.3.Final',
+      connector: 'postgresql',
+      name: 'tidemark',
+      ts_ms: Date.now(),
+      snapshot: 'false',
+      db: 'source',
+      schema: 'shop',
+      table: 'orders',
+      txId: 1,
+      lsn,
+    },
+    op: 'c',
+    ts_ms: Date.now(),
+  };
+  const [row] = await warehouse('ops.dead_letters')
+    .insert({
+      kafka_topic: `${config.kafka.topicPrefix}.shop.orders`,
+      kafka_partition: 0,
+      // Far beyond any real offset, so it names no message a pipeline read.
+      kafka_offset: 900_000_000_000 + Math.floor(Math.random() * 1_000_000),
+      code: 'CONTRACT_VIOLATION',
+      path: 'after.channel',
+      message: 'shop.orders v1: unrecognized key "channel"',
+      issues: JSON.stringify([{ code: 'unrecognized_keys', path: 'after.channel', message: 'x' }]),
+      raw: Buffer.from(JSON.stringify(envelope)),
+    })
+    .returning('id');
+  return Number(row.id);
+}
 
 async function order(name: string, createdAtMs: number): Promise<string> {
   const [row] = await source('shop.orders')
@@ -85,6 +145,7 @@ beforeAll(async () => {
   await order('merged', t0 - 30 * SECOND);
   await order('merged', t0 - 5 * SECOND);
   movedId = await order('moved', t0 - 2 * SECOND);
+  const lettered = await order('lettered', t0 - 30 * SECOND);
   await waitFor(
     'the provisional sessions',
     async () => {
@@ -96,6 +157,14 @@ beforeAll(async () => {
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
+
+  // The dead letter's order would have extended the session of "lettered" (10:00 + 5 s).
+  await started.waitLanded('shop.orders', [lettered], 1);
+  const [landed] = await warehouse('raw.change_events')
+    .where({ source_table: 'shop.orders' })
+    .whereRaw('primary_key = ?::jsonb', [JSON.stringify({ id: lettered })])
+    .select('lsn');
+  deadLetterId = await storeDeadLetter(t0 - 25 * SECOND, Number(landed.lsn) - 1);
 
   // Every window above closed: the last session ends at t0 + 15 s, plus 20 s of lateness.
   await waitFor(
@@ -115,16 +184,31 @@ beforeAll(async () => {
     .where({ id: movedId })
     .update({ created_at: new Date(t0 - 40 * SECOND) });
   await order('fresh', t0 - 33 * SECOND);
+  const kafka = createKafka(config, `${pipeline}-replay`, silentLogger);
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const replay = await replayDeadLetters({
+      warehouse,
+      producer,
+      decode: (raw) => decodeChange(raw, currentContract),
+      filter: { ids: [deadLetterId] },
+    });
+    expect(replay.replayed.map((item) => item.id)).toEqual([deadLetterId]);
+  } finally {
+    await producer.disconnect();
+  }
   await started.waitLanded('shop.orders', [movedId], 2);
+  await started.waitLanded('shop.orders', [letteredId], 1);
   await waitFor(
     'the late ledger',
     async () => {
       const [row] = await warehouse('ops.late_events')
         .where({ pipeline })
         .count<{ n: string }[]>({ n: '*' });
-      // Sessions: 1 + 3 late orders and the move's two contributions; ten seconds: the same
-      // move's two and the fresh order.
-      return Number(row?.n ?? 0) >= 9 || undefined;
+      // Sessions: 1 + 3 late orders, the move's two contributions and the dead letter; ten
+      // seconds: the same move's two, the fresh order and the dead letter.
+      return Number(row?.n ?? 0) >= 11 || undefined;
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
@@ -132,11 +216,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await started?.stopAndReset();
+  if (deadLetterId) await warehouse('ops.dead_letters').where({ id: deadLetterId }).delete();
   await Promise.all([source.destroy(), sourceReader.destroy(), warehouse.destroy()]);
 });
 
 describe('a day with late orders, reconciled', () => {
-  it('explains every window by the late orders that merged, formed or moved it', async () => {
+  it('explains every window by the late orders and the dead letter that merged, formed, extended or moved it', async () => {
     const activities = createConsolidationActivities({
       warehouse,
       source: sourceReader,
@@ -203,10 +288,21 @@ describe('a day with late orders, reconciled', () => {
       'changed_after_close',
       'changed_after_close',
     ]);
+    // The replayed dead letter extended the session of "lettered", after it had closed.
+    expect(sessions.filter((row) => row.key === 'lettered')).toEqual([
+      expect.objectContaining({ from: -30, to: -10, cause: 'dead_lettered' }),
+      expect.objectContaining({
+        from: -30,
+        to: -5,
+        cause: 'dead_lettered',
+        explanation: 'session extended by 1 replayed dead letter of shop.orders (+1)',
+      }),
+    ]);
     const windows = shown.filter((row) => row.metric === 'per 10 s' && row.cause !== 'exact');
-    expect(new Set(windows.map((row) => row.cause))).toEqual(
-      new Set(['changed_after_close', 'late_beyond_lateness']),
+    expect(windows.map((row) => row.cause)).toEqual(
+      expect.arrayContaining(['changed_after_close', 'late_beyond_lateness']),
     );
+    expect(windows.map((row) => row.explanation).join('\n')).toContain('replayed dead letter');
     expect(windows.map((row) => row.explanation)).toContain(
       '1 change after close of shop.orders (−1)',
     );
