@@ -257,6 +257,8 @@ describe('the reconciliation', () => {
       exact: 1,
       late_beyond_lateness: 5,
       changed_after_close: 1,
+      truncated: 0,
+      kafka_gap: 0,
       dead_lettered: 1,
       unexplained: 4,
       unobserved: 1,

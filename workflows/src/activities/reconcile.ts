@@ -1,5 +1,11 @@
 import type { MetricDefinition } from '@tidemark/contracts';
-import { windowsFor, type Accumulator, type MeasureValue } from '@tidemark/stream/windowing';
+import type { Row } from '@tidemark/contracts';
+import {
+  contributionOf,
+  windowsFor,
+  type Accumulator,
+  type MeasureValue,
+} from '@tidemark/stream/windowing';
 import type { Knex } from 'knex';
 import {
   attributeFixedWindow,
@@ -13,6 +19,7 @@ import {
 import {
   CONSOLIDATION_WORK_MEM,
   eventRangeOf,
+  eventRangeStateSql,
   finalEventsSql,
   type ConsolidationRange,
 } from '../consolidation/final-metric-sql';
@@ -214,6 +221,10 @@ async function attributeMetric(
     range,
     keys.map(([, key]) => key),
   );
+  for (const [key, unseen] of await unseenOf(warehouse, pipeline, metric, range)) {
+    if (!keys.some(([known]) => known === key)) continue;
+    keptOut.set(key, [...(keptOut.get(key) ?? []), ...unseen]);
+  }
   const { window } = metric;
 
   if (window.kind !== 'session') {
@@ -349,6 +360,78 @@ async function finalEventsOf(
     const list = byKey.get(key) ?? [];
     list.push({ eventTimeMs: Number(row.t_ms), measure: row.measure });
     byKey.set(key, list);
+  }
+  return byKey;
+}
+
+/**
+ * What the pipeline never applied although the changelog holds it, as contributions per key:
+ * the rows a truncate removed (the stream keeps truncates out of its provisional values, in the
+ * ledger without a key), and the changes in the offsets Kafka deleted before the pipeline read
+ * them (`ops.stream_gaps`) that another pipeline landed. Both are rare; each is read only when
+ * there is one.
+ */
+async function unseenOf(
+  warehouse: Knex,
+  pipeline: string,
+  metric: MetricDefinition,
+  range: ConsolidationRange,
+): Promise<Map<string, KeptOutContribution[]>> {
+  const { from, to } = eventRangeOf(metric, range);
+  const table = metric.source.table;
+  const byKey = new Map<string, KeptOutContribution[]>();
+  const add = (row: Row | null, sign: 1 | -1, reason: string) => {
+    const contribution = row ? contributionOf(metric, row) : null;
+    if (!contribution) return;
+    const list = byKey.get(contribution.groupKey) ?? [];
+    list.push({
+      window: null,
+      eventTimeMs: contribution.eventTimeMs,
+      measure: contribution.measure,
+      sign,
+      reason,
+      replayed: false,
+      table,
+    });
+    byKey.set(contribution.groupKey, list);
+  };
+
+  const truncates = await warehouse('raw.change_events')
+    .where({ source_table: table, op: 't' })
+    .andWhere('committed_at', '>=', from)
+    .andWhere('committed_at', '<=', range.cutoff)
+    .select<{ committed_at: Date }[]>('committed_at');
+  for (const { committed_at: truncatedAt } of truncates) {
+    // The table as it was just before the truncate: what the truncate took out.
+    const before = eventRangeStateSql(
+      table,
+      metric.eventTimeField,
+      from,
+      to,
+      new Date(truncatedAt.getTime() - 1),
+    );
+    const result = await warehouse.raw<{ rows: { row: Row }[] }>(before.sql, before.bindings);
+    for (const { row } of result.rows) add(row, -1, 'truncate');
+  }
+
+  const gap = await warehouse('ops.stream_gaps').where({ pipeline }).first('id');
+  if (gap) {
+    const result = await warehouse.raw<{
+      rows: { op: string; before: Row | null; after: Row | null }[];
+    }>(
+      `SELECT change.op, change.before, change.after
+         FROM ops.stream_gaps gap
+         JOIN raw.change_events change
+           ON change.kafka_topic = gap.topic AND change.kafka_partition = gap.partition
+          AND change.kafka_offset >= gap.missing_from AND change.kafka_offset < gap.missing_until
+        WHERE gap.pipeline = ? AND change.source_table = ?
+          AND change.committed_at >= ? AND change.committed_at <= ?`,
+      [pipeline, table, from, range.cutoff],
+    );
+    for (const change of result.rows) {
+      if (change.op === 'u' || change.op === 'd') add(change.before, -1, 'gap');
+      if (change.op !== 'd') add(change.after, 1, 'gap');
+    }
   }
   return byKey;
 }

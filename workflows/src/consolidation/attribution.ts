@@ -242,19 +242,25 @@ function overlaps(a: SessionWindow, b: SessionWindow): boolean {
 
 /**
  * The cause of a difference the kept-out contributions explain, most specific first: too late,
- * a change to a closed window, then a dead letter replayed after its window closed.
+ * a change to a closed window, a truncate, offsets Kafka deleted before the pipeline read them,
+ * then a dead letter replayed after its window closed.
  */
 function causeOf(keptOut: readonly KeptOutContribution[]): ReconciliationCause {
   const reasons = new Set(keptOut.filter((item) => !item.replayed).map((item) => item.reason));
   if (reasons.has('late_beyond_lateness')) return 'late_beyond_lateness';
-  if (reasons.size > 0) return 'changed_after_close';
+  if (reasons.has('changed_after_close') || reasons.has('snapshot_unverified')) {
+    return 'changed_after_close';
+  }
+  if (reasons.has('truncate')) return 'truncated';
+  if (reasons.has('gap')) return 'kafka_gap';
   return 'dead_lettered';
 }
 
 const REASON_WORDS: Record<string, [string, string]> = {
   late_beyond_lateness: ['late change', 'late changes'],
   changed_after_close: ['change after close', 'changes after close'],
-  truncate: ['truncate', 'truncates'],
+  truncate: ['row removed by a truncate', 'rows removed by a truncate'],
+  gap: ['change Kafka deleted unread', 'changes Kafka deleted unread'],
   snapshot_unverified: ['unverified snapshot read', 'unverified snapshot reads'],
 };
 

@@ -6,6 +6,8 @@ export const RECONCILIATION_CAUSES = [
   'exact',
   'late_beyond_lateness',
   'changed_after_close',
+  'truncated',
+  'kafka_gap',
   'dead_lettered',
   'unexplained',
 ] as const;

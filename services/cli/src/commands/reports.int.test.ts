@@ -174,6 +174,8 @@ describe('tidemark audit', () => {
       exact: 2,
       late_beyond_lateness: 1,
       changed_after_close: 1,
+      truncated: 0,
+      kafka_gap: 0,
       dead_lettered: 0,
       unexplained: 1,
     });

@@ -18,6 +18,8 @@ describe('buildAuditReport', () => {
       exact: 1,
       late_beyond_lateness: 1,
       changed_after_close: 0,
+      truncated: 0,
+      kafka_gap: 0,
       dead_lettered: 0,
       unexplained: 1,
     });
@@ -60,7 +62,7 @@ describe('buildAuditReport', () => {
   it('reports an empty reconciliation with zero counts', () => {
     const report = buildAuditReport(run, [], { metric: 'customer_sessions' });
     expect(report).toMatchObject({ windows: 0, exact: 0, different: 0 });
-    expect(Object.values(report.causes)).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(report.causes)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(report.metrics[0]?.chart.points).toEqual([]);
   });
 

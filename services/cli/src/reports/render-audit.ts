@@ -376,6 +376,7 @@ export function renderAuditHtml(report: AuditReport): string {
     '<p class="note">A window here is one window of one key. exact: provisional equals final. ',
     'late_beyond_lateness / changed_after_close: the stream kept contributions out as too late, or as changes to a closed window, and they account for the difference: ',
     'a window&#39;s provisional state plus them gives the final value; a key&#39;s final events without them make its provisional sessions. ',
+    'truncated / kafka_gap: the same, for rows a truncate removed and changes Kafka deleted before the pipeline read them. ',
     'dead_lettered: the same, for dead letters replayed after their window closed. unexplained: nothing kept out accounts for it (the explanation says what was compared); the platform aims to keep it at 0. ',
     'Charts plot, per metric, one y per window made from its per-key values, as each chart says; differences are listed per metric, as metrics do not share a unit.</p>',
     ...report.metrics.map((metric) => metricHtml(metric, report)),
