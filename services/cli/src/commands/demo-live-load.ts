@@ -36,6 +36,8 @@ interface LiveLoadOptions {
   redraw: boolean;
   ratePerSec: number;
   durationMs: number;
+  /** customer_id is `<customerPrefix>-<n>`. */
+  customerPrefix: string;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LoadReport>
         ratePerSec: options.ratePerSec,
         durationMs: options.durationMs,
         currencies: CURRENCIES,
-        customerPrefix: 'demo',
+        customerPrefix: options.customerPrefix,
         customers: 200,
         updates: 0.12,
         deletes: 0.02,

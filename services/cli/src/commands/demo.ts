@@ -26,6 +26,11 @@ import { startShopPipeline } from './run-services';
 const DEMO_ORDERS = 5;
 /** The demo's own stream pipeline, reset at every run: it starts at the topics' end. */
 const DEMO_PIPELINE = 'tidemark-demo';
+/**
+ * The customers of this run, new at every run: a session of a customer the pipeline also saw
+ * before it started (an earlier run) is one it saw only part of, which the audit leaves out.
+ */
+const customers = `demo-${Date.now().toString(36)}`;
 const HOUR = 3_600_000;
 const LOAD_RATE = 500;
 const LOAD_SECONDS = 15;
@@ -91,7 +96,7 @@ export async function runDemo(
     await withTimeout(stream.joined, 60_000, 'the stream pipeline to join its group');
     print(`stream:     pipeline ${DEMO_PIPELINE} joined, worker polling task queue ${taskQueue}`);
 
-    const orders = await writeOrders(source, DEMO_ORDERS, { customerPrefix: 'demo' });
+    const orders = await writeOrders(source, DEMO_ORDERS, { customerPrefix: customers });
     print(`source:     wrote ${orders.length} orders into shop.orders`);
     await waitFor(
       `${orders.length} demo orders to land in raw.change_events`,
@@ -146,6 +151,7 @@ export async function runDemo(
       redraw: process.stdout.isTTY === true,
       ratePerSec: LOAD_RATE,
       durationMs: LOAD_SECONDS * 1000,
+      customerPrefix: customers,
     });
     print(
       `load:       ${report.operations} operations at ${report.achievedRatePerSec}/s, ${report.late} late rows, ${report.poison} poison rows`,
@@ -250,7 +256,7 @@ async function showStreamCases(
   );
   const [late] = await source('shop.orders')
     .insert({
-      customer_id: 'demo-late',
+      customer_id: `${customers}-late`,
       amount_minor: 1234,
       currency: cancelled.currency,
       status: 'paid',
