@@ -10,6 +10,7 @@ import { replayDeadLetters } from '@tidemark/stream';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderInsertEnvelope } from '../../../test/integration/order-envelope';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
 import { createConsolidationActivities } from './consolidation';
 
@@ -66,33 +67,13 @@ const letteredId = randomUUID();
  * orders topic, at an LSN below what that partition has already applied.
  */
 async function storeDeadLetter(createdAtMs: number, lsn: number): Promise<number> {
-  const time = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
-  const envelope = {
-    before: null,
-    after: {
-      id: letteredId,
-      customer_id: customer('lettered'),
-      amount_minor: 1_000,
-      currency,
-      status: 'paid',
-      created_at: time(createdAtMs),
-      updated_at: time(createdAtMs),
-      channel: 'web',
-    },
-    source: {
-      version: '3.2.3.Final',
-      connector: 'postgresql',
-      name: 'tidemark',
-      ts_ms: Date.now(),
-      snapshot: 'false',
-      db: 'source',
-      schema: 'shop',
-      table: 'orders',
-      txId: 1,
-      lsn,
-    },
-    op: 'c',
-    ts_ms: Date.now(),
+  const order = {
+    id: letteredId,
+    customer_id: customer('lettered'),
+    amount_minor: 1_000,
+    currency,
+    status: 'paid',
+    createdAtMs,
   };
   const [row] = await warehouse('ops.dead_letters')
     .insert({
@@ -104,7 +85,7 @@ async function storeDeadLetter(createdAtMs: number, lsn: number): Promise<number
       path: 'after.channel',
       message: 'shop.orders v1: unrecognized key "channel"',
       issues: JSON.stringify([{ code: 'unrecognized_keys', path: 'after.channel', message: 'x' }]),
-      raw: Buffer.from(JSON.stringify(envelope)),
+      raw: orderInsertEnvelope(order, lsn, 1),
     })
     .returning('id');
   return Number(row.id);

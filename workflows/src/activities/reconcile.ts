@@ -61,6 +61,22 @@ interface LedgerRow {
 const numeric = (value: string | null) => (value === null ? null : Number(value));
 const keyOf = (keyValues: unknown) => JSON.stringify(keyValues);
 
+/** Items grouped by the key they belong to (`keyOf` of its values). */
+function groupedByKey<Row, Item>(
+  rows: readonly Row[],
+  keyValuesOf: (row: Row) => unknown,
+  itemOf: (row: Row) => Item,
+): Map<string, Item[]> {
+  const byKey = new Map<string, Item[]>();
+  for (const row of rows) {
+    const key = keyOf(keyValuesOf(row));
+    const list = byKey.get(key) ?? [];
+    list.push(itemOf(row));
+    byKey.set(key, list);
+  }
+  return byKey;
+}
+
 /**
  * The reconciliation of a run: every (metric, window, key) of the stream's provisional values
  * against the run's staged final ones, each difference attributed to the contributions the
@@ -319,11 +335,10 @@ async function keptOutOf(
         AND late.event_time >= ? AND late.event_time < ?`,
     [pipeline, metric.name, JSON.stringify(keys), from, to],
   );
-  const byKey = new Map<string, KeptOutContribution[]>();
-  for (const row of result.rows) {
-    const key = keyOf(row.key_values);
-    const list = byKey.get(key) ?? [];
-    list.push({
+  return groupedByKey(
+    result.rows,
+    (row) => row.key_values,
+    (row): KeptOutContribution => ({
       window:
         row.window_start && row.window_end
           ? { startMs: row.window_start.getTime(), endMs: row.window_end.getTime() }
@@ -334,10 +349,8 @@ async function keptOutOf(
       reason: row.reason,
       replayed: row.replayed,
       table: row.source_table,
-    });
-    byKey.set(key, list);
-  }
-  return byKey;
+    }),
+  );
 }
 
 /** The events behind some keys' final sessions (`finalEventsSql`), per key. */
@@ -354,14 +367,11 @@ async function finalEventsOf(
       rows: { key_values: unknown[]; t_ms: string; measure: string | null }[];
     }>(sql, bindings);
   });
-  const byKey = new Map<string, { eventTimeMs: number; measure: MeasureValue }[]>();
-  for (const row of result.rows) {
-    const key = keyOf(row.key_values);
-    const list = byKey.get(key) ?? [];
-    list.push({ eventTimeMs: Number(row.t_ms), measure: row.measure });
-    byKey.set(key, list);
-  }
-  return byKey;
+  return groupedByKey(
+    result.rows,
+    (row) => row.key_values,
+    (row) => ({ eventTimeMs: Number(row.t_ms), measure: row.measure as MeasureValue }),
+  );
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 import type { Consumer, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderInsertEnvelope } from '../../../../test/integration/order-envelope';
 import { listDeadLetters } from './list';
 import { replayDeadLetters } from './replay';
 
@@ -28,36 +29,17 @@ const insertedIds: number[] = [];
 /** A Debezium insert of shop.orders as the connector writes it (schemaless JSON). */
 function orderEnvelope(currency: string): { key: string; value: Buffer } {
   const id = randomUUID();
-  const now = new Date().toISOString().replace('Z', '000Z');
-  const after = {
+  const order = {
     id,
     customer_id: `dlq-replay-int-${run}`,
     amount_minor: 4999,
     currency,
     status: 'pending',
-    created_at: now,
-    updated_at: now,
-    channel: 'web',
+    createdAtMs: Date.now(),
   };
-  const envelope = {
-    before: null,
-    after,
-    source: {
-      version: '3.2.3.Final',
-      connector: 'postgresql',
-      name: 'tidemark',
-      ts_ms: Date.now(),
-      snapshot: 'false',
-      db: 'source',
-      schema: 'shop',
-      table: 'orders',
-      txId: 900_000 + Math.floor(Math.random() * 1000),
-      lsn: 90_000_000 + Math.floor(Math.random() * 1_000_000),
-    },
-    op: 'c',
-    ts_ms: Date.now(),
-  };
-  return { key: JSON.stringify({ id }), value: Buffer.from(JSON.stringify(envelope)) };
+  const lsn = 90_000_000 + Math.floor(Math.random() * 1_000_000);
+  const txId = 900_000 + Math.floor(Math.random() * 1000);
+  return { key: JSON.stringify({ id }), value: orderInsertEnvelope(order, lsn, txId) };
 }
 
 /** Inserts a dead letter as the pipeline would have, under an older or stricter contract. */
