@@ -102,9 +102,18 @@ export function createReconciliationActivities(deps: {
         ['unobserved', 0],
       ]) as ReconciliationCounts;
       const audited: Record<string, unknown>[] = [];
+      // Metrics of one table over the same event range share what the pipeline never applied.
+      const unseen = new Map<string, Promise<UnseenChange[]>>();
+      const unseenOf = (metric: MetricDefinition) => {
+        const { from, to } = eventRangeOf(metric, range);
+        const id = [metric.source.table, metric.eventTimeField, +from, +to].join('\u0000');
+        const loaded = unseen.get(id) ?? unseenChanges(warehouse, pipeline, metric, range);
+        unseen.set(id, loaded);
+        return loaded;
+      };
       for (const metric of selected) {
         const rows = compared.filter((row) => row.metric === metric.name);
-        const verdicts = await attributeMetric(warehouse, pipeline, metric, range, rows);
+        const verdicts = await attributeMetric(warehouse, pipeline, metric, range, rows, unseenOf);
         for (const row of rows) {
           if (row.unobserved) {
             counts.unobserved += 1;
@@ -223,6 +232,7 @@ async function attributeMetric(
   metric: MetricDefinition,
   range: ConsolidationRange,
   rows: readonly ComparedWindow[],
+  unseenOf: (metric: MetricDefinition) => Promise<UnseenChange[]>,
 ): Promise<Map<ComparedWindow, Attribution>> {
   const verdicts = new Map<ComparedWindow, Attribution>();
   const differing = rows.filter(
@@ -237,7 +247,7 @@ async function attributeMetric(
     range,
     keys.map(([, key]) => key),
   );
-  for (const [key, unseen] of await unseenOf(warehouse, pipeline, metric, range)) {
+  for (const [key, unseen] of unseenContributions(metric, await unseenOf(metric))) {
     if (!keys.some(([known]) => known === key)) continue;
     keptOut.set(key, [...(keptOut.get(key) ?? []), ...unseen]);
   }
@@ -374,38 +384,29 @@ async function finalEventsOf(
   );
 }
 
+/** A row image the pipeline never applied, with the sign it would have had and why. */
+interface UnseenChange {
+  row: Row;
+  sign: 1 | -1;
+  reason: 'truncate' | 'gap';
+}
+
 /**
- * What the pipeline never applied although the changelog holds it, as contributions per key:
+ * What the pipeline never applied although the changelog holds it, over a metric's event range:
  * the rows a truncate removed (the stream keeps truncates out of its provisional values, in the
  * ledger without a key), and the changes in the offsets Kafka deleted before the pipeline read
  * them (`ops.stream_gaps`) that another pipeline landed. Both are rare; each is read only when
  * there is one.
  */
-async function unseenOf(
+async function unseenChanges(
   warehouse: Knex,
   pipeline: string,
   metric: MetricDefinition,
   range: ConsolidationRange,
-): Promise<Map<string, KeptOutContribution[]>> {
+): Promise<UnseenChange[]> {
   const { from, to } = eventRangeOf(metric, range);
   const table = metric.source.table;
-  const byKey = new Map<string, KeptOutContribution[]>();
-  const add = (row: Row | null, sign: 1 | -1, reason: string) => {
-    const contribution = row ? contributionOf(metric, row) : null;
-    if (!contribution) return;
-    const list = byKey.get(contribution.groupKey) ?? [];
-    list.push({
-      window: null,
-      eventTimeMs: contribution.eventTimeMs,
-      measure: contribution.measure,
-      sign,
-      reason,
-      replayed: false,
-      table,
-    });
-    byKey.set(contribution.groupKey, list);
-  };
-
+  const unseen: UnseenChange[] = [];
   const truncates = await warehouse('raw.change_events')
     .where({ source_table: table, op: 't' })
     .andWhere('committed_at', '>=', from)
@@ -421,7 +422,7 @@ async function unseenOf(
       new Date(truncatedAt.getTime() - 1),
     );
     const result = await warehouse.raw<{ rows: { row: Row }[] }>(before.sql, before.bindings);
-    for (const { row } of result.rows) add(row, -1, 'truncate');
+    for (const { row } of result.rows) unseen.push({ row, sign: -1, reason: 'truncate' });
   }
 
   const gap = await warehouse('ops.stream_gaps').where({ pipeline }).first('id');
@@ -438,10 +439,35 @@ async function unseenOf(
           AND change.committed_at >= ? AND change.committed_at <= ?`,
       [pipeline, table, from, range.cutoff],
     );
-    for (const change of result.rows) {
-      if (change.op === 'u' || change.op === 'd') add(change.before, -1, 'gap');
-      if (change.op !== 'd') add(change.after, 1, 'gap');
+    for (const { op, before, after } of result.rows) {
+      if (before && (op === 'u' || op === 'd'))
+        unseen.push({ row: before, sign: -1, reason: 'gap' });
+      if (after && op !== 'd') unseen.push({ row: after, sign: 1, reason: 'gap' });
     }
   }
-  return byKey;
+  return unseen;
+}
+
+/** A metric's contributions of the changes the pipeline never applied, per key. */
+function unseenContributions(
+  metric: MetricDefinition,
+  changes: readonly UnseenChange[],
+): Map<string, KeptOutContribution[]> {
+  const counted = changes.flatMap((change) => {
+    const contribution = contributionOf(metric, change.row);
+    return contribution ? [{ change, contribution }] : [];
+  });
+  return groupedByKey(
+    counted,
+    ({ contribution }) => contribution.keyValues,
+    ({ change, contribution }): KeptOutContribution => ({
+      window: null,
+      eventTimeMs: contribution.eventTimeMs,
+      measure: contribution.measure,
+      sign: change.sign,
+      reason: change.reason,
+      replayed: false,
+      table: metric.source.table,
+    }),
+  );
 }
