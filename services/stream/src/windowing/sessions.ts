@@ -170,7 +170,7 @@ export function sessionsSql(aggregate: Aggregate, gapMs: number, bind: Bind): st
                                             ROWS UNBOUNDED PRECEDING) AS session
           FROM ordered
       ), sessions AS (
-        SELECT key_values, min(t_ms) AS start_ms, max(t_ms) + ${bind(gapMs)} AS end_ms,
+        SELECT key_values, min(t_ms) AS start_ms, max(t_ms) + ${gap} AS end_ms,
                ${aggregateSql(aggregate)} AS value, count(*) AS rows
           FROM numbered
          GROUP BY key_values, session
