@@ -67,13 +67,16 @@ export default tseslint.config(
   },
   {
     // The stream's pure decisions (docs/stream-design.md): the windowing operators and planner,
-    // the emission rules, shards and the session queue's encoding take data and return data.
+    // the emission rules, shards, the session queue's encoding, where a partition is read next
+    // and what a heartbeat says take data and return data.
     // Types of the I/O libraries may be named; their code may not run here.
     files: [
       'services/stream/src/windowing/**/*.ts',
       'services/stream/src/emission.ts',
       'services/stream/src/shards.ts',
       'services/stream/src/session-queue.ts',
+      'services/stream/src/next-read.ts',
+      'services/stream/src/heartbeats.ts',
     ],
     ignores: ['**/*.test.ts'],
     rules: {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { StreamGapRow } from './warehouse-tables';
 
 /** A stretch of a partition that Kafka deleted before the pipeline read it (ops.stream_gaps). */
 export interface RecordedGap {
@@ -12,17 +13,6 @@ export interface RecordedGap {
   /** The event time the partition had reached before the gap; null when it had read nothing. */
   reachedEventTime: Date | null;
   detectedAt: Date;
-}
-
-interface GapRow {
-  id: string;
-  pipeline: string;
-  topic: string;
-  partition: number;
-  missing_from: string;
-  missing_until: string;
-  max_event_time_ms: string | null;
-  detected_at: Date;
 }
 
 /** The recorded gaps, newest first; of one pipeline when given. */
@@ -39,7 +29,7 @@ export async function listStreamGaps(
       { column: 'id', order: 'desc' },
     ])
     .limit(query.limit ?? 1_000)
-    .select<GapRow[]>('*');
+    .select<StreamGapRow[]>('*');
   return rows.map((row) => ({
     id: Number(row.id),
     pipeline: row.pipeline,

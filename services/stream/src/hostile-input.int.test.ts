@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { contentsFrom } from './batch-decoding';
 import { decodeOne, mutatedMessage } from './hostile-messages.fixture';
 import { writeLandingBatch } from './landing-sink';
-import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+import { startStreamPipeline } from './metrics-pipeline';
+import type { StreamPipeline } from './pipeline-options';
 import { resetPipeline } from './pipeline-reset';
 
 // Every hostile input of issue 18, produced onto real topics between good orders, is consumed by

@@ -1,3 +1,4 @@
+import './warehouse-tables';
 export { toDeadLetter, toLandedChange } from './landing';
 export type { DeadLetter, LandedChange, MessagePosition } from './landing';
 export { writeLandingBatch } from './landing-sink';
@@ -23,7 +24,7 @@ export type {
   SessionStats,
   StreamPipeline,
   StreamPipelineOptions,
-} from './metrics-pipeline';
+} from './pipeline-options';
 export { startObservabilityServer } from './observability/http-server';
 export type { ObservabilityServer, ObservabilityServerOptions } from './observability/http-server';
 export {

@@ -2,12 +2,8 @@ import { METRICS } from '@tidemark/contracts';
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startStreamPipeline,
-  type BatchStats,
-  type StreamPipeline,
-  type StreamPipelineOptions,
-} from './metrics-pipeline';
+import { startStreamPipeline } from './metrics-pipeline';
+import type { BatchStats, StreamPipeline, StreamPipelineOptions } from './pipeline-options';
 import { resetPipeline } from './pipeline-reset';
 
 const config = loadConfig();
@@ -560,6 +556,7 @@ describe('the stream pipeline on the live stack', () => {
         queued_at: new Date(Date.now() - 60_000),
       })
       .returning('id');
+    if (!stale) throw new Error('the stale queued batch was not inserted');
     const batches: BatchStats[] = [];
     let oldestWaitMs = 0;
     const paused = await start(name, 'latest', {

@@ -10,7 +10,8 @@ import {
 } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStreamPipeline, type StreamPipeline } from './metrics-pipeline';
+import { startStreamPipeline } from './metrics-pipeline';
+import type { StreamPipeline } from './pipeline-options';
 import { orderValueDifferences } from '../../../test/integration/shop-values';
 import { resetPipeline } from './pipeline-reset';
 
@@ -189,7 +190,9 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
       async () => {
         const rows = await warehouse('ops.dead_letters')
           .whereRaw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' = ANY(?)", [poison])
-          .select(warehouse.raw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' as id"));
+          .select<{ id: string }[]>(
+            warehouse.raw("convert_from(raw, 'UTF8')::jsonb->'after'->>'id' as id"),
+          );
         return new Set(rows.map((row) => row.id)).size === poison.length ? rows : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 500 },

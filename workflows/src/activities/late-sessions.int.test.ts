@@ -88,6 +88,7 @@ async function storeDeadLetter(createdAtMs: number, lsn: number): Promise<number
       raw: orderInsertEnvelope(order, lsn, 1),
     })
     .returning('id');
+  if (!row) throw new Error('the dead letter was not inserted');
   return Number(row.id);
 }
 
@@ -197,7 +198,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await started?.stopAndReset();
-  if (deadLetterId) await warehouse('ops.dead_letters').where({ id: deadLetterId }).delete();
+  if (deadLetterId)
+    await warehouse('ops.dead_letters')
+      .where({ id: String(deadLetterId) })
+      .delete();
   await Promise.all([source.destroy(), sourceReader.destroy(), warehouse.destroy()]);
 });
 

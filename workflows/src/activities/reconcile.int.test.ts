@@ -232,6 +232,7 @@ beforeAll(async () => {
       replay_lsn: 9_003,
     })
     .returning('id');
+  if (!deadLetter) throw new Error('the dead letter was not inserted');
   deadLetterId = Number(deadLetter.id);
 });
 
@@ -245,7 +246,10 @@ afterAll(async () => {
   await warehouse('raw.change_events')
     .where({ kafka_topic: `${pipeline}.shop.orders` })
     .delete();
-  if (deadLetterId) await warehouse('ops.dead_letters').where({ id: deadLetterId }).delete();
+  if (deadLetterId)
+    await warehouse('ops.dead_letters')
+      .where({ id: String(deadLetterId) })
+      .delete();
   await Promise.all([warehouse.destroy(), source.destroy()]);
 });
 

@@ -318,7 +318,7 @@ async function describeLoadOutcome(warehouse: Knex, since: Date): Promise<string
   const dead = await warehouse('ops.dead_letters')
     .where('received_at', '>=', since)
     .groupBy('path')
-    .select('path', warehouse.raw('count(*)::int as n'));
+    .select<{ path: string; n: number }[]>('path', warehouse.raw('count(*)::int as n'));
   const revised = await warehouse('provisional.metric_values')
     .where({ pipeline: DEMO_PIPELINE })
     .where('updated_at', '>=', since)

@@ -55,7 +55,7 @@ export async function listDeadLetters(
   query: DeadLetterQuery,
 ): Promise<DeadLetterEntry[]> {
   const select = warehouse('ops.dead_letters')
-    .select(
+    .select<EntryRow[]>(
       'id',
       'received_at',
       'kafka_topic',
@@ -88,7 +88,7 @@ export async function listDeadLetters(
         .orWhereRaw('right(kafka_topic, ?) = ?', [table.length + 1, `.${table}`]),
     );
   }
-  const rows = (await select) as EntryRow[];
+  const rows = await select;
   return rows.map((row) => ({
     id: Number(row.id),
     receivedAt: row.received_at,

@@ -61,6 +61,7 @@ async function insertDeadLetter(
       raw,
     })
     .returning('id');
+  if (!row) throw new Error('the dead letter was not inserted');
   const id = Number(row.id);
   insertedIds.push(id);
   return id;
@@ -97,7 +98,7 @@ async function readTopic(): Promise<{ key: string | null; value: Buffer | null }
 
 async function deadLetterRow(id: number) {
   return warehouse('ops.dead_letters')
-    .where({ id })
+    .where({ id: String(id) })
     .first('replayed_at', 'replay_topic', 'replay_attempts', 'last_replay_error');
 }
 

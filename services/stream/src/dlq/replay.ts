@@ -228,7 +228,7 @@ async function recordOutcomes(
     const failure = failures.get(id);
     if (decision.kind === 'passes' && failure === undefined) {
       await trx('ops.dead_letters')
-        .where({ id })
+        .where({ id: String(id) })
         .update({
           ...attempt,
           replayed_at: trx.raw('clock_timestamp()'),
@@ -246,7 +246,7 @@ async function recordOutcomes(
           ? `not replayable: ${decision.reason}`
           : (failure as string);
     await trx('ops.dead_letters')
-      .where({ id })
+      .where({ id: String(id) })
       .update({ ...attempt, last_replay_error: lastReplayError });
   }
 }

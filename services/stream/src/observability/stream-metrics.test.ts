@@ -1,6 +1,6 @@
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { BatchStats } from '../metrics-pipeline';
+import type { BatchStats } from '../pipeline-options';
 import { createStreamMetrics } from './stream-metrics';
 
 const ORDERS = 'tidemark.shop.orders';

@@ -13,7 +13,7 @@ import type {
   EmittedStats,
   SessionQueueStats,
   SessionStats,
-} from '../metrics-pipeline';
+} from '../pipeline-options';
 import type { StreamGap } from '../positions';
 
 /** Every stream metric's name starts with this. */
