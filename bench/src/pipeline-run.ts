@@ -63,13 +63,15 @@ export async function positionPipeline(
       topic,
       partition,
       next_offset: offset.toString(),
+      first_offset: offset.toString(),
       max_event_time_ms: null,
+      max_committed_at_ms: null,
     };
   });
   await warehouse('ops.consumer_offsets')
     .insert(rows)
     .onConflict(['group_id', 'topic', 'partition'])
-    .merge(['next_offset', 'max_event_time_ms']);
+    .merge(['next_offset', 'first_offset', 'max_event_time_ms', 'max_committed_at_ms']);
   await setGroupOffsets(admin, pipeline, marks);
 }
 

@@ -22,6 +22,7 @@ import * as emissionShards from './warehouse/0018-emission-shards';
 import * as sessionShards from './warehouse/0019-session-shards';
 import * as reconciliationExplanation from './warehouse/0020-reconciliation-explanation';
 import * as accumulatorSqlTwins from './warehouse/0021-accumulator-sql-twins';
+import * as changelogRowKnowledge from './warehouse/0022-changelog-row-knowledge';
 
 export interface Migration {
   name: string;
@@ -58,6 +59,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0019-session-shards', ...sessionShards },
   { name: '0020-reconciliation-explanation', ...reconciliationExplanation },
   { name: '0021-accumulator-sql-twins', ...accumulatorSqlTwins },
+  { name: '0022-changelog-row-knowledge', ...changelogRowKnowledge },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

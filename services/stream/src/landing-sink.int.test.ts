@@ -58,7 +58,7 @@ describe('landing the changelog', () => {
     };
     const rows = [change(awkward), change({ plain: 1 }, { tx_id: null, op: 'r' })];
     const result = await writeLandingBatch(warehouse, rows, []);
-    expect(result).toEqual({ landed: 2, deadLettered: 0 });
+    expect(result).toEqual({ landed: 2, deadLettered: 0, alreadyLanded: false });
     const stored = await landedRows();
     expect(stored).toEqual(
       rows.map((row) => ({
@@ -91,7 +91,7 @@ describe('landing the changelog', () => {
         .count({ count: '*' })) as [{ count: string }];
       return { landing, count: Number(count) };
     });
-    expect(result.landing).toEqual({ landed: 1, deadLettered: 0 });
+    expect(result.landing).toEqual({ landed: 1, deadLettered: 0, alreadyLanded: true });
     expect(result.count).toBe(landedBefore + 3);
     expect((await landedRows()).map((row) => row.after)).toEqual(
       expect.arrayContaining([{ n: 1 }, { n: 2 }, { n: 3 }]),

@@ -10,6 +10,11 @@ import type { DeadLetter, LandedChange } from './landing';
 export interface LandingResult {
   landed: number;
   deadLettered: number;
+  /**
+   * Whether some of the changes were in the changelog already (Debezium sent them again, or
+   * another pipeline landed them first): they stay there under their first offsets.
+   */
+  alreadyLanded: boolean;
 }
 
 const COPY_CHANGES = `COPY raw.change_events (${CHANGELOG_COPY_COLUMNS.join(', ')}) FROM STDIN`;
@@ -41,7 +46,8 @@ export async function writeLandingBatch(
   deadLetters: readonly DeadLetter[],
 ): Promise<LandingResult> {
   const write = async (trx: Knex.Transaction) => {
-    const landed = changes.length === 0 ? 0 : await landChanges(trx, changes);
+    const { landed, alreadyLanded } =
+      changes.length === 0 ? { landed: 0, alreadyLanded: false } : await landChanges(trx, changes);
     const dead =
       deadLetters.length === 0
         ? []
@@ -50,7 +56,7 @@ export async function writeLandingBatch(
             .onConflict(['kafka_topic', 'kafka_partition', 'kafka_offset'])
             .ignore()
             .returning('id');
-    return { landed, deadLettered: dead.length };
+    return { landed, deadLettered: dead.length, alreadyLanded };
   };
   return 'commit' in db && db.isTransaction ? write(db) : db.transaction(write);
 }
@@ -62,7 +68,10 @@ export async function writeLandingBatch(
  * first) fails the copy on the changelog's unique key, and the batch is then inserted row by row
  * unless already landed. A savepoint keeps that failure from aborting the caller's transaction.
  */
-async function landChanges(trx: Knex.Transaction, changes: readonly LandedChange[]) {
+async function landChanges(
+  trx: Knex.Transaction,
+  changes: readonly LandedChange[],
+): Promise<{ landed: number; alreadyLanded: boolean }> {
   // Inside a transaction, knex hands out the transaction's own connection.
   const connection = (await trx.client.acquireConnection()) as PoolClient;
   await trx.raw('SAVEPOINT changelog_copy');
@@ -70,13 +79,13 @@ async function landChanges(trx: Knex.Transaction, changes: readonly LandedChange
     const copy = connection.query(copyFrom(COPY_CHANGES));
     await pipeline(Readable.from([Buffer.from(changelogCopyText(changes))]), copy);
     await trx.raw('RELEASE SAVEPOINT changelog_copy');
-    return copy.rowCount;
+    return { landed: copy.rowCount, alreadyLanded: false };
   } catch (error) {
     if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
     await trx.raw('ROLLBACK TO SAVEPOINT changelog_copy');
     const inserted = (await trx.raw(LAND_NEW_CHANGES, [JSON.stringify(changes)])) as {
       rowCount: number;
     };
-    return inserted.rowCount;
+    return { landed: inserted.rowCount, alreadyLanded: true };
   }
 }

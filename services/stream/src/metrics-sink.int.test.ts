@@ -12,7 +12,9 @@ import { createDatabase, loadConfig } from '@tidemark/runtime';
 import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyChanges } from './metrics-sink';
+import { applyChanges, type BatchHistory } from './metrics-sink';
+import { lockPosition, storePosition } from './positions';
+import { latestCommitOf } from './row-knowledge';
 import { applyQueuedSessions, watermarksToEmit } from './session-store';
 import { shardOf } from './shards';
 import { emitAndClose } from './window-emission';
@@ -39,6 +41,14 @@ const metricsOf = () => METRICS;
 // The batches come from one partition, whose topic has one: one emission shard.
 const SOURCE = { topic: 'sink-int', partition: 0, shardsOf: () => 1 };
 const SHARD = { topic: SOURCE.topic, shard: 0 };
+// Most batches here are applied without being landed: as for a batch whose changes the changelog
+// held already, their rows are known by their recorded versions (stream.row_versions), and
+// every change is looked up.
+const RECORDED: BatchHistory = {
+  batchOffset: 0n,
+  maxCommittedAtMs: Number.MAX_SAFE_INTEGER,
+  alreadyLanded: true,
+};
 let lsn = 1;
 
 function created(amount: number, at = T0 + 10_000, currency = 'EUR'): KeyedChange {
@@ -67,7 +77,7 @@ function created(amount: number, at = T0 + 10_000, currency = 'EUR'): KeyedChang
 async function apply(changes: KeyedChange[], watermarkMs: number | null, intervalDue = false) {
   const watermarks = new Map(METRICS.map((metric) => [metric.name, watermarkMs]));
   return warehouse.transaction(async (trx) => {
-    await applyChanges(trx, pipeline, changes, metricsOf, watermarks, SOURCE);
+    await applyChanges(trx, pipeline, changes, metricsOf, watermarks, SOURCE, RECORDED);
     await emitShards(trx, pipeline, [{ topic: SOURCE.topic, shard: 0, metrics: METRICS }]);
     return emitAndClose(trx, pipeline, METRICS, watermarks, () => intervalDue);
   });
@@ -80,7 +90,9 @@ async function row(metric: string) {
 }
 
 afterAll(async () => {
-  for (const name of [pipeline, sessionPipeline, shardedPipeline, snapshotPipeline]) {
+  const landedPipelines = [snapshotPipeline, `${snapshotPipeline}-first`, historyPipeline];
+  for (const name of [pipeline, sessionPipeline, shardedPipeline, ...landedPipelines]) {
+    await warehouse('ops.consumer_offsets').where({ group_id: name }).delete();
     await warehouse('ops.late_events').where({ pipeline: name }).delete();
     await warehouse('provisional.metric_values').where({ pipeline: name }).delete();
     await warehouse('stream.window_partials').where({ pipeline: name }).delete();
@@ -90,6 +102,9 @@ afterAll(async () => {
     await warehouse('stream.session_inbox').where({ pipeline: name }).delete();
     await warehouse('stream.watermarks').where({ pipeline: name }).delete();
   }
+  await warehouse('raw.change_events')
+    .whereIn('kafka_topic', [LANDED_TOPIC, `${LANDED_TOPIC}-first`, `${LANDED_TOPIC}-elsewhere`])
+    .delete();
   await warehouse.destroy();
 });
 
@@ -158,6 +173,7 @@ describe('the windows of several shards emitted together', () => {
         () => [ordersPerMinute],
         watermarks,
         { ...SOURCE, shardsOf: () => 2 },
+        RECORDED,
       ),
     );
     const shards = [0, 1].map((shard) => ({ topic: SOURCE.topic, shard, metrics: METRICS }));
@@ -234,7 +250,15 @@ async function applySessions(changes: KeyedChange[], crash = false) {
   const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
   await warehouse
     .transaction(async (trx) => {
-      await applyChanges(trx, sessionPipeline, changes, () => SESSION_METRICS, watermarks, SOURCE);
+      await applyChanges(
+        trx,
+        sessionPipeline,
+        changes,
+        () => SESSION_METRICS,
+        watermarks,
+        SOURCE,
+        RECORDED,
+      );
       // The batch queued its session contributions; applying the queue writes the sessions.
       const applied = await applyQueuedSessions(
         trx,
@@ -299,7 +323,15 @@ describe('session windows in the warehouse', () => {
     const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
     const later = order(customer, T0 + 45 * MINUTE, 500);
     await warehouse.transaction((trx) =>
-      applyChanges(trx, sessionPipeline, [later], () => SESSION_METRICS, watermarks, SOURCE),
+      applyChanges(
+        trx,
+        sessionPipeline,
+        [later],
+        () => SESSION_METRICS,
+        watermarks,
+        SOURCE,
+        RECORDED,
+      ),
     );
     await warehouse.transaction(async (first) => {
       const applied = await applyQueuedSessions(
@@ -345,6 +377,7 @@ describe('session windows in the warehouse', () => {
         () => SESSION_METRICS,
         at(T0),
         SOURCE,
+        RECORDED,
       ),
     );
     // ...and applied when the watermark is three hours on, where it would be late.
@@ -376,6 +409,7 @@ describe('session windows in the warehouse', () => {
         () => SESSION_METRICS,
         watermarks,
         SOURCE,
+        RECORDED,
       ),
     );
     // ...met by one that computes only the first: it applies nothing and deletes nothing.
@@ -472,7 +506,15 @@ const NO_WATERMARK = new Map<string, number | null>([[customerSessions.name, nul
 /** Lands a batch of customer_sessions changes in the sharded pipeline: queued by two shards. */
 function queueSharded(changes: KeyedChange[]) {
   return warehouse.transaction((trx) =>
-    applyChanges(trx, shardedPipeline, changes, () => [customerSessions], NO_WATERMARK, TWO_SHARDS),
+    applyChanges(
+      trx,
+      shardedPipeline,
+      changes,
+      () => [customerSessions],
+      NO_WATERMARK,
+      TWO_SHARDS,
+      RECORDED,
+    ),
   );
 }
 
@@ -500,24 +542,45 @@ function customersOnShards(): [string, string] {
 // A snapshot read of a row the pipeline applied is an update from the row's last image, which
 // the sink reads back from the raw changelog the pipeline landed it in.
 const snapshotPipeline = `sink-int-snapshot-${randomUUID()}`;
+// The changelog is where the pipelines below know their rows from: its rows of this topic.
+const LANDED_TOPIC = `sink-int-landed-${randomUUID()}`;
+let nextOffset = 0n;
 
-/** Lands changes in the raw changelog, then applies them, in one transaction as the pipeline does. */
-async function landAndApply(changes: KeyedChange[]) {
+/**
+ * Lands changes in the raw changelog at the next offsets of a topic (LANDED_TOPIC), stores
+ * the partition's position, then applies them, in one transaction as the pipeline does
+ * (`partition-batch.ts`).
+ */
+async function landAndApply(name: string, changes: KeyedChange[], topic = LANDED_TOPIC) {
   const contract = currentContract('shop.orders');
   const watermarks = new Map(METRICS.map((metric) => [metric.name, null]));
+  const at = changes.map(() => (nextOffset += 1n));
+  const source = { ...SOURCE, topic };
   await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [['2030-01-01']]);
   await warehouse.transaction(async (trx) => {
-    const landed = changes.map(({ event }) =>
+    const landed = changes.map(({ event }, index) =>
       toLandedChange(event, contract ? primaryKeyOf(event, contract) : null, {
-        topic: 'sink-int',
+        topic,
         partition: 0,
-        offset: String(event.source.lsn),
+        offset: String(at[index]),
         timestamp: String(event.capturedAtMs),
       }),
     );
-    await writeLandingBatch(trx, landed, []);
-    await applyChanges(trx, snapshotPipeline, changes, metricsOf, watermarks, SOURCE);
-    await emitShards(trx, snapshotPipeline, [{ topic: SOURCE.topic, shard: 0, metrics: METRICS }]);
+    const landing = await writeLandingBatch(trx, landed, []);
+    const stored = await lockPosition(trx, name, topic, 0);
+    const batchOffset = at[0] as bigint;
+    await storePosition(trx, name, topic, 0, {
+      nextOffset: (at.at(-1) as bigint) + 1n,
+      firstOffset: stored?.firstOffset ?? batchOffset,
+      maxCommittedAtMs: latestCommitOf(changes, stored?.maxCommittedAtMs),
+      maxEventTimeMs: undefined,
+    });
+    await applyChanges(trx, name, changes, metricsOf, watermarks, source, {
+      batchOffset,
+      maxCommittedAtMs: stored?.maxCommittedAtMs,
+      alreadyLanded: landing.alreadyLanded,
+    });
+    await emitShards(trx, name, [{ topic, shard: 0, metrics: METRICS }]);
   });
 }
 
@@ -536,9 +599,9 @@ function reread(change: KeyedChange, fields: Record<string, unknown>): KeyedChan
   };
 }
 
-async function snapshotValues(at: number) {
+async function valuesOf(name: string, at: number) {
   const rows = await warehouse('provisional.metric_values')
-    .where({ pipeline: snapshotPipeline, window_start: new Date(at) })
+    .where({ pipeline: name, window_start: new Date(at) })
     .select('metric', 'accumulator');
   return Object.fromEntries(
     rows.map((row) => [row.metric, [row.accumulator.rows, row.accumulator.sum]]),
@@ -546,27 +609,40 @@ async function snapshotValues(at: number) {
 }
 
 describe('snapshot reads in the warehouse', () => {
-  it('counts a re-read row once, with its new image, and keeps out one whose image is gone', async () => {
+  it('counts a re-read row once, with its new image', async () => {
     const at = T0 + 7 * MINUTE;
     const changed = created(500, at + 1_000);
     const same = created(300, at + 2_000);
+    await landAndApply(snapshotPipeline, [changed, same]);
+
+    // The connector snapshots every row again; `changed` was updated while nothing was captured.
+    await landAndApply(snapshotPipeline, [
+      reread(changed, { amount_minor: 700 }),
+      reread(same, {}),
+    ]);
+
+    expect(await valuesOf(snapshotPipeline, at)).toMatchObject({
+      orders_per_minute: [2, 0],
+      revenue_per_minute: [2, 700 + 300],
+    });
+  });
+
+  it('keeps out a re-read row known only by its recorded version whose image is gone', async () => {
+    const at = T0 + 8 * MINUTE;
     const forgotten = created(200, at + 3_000);
-    await landAndApply([changed, same, forgotten]);
-    // The landed change of `forgotten` is gone, as when its day's partition is dropped.
+    // Landed first from another topic: this pipeline knows the row by its record.
+    await landAndApply(`${snapshotPipeline}-first`, [forgotten], `${LANDED_TOPIC}-first`);
+    await landAndApply(snapshotPipeline, [forgotten]);
+    // The landed change is gone, as when its day's partition is dropped by hand.
     await warehouse('raw.change_events')
       .where({ source_table: 'shop.orders', lsn: forgotten.event.source.lsn })
       .delete();
 
-    // The connector snapshots every row again; `changed` was updated while nothing was captured.
-    await landAndApply([
-      reread(changed, { amount_minor: 700 }),
-      reread(same, {}),
-      reread(forgotten, { amount_minor: 900 }),
-    ]);
+    await landAndApply(snapshotPipeline, [reread(forgotten, { amount_minor: 900 })]);
 
-    expect(await snapshotValues(T0 + 7 * MINUTE)).toMatchObject({
-      orders_per_minute: [3, 0],
-      revenue_per_minute: [3, 700 + 300 + 200],
+    expect(await valuesOf(snapshotPipeline, at)).toMatchObject({
+      orders_per_minute: [1, 0],
+      revenue_per_minute: [1, 200],
     });
     const kept = await warehouse('ops.late_events')
       .where({ pipeline: snapshotPipeline, metric: 'revenue_per_minute' })
@@ -574,5 +650,64 @@ describe('snapshot reads in the warehouse', () => {
     expect(kept).toEqual([
       { reason: 'snapshot_unverified', op: 'r', sign: 1, primary_key: forgotten.primaryKey },
     ]);
+  });
+});
+
+// What a pipeline has applied of a row is read from the changelog's rows of the offsets it read.
+const historyPipeline = `sink-int-history-${randomUUID()}`;
+
+function updated(change: KeyedChange, fields: Record<string, unknown>): KeyedChange {
+  lsn += 1;
+  const { event } = change;
+  return {
+    ...change,
+    event: {
+      ...event,
+      op: 'u',
+      before: event.after,
+      after: { ...event.after, ...fields },
+      source: { ...event.source, lsn, committedAtMs: event.source.committedAtMs + 1 },
+    },
+  };
+}
+
+describe("a row's history read from the changelog", () => {
+  it('retracts what an update replaces, skips a change sent again, and knows only what it read', async () => {
+    const at = T0 + 9 * MINUTE;
+    const first = created(1_000, at + 1_000);
+    await landAndApply(historyPipeline, [first]);
+    // Updated: its insert, read at an earlier offset, is retracted.
+    const second = updated(first, { amount_minor: 1_500 });
+    await landAndApply(historyPipeline, [second]);
+    expect(await valuesOf(historyPipeline, at)).toMatchObject({
+      orders_per_minute: [1, 0],
+      revenue_per_minute: [1, 1_500],
+    });
+    // Debezium sends the insert and the update again at later offsets: both are skipped.
+    await landAndApply(historyPipeline, [first, second]);
+    expect(await valuesOf(historyPipeline, at)).toMatchObject({
+      revenue_per_minute: [1, 1_500],
+    });
+    // A row whose insert another topic carried (this pipeline never read it): its update has
+    // nothing to retract, and counts from the update on.
+    const elsewhere = created(400, at + 2_000);
+    const contract = currentContract('shop.orders');
+    await writeLandingBatch(
+      warehouse,
+      [
+        toLandedChange(elsewhere.event, contract ? primaryKeyOf(elsewhere.event, contract) : null, {
+          topic: `${LANDED_TOPIC}-elsewhere`,
+          partition: 0,
+          offset: '0',
+          timestamp: String(elsewhere.event.capturedAtMs),
+        }),
+      ],
+      [],
+    );
+    await landAndApply(historyPipeline, [updated(elsewhere, { amount_minor: 600 })]);
+    expect(await valuesOf(historyPipeline, at)).toMatchObject({
+      orders_per_minute: [2, 0],
+      revenue_per_minute: [2, 1_500 + 600],
+    });
   });
 });

@@ -1,6 +1,7 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import { writeLateContributions } from './late-ledger';
+import { knownRowVersions } from './row-knowledge';
 import { advanceRowVersions, loadPriorImages } from './row-versions';
 import { queuedInputsByShard } from './session-queue';
 import { shardOf } from './shards';
@@ -18,8 +19,18 @@ export interface MetricsWriteResult {
   late: number;
 }
 
+/** Where a batch stands in its partition's history, for what its rows' history is. */
+export interface BatchHistory {
+  /** The offset of the batch's first change. */
+  batchOffset: bigint;
+  /** The latest source commit time the partition applied before the batch (`positions.ts`). */
+  maxCommittedAtMs: number | undefined;
+  /** Whether the landing found some of the batch's changes in the changelog already. */
+  alreadyLanded: boolean;
+}
+
 /**
- * Applies a batch's changes to every metric inside the caller's transaction: the row versions,
+ * Applies a batch's changes to every metric inside the caller's transaction: the rows' history,
  * the late ledger, and the partition's own partials of the fixed windows (emitted afterwards by
  * the shards' emitters, `window-emitter.ts`). Session windows are not applied here: their keys
  * are not the partitions' keys, so the batch queues their contributions by the emission shard
@@ -33,8 +44,22 @@ export async function applyChanges(
   metricsOf: (table: string) => readonly MetricDefinition[],
   watermarks: ReadonlyMap<string, number | null>,
   source: BatchSource,
+  history: BatchHistory,
 ): Promise<MetricsWriteResult> {
-  const rowVersions = await advanceRowVersions(trx, pipeline, changes);
+  const rowVersions = await knownRowVersions(
+    trx,
+    {
+      pipeline,
+      topic: source.topic,
+      partition: source.partition,
+      batchOffset: history.batchOffset,
+      maxCommittedAtMs: history.maxCommittedAtMs,
+    },
+    changes,
+  );
+  // Changes the changelog held already stay there under their first offsets, which may not be
+  // this pipeline's: their rows are known by their recorded versions from now on.
+  if (history.alreadyLanded) await advanceRowVersions(trx, pipeline, changes);
   const priorImages = await loadPriorImages(trx, changes, rowVersions);
   const plan = planChanges(changes, metricsOf, { rowVersions, watermarks, priorImages });
   const queued = queuedInputsByShard(plan.pendingSessions, (metric, groupKey) =>

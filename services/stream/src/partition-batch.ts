@@ -5,6 +5,7 @@ import type { DeadLetter } from './landing';
 import { writeLandingBatch, type LandingResult } from './landing-sink';
 import { applyChanges, type MetricsWriteResult } from './metrics-sink';
 import { lockPosition, storePosition, type PartitionPosition } from './positions';
+import { latestCommitOf } from './row-knowledge';
 import { configureStreamTransaction } from './stream-transaction';
 import type { BatchSource } from './window-store';
 import type { BatchPlan, KeyedChange } from './windowing/plan';
@@ -75,8 +76,11 @@ export async function applyPartitionBatch(
     stored?.maxEventTimeMs ?? batch.maxEventTimeMs,
   );
   const landing = await writeLandingBatch(trx, landed, deadLetters);
+  const batchOffset = BigInt((messages[0] as BatchMessage).offset);
   await storePosition(trx, pipeline, topic, partition, {
     nextOffset: BigInt(lastApplied.offset) + 1n,
+    firstOffset: stored?.firstOffset ?? batchOffset,
+    maxCommittedAtMs: latestCommitOf(changes, stored?.maxCommittedAtMs),
     maxEventTimeMs,
     lsnReference: batch.lsnReference,
   });
@@ -87,6 +91,11 @@ export async function applyPartitionBatch(
     batch.metricsOf,
     batch.watermarks,
     batch.source,
+    {
+      batchOffset,
+      maxCommittedAtMs: stored?.maxCommittedAtMs,
+      alreadyLanded: landing.alreadyLanded,
+    },
   );
   return {
     kind: 'applied',

@@ -8,6 +8,16 @@ import type { LsnReference } from './plausibility';
 /** The stored position of one partition: the next offset to read and the event time reached. */
 export interface PartitionPosition {
   nextOffset: bigint;
+  /**
+   * Where the pipeline began reading the partition: the changelog's rows of the partition from
+   * there to the next offset are the changes it read (`row-knowledge.ts`).
+   */
+  firstOffset: bigint;
+  /**
+   * The latest source commit time of a change the pipeline applied from the partition; undefined
+   * while it has applied none. A change committed later cannot have been applied before.
+   */
+  maxCommittedAtMs: number | undefined;
   maxEventTimeMs: number | undefined;
   /** The highest LSN accepted on the partition, against which the next ones are judged. */
   lsnReference?: LsnReference | undefined;
@@ -18,11 +28,16 @@ const POSITION_COLUMNS = [
   'max_event_time_ms',
   'max_lsn',
   'max_lsn_committed_at_ms',
+  'first_offset',
+  'max_committed_at_ms',
 ] as const;
 
 function positionOf(row: Record<(typeof POSITION_COLUMNS)[number], unknown>): PartitionPosition {
   return {
     nextOffset: BigInt(row.next_offset as string),
+    firstOffset: BigInt(row.first_offset as string),
+    maxCommittedAtMs:
+      row.max_committed_at_ms === null ? undefined : Number(row.max_committed_at_ms),
     maxEventTimeMs: row.max_event_time_ms === null ? undefined : Number(row.max_event_time_ms),
     lsnReference:
       row.max_lsn === null
@@ -79,6 +94,7 @@ export async function pinPositions(
         topic,
         partition,
         next_offset: nextOffset.toString(),
+        first_offset: nextOffset.toString(),
       })),
     )
     .onConflict(['group_id', 'topic', 'partition'])
@@ -102,6 +118,8 @@ export async function storePosition(
       max_event_time_ms: position.maxEventTimeMs ?? null,
       max_lsn: position.lsnReference?.lsn ?? null,
       max_lsn_committed_at_ms: position.lsnReference?.committedAtMs ?? null,
+      first_offset: position.firstOffset.toString(),
+      max_committed_at_ms: position.maxCommittedAtMs ?? null,
       updated_at: trx.fn.now(),
     })
     .onConflict(['group_id', 'topic', 'partition'])
@@ -110,6 +128,7 @@ export async function storePosition(
       'max_event_time_ms',
       'max_lsn',
       'max_lsn_committed_at_ms',
+      'max_committed_at_ms',
       'updated_at',
     ]);
 }

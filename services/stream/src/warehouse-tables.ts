@@ -26,6 +26,8 @@ export interface ConsumerOffsetRow {
   max_event_time_ms: string | null;
   max_lsn: string | null;
   max_lsn_committed_at_ms: string | null;
+  first_offset: string;
+  max_committed_at_ms: string | null;
 }
 
 /** stream.pipelines: each pipeline's first start and since when it observes the changelog. */

@@ -37,6 +37,7 @@ describe('tidemark stream gaps and reset on the live stack', () => {
       topic: 'tidemark.shop.orders',
       partition: 0,
       next_offset: 42,
+      first_offset: 0,
     });
     await warehouse('ops.stream_gaps').insert({
       pipeline,

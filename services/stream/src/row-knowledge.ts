@@ -1,0 +1,128 @@
+import type { ChangeEvent } from '@tidemark/contracts';
+import type { Knex } from 'knex';
+import { rowId, type KeyedChange } from './windowing/plan';
+
+// What a pipeline has applied of each row of a batch: the LSN of the row's last applied change,
+// which tells a redelivery from a new change, whether the pipeline has seen the row at all, and
+// where a snapshot read finds the row's last applied image (docs/stream-design.md, "Row
+// knowledge read from the changelog"). Every change a pipeline applies is landed in the raw
+// changelog in the same transaction, under its topic, partition and offset; the changelog's rows
+// of each partition between where the pipeline began reading it and its stored position are the
+// changes it read (of every partition of the topic: a row's changes move to another partition
+// when the topic's partition count changes). Those it could not land under its own offset
+// (already there: Debezium sent them again, or another pipeline landed them first) are recorded
+// in stream.row_versions.
+
+/** The batch's partition, and where the pipeline stood on it before the batch. */
+export interface KnowledgeScope {
+  pipeline: string;
+  topic: string;
+  partition: number;
+  /** The batch's first offset: its own changes, landed already, are not history. */
+  batchOffset: bigint;
+  /** The latest source commit time applied from the partition; undefined: none applied yet. */
+  maxCommittedAtMs: number | undefined;
+}
+
+/**
+ * Whether a change needs the row's applied history. An insert committed after every change the
+ * partition applied cannot have been applied before (a row's changes all travel through one
+ * partition, in commit order), so it needs none; updates, deletes and snapshot reads need to
+ * know whether the row was seen, and any change not past the mark may be one sent again.
+ * Truncates concern no row. The mark decides only what is looked up, never what is applied.
+ */
+export function needsKnowledge(event: ChangeEvent, maxCommittedAtMs: number | undefined): boolean {
+  if (maxCommittedAtMs === undefined || event.op === 't') return false;
+  return event.op !== 'c' || event.source.committedAtMs <= maxCommittedAtMs;
+}
+
+/** The latest source commit time of a batch's changes (undefined for an empty batch). */
+export function latestCommitOf(
+  changes: readonly KeyedChange[],
+  before: number | undefined,
+): number | undefined {
+  let latest = before;
+  for (const { event } of changes) {
+    const at = event.source.committedAtMs;
+    if (latest === undefined || at > latest) latest = at;
+  }
+  return latest;
+}
+
+// One look-up per row: its changes in the changelog under the offsets the pipeline read (its
+// stored positions; of the batch's topic when given, and that batch's own and the offsets Kafka
+// deleted before the pipeline read them excepted), and its recorded version.
+const KNOWN_ROWS = `
+  SELECT w.source_table, w.primary_key, greatest(c.lsn, v.lsn) AS lsn
+    FROM unnest(?::text[], ?::text[]) AS w(source_table, primary_key)
+    LEFT JOIN LATERAL (
+      SELECT max(c.lsn) AS lsn
+        FROM raw.change_events AS c
+        JOIN ops.consumer_offsets AS read
+          ON read.group_id = ? AND read.topic = c.kafka_topic
+         AND read.partition = c.kafka_partition
+         AND c.kafka_offset >= read.first_offset AND c.kafka_offset < read.next_offset
+       WHERE c.primary_key = w.primary_key::jsonb AND c.source_table = w.source_table
+         AND (?::text IS NULL OR c.kafka_topic = ?) AND c.op <> 't'
+         AND (?::integer IS NULL OR NOT (c.kafka_partition = ? AND c.kafka_offset >= ?))
+         AND NOT EXISTS (
+           SELECT 1 FROM ops.stream_gaps AS g
+            WHERE g.pipeline = read.group_id AND g.topic = c.kafka_topic
+              AND g.partition = c.kafka_partition
+              AND c.kafka_offset >= g.missing_from AND c.kafka_offset < g.missing_until)
+    ) AS c ON true
+    LEFT JOIN LATERAL (
+      SELECT v.lsn FROM stream.row_versions AS v
+       WHERE v.pipeline = ? AND v.source_table = w.source_table AND v.primary_key = w.primary_key
+       LIMIT 1
+    ) AS v ON true
+   WHERE c.lsn IS NOT NULL OR v.lsn IS NOT NULL`;
+
+/**
+ * Each row's last applied LSN before this batch, for the batch's changes that need it
+ * (`needsKnowledge`); rows not in the map were never applied, or need not be known.
+ */
+export async function knownRowVersions(
+  trx: Knex.Transaction,
+  scope: KnowledgeScope,
+  changes: readonly KeyedChange[],
+): Promise<Map<string, number>> {
+  const wanted = new Map<string, { table: string; primaryKey: string }>();
+  for (const { table, primaryKey, event } of changes) {
+    if (needsKnowledge(event, scope.maxCommittedAtMs)) {
+      wanted.set(rowId(table, primaryKey), { table, primaryKey });
+    }
+  }
+  return lastAppliedVersions(trx, scope.pipeline, [...wanted.values()], scope);
+}
+
+/**
+ * The LSN of the last change a pipeline applied of each of some rows (keyed by `rowId`); rows it
+ * never applied are missing.
+ */
+export async function lastAppliedVersions(
+  db: Knex,
+  pipeline: string,
+  rows: readonly { table: string; primaryKey: string }[],
+  batch?: Pick<KnowledgeScope, 'topic' | 'partition' | 'batchOffset'>,
+): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  if (rows.length === 0) return versions;
+  const found = await db.raw<{
+    rows: { source_table: string; primary_key: string; lsn: string }[];
+  }>(KNOWN_ROWS, [
+    rows.map((row) => row.table),
+    rows.map((row) => row.primaryKey),
+    pipeline,
+    batch?.topic ?? null,
+    batch?.topic ?? null,
+    batch?.partition ?? null,
+    batch?.partition ?? null,
+    batch?.batchOffset.toString() ?? null,
+    pipeline,
+  ]);
+  for (const row of found.rows) {
+    versions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
+  }
+  return versions;
+}
