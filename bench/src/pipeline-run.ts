@@ -66,12 +66,19 @@ export async function positionPipeline(
       first_offset: offset.toString(),
       max_event_time_ms: null,
       max_committed_at_ms: null,
+      max_committed_lsn: null,
     };
   });
   await warehouse('ops.consumer_offsets')
     .insert(rows)
     .onConflict(['group_id', 'topic', 'partition'])
-    .merge(['next_offset', 'first_offset', 'max_event_time_ms', 'max_committed_at_ms']);
+    .merge([
+      'next_offset',
+      'first_offset',
+      'max_event_time_ms',
+      'max_committed_at_ms',
+      'max_committed_lsn',
+    ]);
   await setGroupOffsets(admin, pipeline, marks);
 }
 

@@ -4,8 +4,9 @@ import type { Knex } from 'knex';
 // applied was landed in the same transaction, under its topic, partition and offset), not kept
 // per row: each partition's stored position gains where the pipeline began reading it
 // (`first_offset`: the changelog's rows of that partition from there on are what it read) and
-// the latest source commit time it applied (`max_committed_at_ms`: an insert committed later
-// cannot have been applied before, so it needs no look-up). stream.row_versions stays for the
+// the latest change it applied, by source commit time then LSN (`max_committed_at_ms`,
+// `max_committed_lsn`: an insert sorting after it cannot have been applied before, so it needs
+// no look-up). stream.row_versions stays for the
 // changes the changelog holds under another offset (a batch whose landing found them there).
 //
 // Existing positions: what their pipeline applied so far is in stream.row_versions, so they
@@ -17,7 +18,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     ALTER TABLE ops.consumer_offsets
       ADD COLUMN first_offset bigint,
-      ADD COLUMN max_committed_at_ms bigint`);
+      ADD COLUMN max_committed_at_ms bigint,
+      ADD COLUMN max_committed_lsn bigint`);
   await knex.raw(`
     UPDATE ops.consumer_offsets
        SET first_offset = next_offset,
@@ -29,5 +31,6 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     ALTER TABLE ops.consumer_offsets
       DROP COLUMN first_offset,
-      DROP COLUMN max_committed_at_ms`);
+      DROP COLUMN max_committed_at_ms,
+      DROP COLUMN max_committed_lsn`);
 }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyChanges, type BatchHistory } from './metrics-sink';
 import { lockPosition, storePosition } from './positions';
-import { latestCommitOf } from './row-knowledge';
+import { laterMark } from './row-knowledge';
 import { applyQueuedSessions, watermarksToEmit } from './session-store';
 import { shardOf } from './shards';
 import { emitAndClose } from './window-emission';
@@ -46,7 +46,7 @@ const SHARD = { topic: SOURCE.topic, shard: 0 };
 // every change is looked up.
 const RECORDED: BatchHistory = {
   batchOffset: 0n,
-  maxCommittedAtMs: Number.MAX_SAFE_INTEGER,
+  commitMark: { committedAtMs: Number.MAX_SAFE_INTEGER, lsn: null },
   alreadyLanded: true,
 };
 let lsn = 1;
@@ -572,12 +572,12 @@ async function landAndApply(name: string, changes: KeyedChange[], topic = LANDED
     await storePosition(trx, name, topic, 0, {
       nextOffset: (at.at(-1) as bigint) + 1n,
       firstOffset: stored?.firstOffset ?? batchOffset,
-      maxCommittedAtMs: latestCommitOf(changes, stored?.maxCommittedAtMs),
+      commitMark: laterMark(changes, stored?.commitMark),
       maxEventTimeMs: undefined,
     });
     await applyChanges(trx, name, changes, metricsOf, watermarks, source, {
       batchOffset,
-      maxCommittedAtMs: stored?.maxCommittedAtMs,
+      commitMark: stored?.commitMark,
       alreadyLanded: landing.alreadyLanded,
     });
     await emitShards(trx, name, [{ topic, shard: 0, metrics: METRICS }]);

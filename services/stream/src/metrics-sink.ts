@@ -1,7 +1,7 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import { writeLateContributions } from './late-ledger';
-import { knownRowVersions } from './row-knowledge';
+import { knownRowVersions, type CommitMark } from './row-knowledge';
 import { advanceRowVersions, loadPriorImages } from './row-versions';
 import { queuedInputsByShard } from './session-queue';
 import { shardOf } from './shards';
@@ -23,8 +23,8 @@ export interface MetricsWriteResult {
 export interface BatchHistory {
   /** The offset of the batch's first change. */
   batchOffset: bigint;
-  /** The latest source commit time the partition applied before the batch (`positions.ts`). */
-  maxCommittedAtMs: number | undefined;
+  /** The latest change the partition applied before the batch (`positions.ts`). */
+  commitMark: CommitMark | undefined;
   /** Whether the landing found some of the batch's changes in the changelog already. */
   alreadyLanded: boolean;
 }
@@ -53,7 +53,7 @@ export async function applyChanges(
       topic: source.topic,
       partition: source.partition,
       batchOffset: history.batchOffset,
-      maxCommittedAtMs: history.maxCommittedAtMs,
+      commitMark: history.commitMark,
     },
     changes,
   );

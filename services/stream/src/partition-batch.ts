@@ -5,7 +5,7 @@ import type { DeadLetter } from './landing';
 import { writeLandingBatch, type LandingResult } from './landing-sink';
 import { applyChanges, type MetricsWriteResult } from './metrics-sink';
 import { lockPosition, storePosition, type PartitionPosition } from './positions';
-import { latestCommitOf } from './row-knowledge';
+import { laterMark } from './row-knowledge';
 import { configureStreamTransaction } from './stream-transaction';
 import type { BatchSource } from './window-store';
 import type { BatchPlan, KeyedChange } from './windowing/plan';
@@ -80,7 +80,7 @@ export async function applyPartitionBatch(
   await storePosition(trx, pipeline, topic, partition, {
     nextOffset: BigInt(lastApplied.offset) + 1n,
     firstOffset: stored?.firstOffset ?? batchOffset,
-    maxCommittedAtMs: latestCommitOf(changes, stored?.maxCommittedAtMs),
+    commitMark: laterMark(changes, stored?.commitMark),
     maxEventTimeMs,
     lsnReference: batch.lsnReference,
   });
@@ -93,7 +93,7 @@ export async function applyPartitionBatch(
     batch.source,
     {
       batchOffset,
-      maxCommittedAtMs: stored?.maxCommittedAtMs,
+      commitMark: stored?.commitMark,
       alreadyLanded: landing.alreadyLanded,
     },
   );

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { LsnReference } from './plausibility';
+import type { CommitMark } from './row-knowledge';
 
 // Where each partition of a pipeline stands, stored in ops.consumer_offsets and written in the
 // batch's own transaction: the next offset, the event time reached, the LSN accepted, and the
@@ -14,10 +15,10 @@ export interface PartitionPosition {
    */
   firstOffset: bigint;
   /**
-   * The latest source commit time of a change the pipeline applied from the partition; undefined
-   * while it has applied none. A change committed later cannot have been applied before.
+   * The latest change the pipeline applied from the partition (commit time, then LSN); undefined
+   * while it has applied none. An insert sorting after it cannot have been applied before.
    */
-  maxCommittedAtMs: number | undefined;
+  commitMark: CommitMark | undefined;
   maxEventTimeMs: number | undefined;
   /** The highest LSN accepted on the partition, against which the next ones are judged. */
   lsnReference?: LsnReference | undefined;
@@ -30,14 +31,20 @@ const POSITION_COLUMNS = [
   'max_lsn_committed_at_ms',
   'first_offset',
   'max_committed_at_ms',
+  'max_committed_lsn',
 ] as const;
 
 function positionOf(row: Record<(typeof POSITION_COLUMNS)[number], unknown>): PartitionPosition {
   return {
     nextOffset: BigInt(row.next_offset as string),
     firstOffset: BigInt(row.first_offset as string),
-    maxCommittedAtMs:
-      row.max_committed_at_ms === null ? undefined : Number(row.max_committed_at_ms),
+    commitMark:
+      row.max_committed_at_ms === null
+        ? undefined
+        : {
+            committedAtMs: Number(row.max_committed_at_ms),
+            lsn: row.max_committed_lsn === null ? null : Number(row.max_committed_lsn),
+          },
     maxEventTimeMs: row.max_event_time_ms === null ? undefined : Number(row.max_event_time_ms),
     lsnReference:
       row.max_lsn === null
@@ -119,7 +126,8 @@ export async function storePosition(
       max_lsn: position.lsnReference?.lsn ?? null,
       max_lsn_committed_at_ms: position.lsnReference?.committedAtMs ?? null,
       first_offset: position.firstOffset.toString(),
-      max_committed_at_ms: position.maxCommittedAtMs ?? null,
+      max_committed_at_ms: position.commitMark?.committedAtMs ?? null,
+      max_committed_lsn: position.commitMark?.lsn ?? null,
       updated_at: trx.fn.now(),
     })
     .onConflict(['group_id', 'topic', 'partition'])
@@ -129,6 +137,7 @@ export async function storePosition(
       'max_lsn',
       'max_lsn_committed_at_ms',
       'max_committed_at_ms',
+      'max_committed_lsn',
       'updated_at',
     ]);
 }

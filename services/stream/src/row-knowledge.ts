@@ -20,33 +20,51 @@ export interface KnowledgeScope {
   partition: number;
   /** The batch's first offset: its own changes, landed already, are not history. */
   batchOffset: bigint;
-  /** The latest source commit time applied from the partition; undefined: none applied yet. */
-  maxCommittedAtMs: number | undefined;
+  /** The latest change applied from the partition; undefined: none applied yet. */
+  commitMark: CommitMark | undefined;
 }
 
 /**
- * Whether a change needs the row's applied history. An insert committed after every change the
- * partition applied cannot have been applied before (a row's changes all travel through one
- * partition, in commit order), so it needs none; updates, deletes and snapshot reads need to
- * know whether the row was seen, and any change not past the mark may be one sent again.
- * Truncates concern no row. The mark decides only what is looked up, never what is applied.
+ * The latest change a partition applied, by source commit time and then LSN: every change it
+ * applied sorts at or below it. Its LSN is null when unknown (ties of commit time then sort
+ * below nothing).
  */
-export function needsKnowledge(event: ChangeEvent, maxCommittedAtMs: number | undefined): boolean {
-  if (maxCommittedAtMs === undefined || event.op === 't') return false;
-  return event.op !== 'c' || event.source.committedAtMs <= maxCommittedAtMs;
+export interface CommitMark {
+  committedAtMs: number;
+  lsn: number | null;
 }
 
-/** The latest source commit time of a batch's changes (undefined for an empty batch). */
-export function latestCommitOf(
+/**
+ * Whether a change needs the row's applied history. An insert sorting after the partition's
+ * mark (by commit time, then LSN: a transaction's changes share a commit time) cannot have been
+ * applied before, so it needs none; updates, deletes and snapshot reads need to know whether the
+ * row was seen, and any insert not past the mark may be one sent again. Truncates concern no
+ * row. The mark decides only what is looked up, never what is applied.
+ */
+export function needsKnowledge(event: ChangeEvent, mark: CommitMark | undefined): boolean {
+  if (mark === undefined || event.op === 't') return false;
+  if (event.op !== 'c') return true;
+  const { committedAtMs, lsn } = event.source;
+  if (committedAtMs !== mark.committedAtMs) return committedAtMs < mark.committedAtMs;
+  return lsn === null || mark.lsn === null || lsn <= mark.lsn;
+}
+
+/** The mark after a batch: its latest change (truncates, without an LSN, aside), or `before`. */
+export function laterMark(
   changes: readonly KeyedChange[],
-  before: number | undefined,
-): number | undefined {
-  let latest = before;
+  before: CommitMark | undefined,
+): CommitMark | undefined {
+  let mark = before;
   for (const { event } of changes) {
-    const at = event.source.committedAtMs;
-    if (latest === undefined || at > latest) latest = at;
+    const { committedAtMs, lsn } = event.source;
+    if (lsn === null) continue;
+    const later =
+      mark === undefined ||
+      committedAtMs > mark.committedAtMs ||
+      (committedAtMs === mark.committedAtMs && mark.lsn !== null && lsn > mark.lsn);
+    if (later) mark = { committedAtMs, lsn };
   }
-  return latest;
+  return mark;
 }
 
 // One look-up per row: its changes in the changelog under the offsets the pipeline read (its
@@ -89,7 +107,7 @@ export async function knownRowVersions(
 ): Promise<Map<string, number>> {
   const wanted = new Map<string, { table: string; primaryKey: string }>();
   for (const { table, primaryKey, event } of changes) {
-    if (needsKnowledge(event, scope.maxCommittedAtMs)) {
+    if (needsKnowledge(event, scope.commitMark)) {
       wanted.set(rowId(table, primaryKey), { table, primaryKey });
     }
   }

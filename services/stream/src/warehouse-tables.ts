@@ -28,6 +28,7 @@ export interface ConsumerOffsetRow {
   max_lsn_committed_at_ms: string | null;
   first_offset: string;
   max_committed_at_ms: string | null;
+  max_committed_lsn: string | null;
 }
 
 /** stream.pipelines: each pipeline's first start and since when it observes the changelog. */
