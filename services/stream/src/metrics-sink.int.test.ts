@@ -584,20 +584,30 @@ async function landAndApply(name: string, changes: KeyedChange[], topic = LANDED
   });
 }
 
-function reread(change: KeyedChange, fields: Record<string, unknown>): KeyedChange {
+/** A later change of the same row: `op`, with its after-image changed by `fields`. */
+function laterChange(
+  change: KeyedChange,
+  op: 'u' | 'r',
+  fields: Record<string, unknown>,
+  source: Partial<ChangeEvent['source']>,
+): KeyedChange {
   lsn += 1;
   const { event } = change;
   return {
     ...change,
     event: {
       ...event,
-      op: 'r',
-      before: null,
+      op,
+      before: op === 'u' ? event.after : null,
       after: { ...event.after, ...fields },
-      source: { ...event.source, lsn, snapshot: true },
+      source: { ...event.source, lsn, ...source },
     },
   };
 }
+
+/** The row read again by a snapshot, with `fields` changed meanwhile. */
+const reread = (change: KeyedChange, fields: Record<string, unknown>) =>
+  laterChange(change, 'r', fields, { snapshot: true });
 
 async function valuesOf(name: string, at: number) {
   const rows = await warehouse('provisional.metric_values')
@@ -656,20 +666,9 @@ describe('snapshot reads in the warehouse', () => {
 // What a pipeline has applied of a row is read from the changelog's rows of the offsets it read.
 const historyPipeline = `sink-int-history-${randomUUID()}`;
 
-function updated(change: KeyedChange, fields: Record<string, unknown>): KeyedChange {
-  lsn += 1;
-  const { event } = change;
-  return {
-    ...change,
-    event: {
-      ...event,
-      op: 'u',
-      before: event.after,
-      after: { ...event.after, ...fields },
-      source: { ...event.source, lsn, committedAtMs: event.source.committedAtMs + 1 },
-    },
-  };
-}
+/** The row updated a millisecond later. */
+const updated = (change: KeyedChange, fields: Record<string, unknown>) =>
+  laterChange(change, 'u', fields, { committedAtMs: change.event.source.committedAtMs + 1 });
 
 describe("a row's history read from the changelog", () => {
   it('retracts what an update replaces, skips a change sent again, and knows only what it read', async () => {
