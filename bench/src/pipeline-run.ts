@@ -67,6 +67,7 @@ export async function positionPipeline(
       max_event_time_ms: null,
       max_committed_at_ms: null,
       max_committed_lsn: null,
+      min_committed_at_ms: null,
     };
   });
   await warehouse('ops.consumer_offsets')
@@ -78,6 +79,7 @@ export async function positionPipeline(
       'max_event_time_ms',
       'max_committed_at_ms',
       'max_committed_lsn',
+      'min_committed_at_ms',
     ]);
   await setGroupOffsets(admin, pipeline, marks);
 }

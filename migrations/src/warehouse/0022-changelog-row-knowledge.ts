@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 // (`first_offset`: the changelog's rows of that partition from there on are what it read) and
 // the latest change it applied, by source commit time then LSN (`max_committed_at_ms`,
 // `max_committed_lsn`: an insert sorting after it cannot have been applied before, so it needs
-// no look-up). stream.row_versions stays for the
+// no look-up), and the earliest source commit time it applied (`min_committed_at_ms`: no
+// change it applied is older, so a look-up reads no older day of the changelog). stream.row_versions stays for the
 // changes the changelog holds under another offset (a batch whose landing found them there).
 //
 // Existing positions: what their pipeline applied so far is in stream.row_versions, so they
@@ -19,7 +20,8 @@ export async function up(knex: Knex): Promise<void> {
     ALTER TABLE ops.consumer_offsets
       ADD COLUMN first_offset bigint,
       ADD COLUMN max_committed_at_ms bigint,
-      ADD COLUMN max_committed_lsn bigint`);
+      ADD COLUMN max_committed_lsn bigint,
+      ADD COLUMN min_committed_at_ms bigint`);
   await knex.raw(`
     UPDATE ops.consumer_offsets
        SET first_offset = next_offset,
@@ -32,5 +34,6 @@ export async function down(knex: Knex): Promise<void> {
     ALTER TABLE ops.consumer_offsets
       DROP COLUMN first_offset,
       DROP COLUMN max_committed_at_ms,
-      DROP COLUMN max_committed_lsn`);
+      DROP COLUMN max_committed_lsn,
+      DROP COLUMN min_committed_at_ms`);
 }

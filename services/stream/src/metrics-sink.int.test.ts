@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyChanges, type BatchHistory } from './metrics-sink';
 import { lockPosition, storePosition } from './positions';
-import { laterMark } from './row-knowledge';
+import { earlierCommit, laterMark } from './row-knowledge';
 import { applyQueuedSessions, watermarksToEmit } from './session-store';
 import { shardOf } from './shards';
 import { emitAndClose } from './window-emission';
@@ -556,7 +556,9 @@ async function landAndApply(name: string, changes: KeyedChange[], topic = LANDED
   const watermarks = new Map(METRICS.map((metric) => [metric.name, null]));
   const at = changes.map(() => (nextOffset += 1n));
   const source = { ...SOURCE, topic };
-  await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [['2030-01-01']]);
+  await warehouse.raw('SELECT raw.ensure_change_event_partitions(?::date[])', [
+    ['2029-12-29', '2030-01-01'],
+  ]);
   await warehouse.transaction(async (trx) => {
     const landed = changes.map(({ event }, index) =>
       toLandedChange(event, contract ? primaryKeyOf(event, contract) : null, {
@@ -573,6 +575,7 @@ async function landAndApply(name: string, changes: KeyedChange[], topic = LANDED
       nextOffset: (at.at(-1) as bigint) + 1n,
       firstOffset: stored?.firstOffset ?? batchOffset,
       commitMark: laterMark(changes, stored?.commitMark),
+      earliestCommitMs: earlierCommit(changes, stored?.earliestCommitMs),
       maxEventTimeMs: undefined,
     });
     await applyChanges(trx, name, changes, metricsOf, watermarks, source, {
@@ -707,6 +710,20 @@ describe("a row's history read from the changelog", () => {
     expect(await valuesOf(historyPipeline, at)).toMatchObject({
       orders_per_minute: [2, 0],
       revenue_per_minute: [2, 1_500 + 600],
+    });
+  });
+
+  it('finds a row last changed days before, past the recent days looked up first', async () => {
+    const at = T0 - 3 * 86_400_000;
+    const old = created(700, at + 1_000);
+    await landAndApply(historyPipeline, [old]);
+    // Updated three days later: its insert is in an older day of the changelog.
+    await landAndApply(historyPipeline, [
+      laterChange(old, 'u', { amount_minor: 900 }, { committedAtMs: T0 + 10 * MINUTE }),
+    ]);
+    expect(await valuesOf(historyPipeline, at)).toMatchObject({
+      orders_per_minute: [1, 0],
+      revenue_per_minute: [1, 900],
     });
   });
 });

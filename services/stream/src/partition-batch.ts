@@ -5,7 +5,7 @@ import type { DeadLetter } from './landing';
 import { writeLandingBatch, type LandingResult } from './landing-sink';
 import { applyChanges, type MetricsWriteResult } from './metrics-sink';
 import { lockPosition, storePosition, type PartitionPosition } from './positions';
-import { laterMark } from './row-knowledge';
+import { earlierCommit, laterMark } from './row-knowledge';
 import { configureStreamTransaction } from './stream-transaction';
 import type { BatchSource } from './window-store';
 import type { BatchPlan, KeyedChange } from './windowing/plan';
@@ -81,6 +81,7 @@ export async function applyPartitionBatch(
     nextOffset: BigInt(lastApplied.offset) + 1n,
     firstOffset: stored?.firstOffset ?? batchOffset,
     commitMark: laterMark(changes, stored?.commitMark),
+    earliestCommitMs: earlierCommit(changes, stored?.earliestCommitMs),
     maxEventTimeMs,
     lsnReference: batch.lsnReference,
   });

@@ -19,6 +19,11 @@ export interface PartitionPosition {
    * while it has applied none. An insert sorting after it cannot have been applied before.
    */
   commitMark: CommitMark | undefined;
+  /**
+   * The earliest source commit time of a change the pipeline applied from the partition since
+   * it reads its history from the changelog; undefined while it has applied none.
+   */
+  earliestCommitMs: number | undefined;
   maxEventTimeMs: number | undefined;
   /** The highest LSN accepted on the partition, against which the next ones are judged. */
   lsnReference?: LsnReference | undefined;
@@ -32,6 +37,7 @@ const POSITION_COLUMNS = [
   'first_offset',
   'max_committed_at_ms',
   'max_committed_lsn',
+  'min_committed_at_ms',
 ] as const;
 
 function positionOf(row: Record<(typeof POSITION_COLUMNS)[number], unknown>): PartitionPosition {
@@ -45,6 +51,8 @@ function positionOf(row: Record<(typeof POSITION_COLUMNS)[number], unknown>): Pa
             committedAtMs: Number(row.max_committed_at_ms),
             lsn: row.max_committed_lsn === null ? null : Number(row.max_committed_lsn),
           },
+    earliestCommitMs:
+      row.min_committed_at_ms === null ? undefined : Number(row.min_committed_at_ms),
     maxEventTimeMs: row.max_event_time_ms === null ? undefined : Number(row.max_event_time_ms),
     lsnReference:
       row.max_lsn === null
@@ -128,6 +136,7 @@ export async function storePosition(
       first_offset: position.firstOffset.toString(),
       max_committed_at_ms: position.commitMark?.committedAtMs ?? null,
       max_committed_lsn: position.commitMark?.lsn ?? null,
+      min_committed_at_ms: position.earliestCommitMs ?? null,
       updated_at: trx.fn.now(),
     })
     .onConflict(['group_id', 'topic', 'partition'])
@@ -138,6 +147,7 @@ export async function storePosition(
       'max_lsn_committed_at_ms',
       'max_committed_at_ms',
       'max_committed_lsn',
+      'min_committed_at_ms',
       'updated_at',
     ]);
 }

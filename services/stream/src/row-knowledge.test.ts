@@ -1,6 +1,6 @@
 import type { ChangeEvent } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
-import { laterMark, needsKnowledge, type CommitMark } from './row-knowledge';
+import { earlierCommit, laterMark, needsKnowledge, type CommitMark } from './row-knowledge';
 import type { KeyedChange } from './windowing/plan';
 
 const MARK: CommitMark = { committedAtMs: 1_000_000, lsn: 500 };
@@ -69,5 +69,15 @@ describe('laterMark', () => {
     const unknown = { committedAtMs: 8, lsn: null };
     expect(laterMark([change(8, 99)], unknown)).toEqual(unknown);
     expect(laterMark([change(9, 1)], unknown)).toEqual({ committedAtMs: 9, lsn: 1 });
+  });
+});
+
+describe('earlierCommit', () => {
+  const change = (at: number) => ({ event: event('c', at) }) as KeyedChange;
+
+  it('moves to the earliest commit time of the batch, never forward', () => {
+    expect(earlierCommit([change(9), change(5), change(7)], undefined)).toBe(5);
+    expect(earlierCommit([change(9)], 6)).toBe(6);
+    expect(earlierCommit([], undefined)).toBeUndefined();
   });
 });

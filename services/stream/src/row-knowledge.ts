@@ -67,11 +67,34 @@ export function laterMark(
   return mark;
 }
 
+/** The earliest source commit time of a batch's changes and `before`. */
+export function earlierCommit(
+  changes: readonly KeyedChange[],
+  before: number | undefined,
+): number | undefined {
+  let earliest = before;
+  for (const { event } of changes) {
+    const at = event.source.committedAtMs;
+    if (earliest === undefined || at < earliest) earliest = at;
+  }
+  return earliest;
+}
+
+/**
+ * How far back the first look-up of a batch's rows reads the changelog: a day before its
+ * earliest change. Most rows a batch changes were changed lately, and a row's last change is
+ * its latest by commit time, so one found there is the last; the others are looked up again
+ * over the pipeline's whole history. Each day of the changelog is a partition with its own
+ * index: reading a day costs each key a probe.
+ */
+export const RECENT_HISTORY_MS = 86_400_000;
+
 // One look-up per row: its changes in the changelog under the offsets the pipeline read (its
 // stored positions; of the batch's topic when given, and that batch's own and the offsets Kafka
-// deleted before the pipeline read them excepted), and its recorded version.
+// deleted before the pipeline read them excepted) committed since a time, and its recorded
+// version.
 const KNOWN_ROWS = `
-  SELECT w.source_table, w.primary_key, greatest(c.lsn, v.lsn) AS lsn
+  SELECT w.source_table, w.primary_key, c.lsn AS landed_lsn, v.lsn AS recorded_lsn
     FROM unnest(?::text[], ?::text[]) AS w(source_table, primary_key)
     LEFT JOIN LATERAL (
       SELECT max(c.lsn) AS lsn
@@ -83,6 +106,7 @@ const KNOWN_ROWS = `
        WHERE c.primary_key = w.primary_key::jsonb AND c.source_table = w.source_table
          AND (?::text IS NULL OR c.kafka_topic = ?) AND c.op <> 't'
          AND (?::integer IS NULL OR NOT (c.kafka_partition = ? AND c.kafka_offset >= ?))
+         AND c.committed_at >= ?::timestamptz
          AND NOT EXISTS (
            SELECT 1 FROM ops.stream_gaps AS g
             WHERE g.pipeline = read.group_id AND g.topic = c.kafka_topic
@@ -106,12 +130,22 @@ export async function knownRowVersions(
   changes: readonly KeyedChange[],
 ): Promise<Map<string, number>> {
   const wanted = new Map<string, { table: string; primaryKey: string }>();
+  let earliest = Infinity;
   for (const { table, primaryKey, event } of changes) {
     if (needsKnowledge(event, scope.commitMark)) {
       wanted.set(rowId(table, primaryKey), { table, primaryKey });
+      earliest = Math.min(earliest, event.source.committedAtMs);
     }
   }
-  return lastAppliedVersions(trx, scope.pipeline, [...wanted.values()], scope);
+  if (wanted.size === 0) return new Map();
+  const rows = [...wanted.values()];
+  const recent = await lookUp(trx, scope.pipeline, rows, scope, earliest - RECENT_HISTORY_MS);
+  const rest = rows.filter((row) => !recent.landed.has(rowId(row.table, row.primaryKey)));
+  if (rest.length === 0) return recent.versions;
+  const since = await historyStartOf(trx, scope.pipeline, scope.topic);
+  const older = await lookUp(trx, scope.pipeline, rest, scope, since);
+  for (const [id, lsn] of older.versions) recent.versions.set(id, lsn);
+  return recent.versions;
 }
 
 /**
@@ -122,12 +156,31 @@ export async function lastAppliedVersions(
   db: Knex,
   pipeline: string,
   rows: readonly { table: string; primaryKey: string }[],
-  batch?: Pick<KnowledgeScope, 'topic' | 'partition' | 'batchOffset'>,
 ): Promise<Map<string, number>> {
+  return (await lookUp(db, pipeline, rows, undefined, undefined)).versions;
+}
+
+/**
+ * Looks rows up in the changelog's days since `sinceMs` and in the recorded versions: the last
+ * applied LSN of each found, and those found in the changelog (whose last change is there).
+ */
+async function lookUp(
+  db: Knex,
+  pipeline: string,
+  rows: readonly { table: string; primaryKey: string }[],
+  batch: Pick<KnowledgeScope, 'topic' | 'partition' | 'batchOffset'> | undefined,
+  sinceMs: number | undefined,
+): Promise<{ versions: Map<string, number>; landed: Set<string> }> {
   const versions = new Map<string, number>();
-  if (rows.length === 0) return versions;
+  const landed = new Set<string>();
+  if (rows.length === 0) return { versions, landed };
   const found = await db.raw<{
-    rows: { source_table: string; primary_key: string; lsn: string }[];
+    rows: {
+      source_table: string;
+      primary_key: string;
+      landed_lsn: string | null;
+      recorded_lsn: string | null;
+    }[];
   }>(KNOWN_ROWS, [
     rows.map((row) => row.table),
     rows.map((row) => row.primaryKey),
@@ -137,10 +190,30 @@ export async function lastAppliedVersions(
     batch?.partition ?? null,
     batch?.partition ?? null,
     batch?.batchOffset.toString() ?? null,
+    new Date(sinceMs ?? 0),
     pipeline,
   ]);
   for (const row of found.rows) {
-    versions.set(rowId(row.source_table, row.primary_key), Number(row.lsn));
+    const id = rowId(row.source_table, row.primary_key);
+    const lsns = [row.landed_lsn, row.recorded_lsn].filter((lsn) => lsn !== null).map(Number);
+    versions.set(id, Math.max(...lsns));
+    if (row.landed_lsn !== null) landed.add(id);
   }
-  return versions;
+  return { versions, landed };
+}
+
+/**
+ * The earliest source commit time the pipeline applied from any partition of a topic since it
+ * reads its history from the changelog: no row's history there is older. Undefined: none.
+ */
+async function historyStartOf(
+  db: Knex,
+  pipeline: string,
+  topic: string,
+): Promise<number | undefined> {
+  const row = await db('ops.consumer_offsets')
+    .where({ group_id: pipeline, topic })
+    .min<{ earliest: string | null } | undefined>('min_committed_at_ms as earliest')
+    .first();
+  return row?.earliest === null || row?.earliest === undefined ? undefined : Number(row.earliest);
 }

@@ -29,6 +29,7 @@ export interface ConsumerOffsetRow {
   first_offset: string;
   max_committed_at_ms: string | null;
   max_committed_lsn: string | null;
+  min_committed_at_ms: string | null;
 }
 
 /** stream.pipelines: each pipeline's first start and since when it observes the changelog. */
