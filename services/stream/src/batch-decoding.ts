@@ -146,14 +146,12 @@ export function contentsFrom(
     maxEventTimeMs,
     commitDays: [],
   };
-  const days = new Set<number>();
   for (const message of decoded) {
     if (fromOffset !== undefined && message.offset < fromOffset) continue;
     if (message.kind === 'dead_letter') contents.deadLetters.push(message.deadLetter);
     if (message.kind !== 'change') continue;
     contents.changes.push(message.change);
     contents.landed.push(message.landed);
-    days.add(Math.floor(message.landed.committed_at.getTime() / MS_PER_DAY));
     if (message.eventTimeMs !== undefined) {
       contents.maxEventTimeMs = Math.max(
         contents.maxEventTimeMs ?? message.eventTimeMs,
@@ -161,10 +159,24 @@ export function contentsFrom(
       );
     }
   }
-  contents.commitDays = [...days]
+  contents.commitDays = commitDaysOf(contents.landed);
+  return contents;
+}
+
+/** UTC days (yyyy-mm-dd) of some changes' source commits, in order: the changelog partitions. */
+export function commitDaysOf(landed: readonly Pick<LandedChange, 'committed_at'>[]): string[] {
+  const days = new Set<number>();
+  for (const change of landed) days.add(Math.floor(change.committed_at.getTime() / MS_PER_DAY));
+  return [...days]
     .sort((a, b) => a - b)
     .map((day) => new Date(day * MS_PER_DAY).toISOString().slice(0, 10));
-  return contents;
+}
+
+/** The changelog partitions a decoded batch needs, whatever its stored offset. */
+export function commitDaysOfBatch(decoded: readonly DecodedMessage[]): string[] {
+  return commitDaysOf(
+    decoded.flatMap((message) => (message.kind === 'change' ? [message.landed] : [])),
+  );
 }
 
 const MS_PER_DAY = 86_400_000;

@@ -2,7 +2,7 @@ import type { MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
-import { deadLetterOf, contentsFrom, decodeBatch } from './batch-decoding';
+import { commitDaysOfBatch, deadLetterOf, decodeBatch } from './batch-decoding';
 import type { ChangelogPartitions } from './changelog-partitions';
 import { publishDeadLetters } from './dead-letter-topic';
 import type { EmissionScheduler } from './emission-scheduler';
@@ -106,7 +106,7 @@ export class BatchRunner {
       maxMessageBytes: deps.maxMessageBytes,
       nowMs: startedAt,
     });
-    await deps.changelogPartitions.ensure(contentsFrom(decoded, undefined, undefined).commitDays);
+    await deps.changelogPartitions.ensure(commitDaysOfBatch(decoded));
     const partitionBatch: PartitionBatch = {
       pipeline: deps.pipeline,
       topic: batch.topic,

@@ -2,7 +2,7 @@ import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
 import { writeLateContributions } from './late-ledger';
 import { knownRowVersions, type CommitMark } from './row-knowledge';
-import { advanceRowVersions, loadPriorImages } from './row-versions';
+import { loadPriorImages, recordRowVersions } from './row-versions';
 import { queuedInputsByShard } from './session-queue';
 import { shardOf } from './shards';
 import { writeWindowPartials, type BatchSource } from './window-store';
@@ -59,7 +59,7 @@ export async function applyChanges(
   );
   // Changes the changelog held already stay there under their first offsets, which may not be
   // this pipeline's: their rows are known by their recorded versions from now on.
-  if (history.alreadyLanded) await advanceRowVersions(trx, pipeline, changes);
+  if (history.alreadyLanded) await recordRowVersions(trx, pipeline, changes);
   const priorImages = await loadPriorImages(trx, changes, rowVersions);
   const plan = planChanges(changes, metricsOf, { rowVersions, watermarks, priorImages });
   const queued = queuedInputsByShard(plan.pendingSessions, (metric, groupKey) =>

@@ -40,7 +40,7 @@ async function loadSessionStates(
     metric: metric.name,
     groupKey,
   }));
-  // A probe per key, whatever the planner believes (see advanceRowVersions).
+  // A probe per key, whatever the planner believes (see knownRowVersions).
   const stored = await trx.raw<{ rows: StoredSessionState[] }>(
     `SELECT wanted.metric, wanted.group_key, stored.event_times, stored.measures,
             stored.closed_until_ms
