@@ -23,6 +23,7 @@ import * as sessionShards from './warehouse/0019-session-shards';
 import * as reconciliationExplanation from './warehouse/0020-reconciliation-explanation';
 import * as accumulatorSqlTwins from './warehouse/0021-accumulator-sql-twins';
 import * as changelogRowKnowledge from './warehouse/0022-changelog-row-knowledge';
+import * as concurrentDayPartitions from './warehouse/0023-concurrent-day-partitions';
 
 export interface Migration {
   name: string;
@@ -60,6 +61,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0020-reconciliation-explanation', ...reconciliationExplanation },
   { name: '0021-accumulator-sql-twins', ...accumulatorSqlTwins },
   { name: '0022-changelog-row-knowledge', ...changelogRowKnowledge },
+  { name: '0023-concurrent-day-partitions', ...concurrentDayPartitions },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -174,6 +174,7 @@ async function lookUp(
   const versions = new Map<string, number>();
   const landed = new Set<string>();
   if (rows.length === 0) return { versions, landed };
+  const statement = knownRowsStatement(pipeline, rows, batch, sinceMs);
   const found = await db.raw<{
     rows: {
       source_table: string;
@@ -181,18 +182,7 @@ async function lookUp(
       landed_lsn: string | null;
       recorded_lsn: string | null;
     }[];
-  }>(KNOWN_ROWS, [
-    rows.map((row) => row.table),
-    rows.map((row) => row.primaryKey),
-    pipeline,
-    batch?.topic ?? null,
-    batch?.topic ?? null,
-    batch?.partition ?? null,
-    batch?.partition ?? null,
-    batch?.batchOffset.toString() ?? null,
-    new Date(sinceMs ?? 0),
-    pipeline,
-  ]);
+  }>(statement.sql, statement.bindings);
   for (const row of found.rows) {
     const id = rowId(row.source_table, row.primary_key);
     const lsns = [row.landed_lsn, row.recorded_lsn].filter((lsn) => lsn !== null).map(Number);
@@ -200,6 +190,30 @@ async function lookUp(
     if (row.landed_lsn !== null) landed.add(id);
   }
   return { versions, landed };
+}
+
+/** The look-up's statement (`lookUp`), apart so that its plan can be examined. */
+export function knownRowsStatement(
+  pipeline: string,
+  rows: readonly { table: string; primaryKey: string }[],
+  batch: Pick<KnowledgeScope, 'topic' | 'partition' | 'batchOffset'> | undefined,
+  sinceMs: number | undefined,
+): { sql: string; bindings: Knex.RawBinding[] } {
+  return {
+    sql: KNOWN_ROWS,
+    bindings: [
+      rows.map((row) => row.table),
+      rows.map((row) => row.primaryKey),
+      pipeline,
+      batch?.topic ?? null,
+      batch?.topic ?? null,
+      batch?.partition ?? null,
+      batch?.partition ?? null,
+      batch?.batchOffset.toString() ?? null,
+      new Date(sinceMs ?? 0),
+      pipeline,
+    ],
+  };
 }
 
 /**
