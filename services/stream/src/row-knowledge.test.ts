@@ -1,6 +1,12 @@
 import type { ChangeEvent } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
-import { earlierCommit, laterMark, needsKnowledge, type CommitMark } from './row-knowledge';
+import {
+  earlierCommit,
+  laterMark,
+  needsKnowledge,
+  readsOlderHistory,
+  type CommitMark,
+} from './row-knowledge';
 import type { KeyedChange } from './windowing/plan';
 
 const MARK: CommitMark = { committedAtMs: 1_000_000, lsn: 500 };
@@ -79,5 +85,15 @@ describe('earlierCommit', () => {
     expect(earlierCommit([change(9), change(5), change(7)], undefined)).toBe(5);
     expect(earlierCommit([change(9)], 6)).toBe(6);
     expect(earlierCommit([], undefined)).toBeUndefined();
+  });
+});
+
+describe('readsOlderHistory', () => {
+  it('looks again only when the pipeline applied changes older than the recent look-up read', () => {
+    expect(readsOlderHistory(1_000, 5_000)).toBe(true);
+    expect(readsOlderHistory(5_000, 5_000)).toBe(false);
+    expect(readsOlderHistory(9_000, 5_000)).toBe(false);
+    // Nothing in the changelog under the offsets the pipeline read: its rows are recorded ones.
+    expect(readsOlderHistory(undefined, 5_000)).toBe(false);
   });
 });

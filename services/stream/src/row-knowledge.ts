@@ -139,13 +139,26 @@ export async function knownRowVersions(
   }
   if (wanted.size === 0) return new Map();
   const rows = [...wanted.values()];
-  const recent = await lookUp(trx, scope.pipeline, rows, scope, earliest - RECENT_HISTORY_MS);
+  const recentSince = earliest - RECENT_HISTORY_MS;
+  const recent = await lookUp(trx, scope.pipeline, rows, scope, recentSince);
   const rest = rows.filter((row) => !recent.landed.has(rowId(row.table, row.primaryKey)));
   if (rest.length === 0) return recent.versions;
   const since = await historyStartOf(trx, scope.pipeline, scope.topic);
+  if (!readsOlderHistory(since, recentSince)) return recent.versions;
   const older = await lookUp(trx, scope.pipeline, rest, scope, since);
   for (const [id, lsn] of older.versions) recent.versions.set(id, lsn);
   return recent.versions;
+}
+
+/**
+ * Whether rows the recent look-up did not find need a second one, over the pipeline's older
+ * history: only when that history (which begins at `historyStartMs`, the earliest commit the
+ * pipeline applied from the topic; undefined: none in the changelog) begins before the recent
+ * look-up's start. A young pipeline, or one replaying its topics from their beginning during
+ * their first day, has no older history, and a batch's unknown rows cost one probe, not two.
+ */
+export function readsOlderHistory(historyStartMs: number | undefined, recentSinceMs: number) {
+  return historyStartMs !== undefined && historyStartMs < recentSinceMs;
 }
 
 /**
