@@ -7,13 +7,13 @@
 import { METRICS, type MetricDefinition } from '@tidemark/contracts';
 import { createKafka, loadConfig, silentLogger } from '@tidemark/runtime';
 import {
+  changelogCopyText,
   contentsFrom,
   DEFAULT_MAX_BYTES_PER_PARTITION,
   DEFAULT_PLAUSIBLE_TIMES,
   decodeBatch,
   LsnHorizon,
   planBatch,
-  type LandedChange,
 } from '@tidemark/stream';
 import type { Kafka } from 'kafkajs';
 
@@ -53,36 +53,6 @@ async function rangeStarts(): Promise<Map<string, bigint>> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** One changelog row as a line of COPY's text format. */
-function copyLine(row: LandedChange): string {
-  const fields = [
-    row.source_table,
-    row.op,
-    JSON.stringify(row.primary_key),
-    String(row.lsn),
-    row.tx_id === null ? null : String(row.tx_id),
-    row.committed_at.toISOString(),
-    row.captured_at.toISOString(),
-    row.before === null ? null : JSON.stringify(row.before),
-    row.after === null ? null : JSON.stringify(row.after),
-    row.contract_version === null ? null : String(row.contract_version),
-    row.kafka_topic,
-    String(row.kafka_partition),
-    row.kafka_offset,
-    row.kafka_timestamp.toISOString(),
-  ];
-  return `${fields.map((field) => (field === null ? '\\N' : escapeCopy(field))).join('\t')}\n`;
-}
-
-function escapeCopy(text: string): string {
-  return /[\\\t\n\r]/.test(text)
-    ? text.replace(
-        /[\\\t\n\r]/g,
-        (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c] as string,
-      )
-    : text;
 }
 
 async function pass(step: Step, starts: Map<string, bigint>, kafka: Kafka): Promise<string> {
@@ -137,7 +107,7 @@ async function pass(step: Step, starts: Map<string, bigint>, kafka: Kafka): Prom
             sessions.set(`${change.metric.name}\u0000${change.groupKey}`, change.state);
           }
         }
-        if (upTo >= 3) for (const row of landed) bytes += copyLine(row).length;
+        if (upTo >= 3) bytes += changelogCopyText(landed).length;
       }
       if (messages >= MESSAGES) finish();
     },
