@@ -15,6 +15,7 @@ import {
   LsnHorizon,
   type BatchMessage,
 } from '@tidemark/stream';
+import { lastMessages } from './last-messages';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 40_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
@@ -35,26 +36,7 @@ interface Fetched {
 
 /** The last MESSAGES messages of the change topics, by partition, in batches of up to BATCH. */
 async function fetchMessages(): Promise<Fetched[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ranges = await Promise.all(
-    [...tables.keys()].map(async (topic) => ({
-      topic,
-      partitions: await admin.fetchTopicOffsets(topic),
-    })),
-  );
-  await admin.disconnect();
-  const count = ranges.reduce((sum, { partitions }) => sum + partitions.length, 0);
-  const wanted = new Map<string, { from: bigint; to: bigint }>();
-  for (const { topic, partitions } of ranges) {
-    for (const { partition, low, high } of partitions) {
-      const from = BigInt(high) - BigInt(Math.ceil(MESSAGES / count));
-      wanted.set(`${topic}/${partition}`, {
-        from: from > BigInt(low) ? from : BigInt(low),
-        to: BigInt(high),
-      });
-    }
-  }
+  const wanted = await lastMessages(kafka, [...tables.keys()], MESSAGES);
   const byPartition = new Map<string, BatchMessage[]>();
   const consumer = kafka.consumer({ groupId: `design-decode-cpu-${Date.now()}` });
   await consumer.connect();

@@ -16,6 +16,7 @@ import {
   planBatch,
 } from '@tidemark/stream';
 import type { Kafka } from 'kafkajs';
+import { lastMessages } from './last-messages';
 
 const STEPS = ['fetch', 'decode', 'plan', 'encode'] as const;
 type Step = (typeof STEPS)[number];
@@ -32,27 +33,8 @@ const metricsOf = (table: string): readonly MetricDefinition[] =>
 
 /** Where each partition's last MESSAGES / partitions messages start. */
 async function rangeStarts(): Promise<Map<string, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await Promise.all(
-      [...topics.keys()].map(async (topic) => ({
-        topic,
-        partitions: await admin.fetchTopicOffsets(topic),
-      })),
-    );
-    const count = offsets.reduce((sum, { partitions }) => sum + partitions.length, 0);
-    const starts = new Map<string, bigint>();
-    for (const { topic, partitions } of offsets) {
-      for (const { partition, low, high } of partitions) {
-        const start = BigInt(high) - BigInt(Math.ceil(MESSAGES / count));
-        starts.set(`${topic}/${partition}`, start > BigInt(low) ? start : BigInt(low));
-      }
-    }
-    return starts;
-  } finally {
-    await admin.disconnect();
-  }
+  const ranges = await lastMessages(kafka, [...topics.keys()], MESSAGES);
+  return new Map([...ranges].map(([key, { from }]) => [key, from]));
 }
 
 async function pass(step: Step, starts: Map<string, bigint>, kafka: Kafka): Promise<string> {

@@ -5,7 +5,7 @@ export type { ConnectorState, ConnectorStatus } from './connect';
 export { createDatabase } from './db';
 export { ERROR_CODES, TidemarkError } from './errors';
 export type { ErrorCode } from './errors';
-export { createKafka, ensureTopics, requireTopics } from './kafka';
+export { createKafka, ensureTopics, requireTopics, withAdmin } from './kafka';
 export { createLogger, silentLogger } from './logger';
 export type { Logger, LogLevel } from './logger';
 export { waitFor, withTimeout } from './wait';

@@ -43,23 +43,30 @@ function saslOptions(config: Config, principal: KafkaPrincipal): SASLOptions | u
   return { mechanism, username, password } as SASLOptions;
 }
 
+/** Runs `work` with a connected admin client, disconnected afterwards whatever happens. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Runs `work` with a connected admin client and those of `topics` that do not exist. */
 async function withMissingTopics<T>(
   kafka: Kafka,
   topics: readonly string[],
   work: (admin: Admin, missing: string[]) => Promise<T>,
 ): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
+  return withAdmin(kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
-    return await work(
+    return work(
       admin,
       topics.filter((topic) => !existing.has(topic)),
     );
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**

@@ -1,9 +1,9 @@
+import { withAdmin } from '@tidemark/runtime';
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { LsnHorizon } from './plausibility';
 import { readPositions } from './positions';
 import type { ShardOwnership } from './shard-ownership';
-import { withAdmin } from './topic-offsets';
 import type { EventClock, MetricWatermarks } from './windowing/watermark';
 
 // Each partition's clocks as this consumer knows them: its event time (the metrics' watermarks

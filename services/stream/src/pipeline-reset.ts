@@ -1,6 +1,6 @@
+import { withAdmin } from '@tidemark/runtime';
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
-import { withAdmin } from './topic-offsets';
 
 // Every table holding what a pipeline derived, with the column naming the pipeline.
 export const PIPELINE_STATE = [

@@ -1,18 +1,8 @@
-import type { Admin, Kafka } from 'kafkajs';
+import { withAdmin } from '@tidemark/runtime';
+import type { Kafka } from 'kafkajs';
 import type { PinnedPosition } from './positions';
 
 // What the stream asks Kafka's admin API about its topics' offsets.
-
-/** Runs `work` with a connected admin client, disconnected afterwards whatever happens. */
-export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** The earliest offset Kafka still has of a partition: older ones were deleted. */
 export async function earliestOffsetOf(
