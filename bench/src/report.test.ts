@@ -87,6 +87,7 @@ function measurements(pipelineEps: number, latenciesMs: number[]): BenchMeasurem
         100_000,
         2,
       ),
+      walPerChange: { records: 21.5, fullPageImages: 0.012, bytes: 2_830 },
     },
     load: {
       targetRatePerSec: 5_000,
@@ -262,5 +263,22 @@ describe('renderResult', () => {
         'kafka broker 10, temporal 5, kernel 5, other 10; total 200, so 2 cores at this cost ' +
         'would be full at 10,000 eps',
     );
+    expect(text).toContain(
+      'WAL per change, pipeline (the PostgreSQL server): 21.5 records, 2,830 bytes, ' +
+        '0.012 full-page images',
+    );
+  });
+
+  it('keeps the WAL per change in the results, and leaves it out where unread', () => {
+    const measured = measurements(5_000, [100]);
+    expect(buildResult(measured, machine, {}, new Date()).wal_per_change).toEqual({
+      records: 21.5,
+      full_page_images: 0.012,
+      bytes: 2_830,
+    });
+    measured.pipeline.walPerChange = null;
+    const unread = buildResult(measured, machine, {}, new Date());
+    expect(unread.wal_per_change).toBeNull();
+    expect(renderResult(unread)).not.toContain('WAL per change');
   });
 });

@@ -3,6 +3,7 @@ import { PROCESS_GROUPS, type CpuPerChange } from './process-cpu';
 import type { ScaleOutMeasurement } from './scale-out';
 import type { SqlProfile, StatementShare } from './sql-profile';
 import type { Distribution } from './stats';
+import type { WalPerChange } from './wal-meter';
 
 /**
  * The targets of issue 12 ("Performance"): ahead of Flink SQL doing the same work on this machine
@@ -46,6 +47,8 @@ export interface BenchMeasurements {
      * where /proc cannot be read.
      */
     cpuPerChange: CpuPerChange | null;
+    /** WAL the PostgreSQL server wrote meanwhile, per change; null where unread. */
+    walPerChange: WalPerChange | null;
   };
   load: {
     targetRatePerSec: number;
@@ -113,6 +116,11 @@ export interface BenchResult {
   ratio: number;
   /** CPU per change of every process while the pipeline read the range; null where unread. */
   cpu_us_per_change: { total: number; by_process: CpuPerChange['byGroupUs'] } | null;
+  /**
+   * WAL the PostgreSQL server wrote per change meanwhile: the warehouse's work, steadier than
+   * CPU time on a machine whose speed drifts; null where unread.
+   */
+  wal_per_change: { records: number; full_page_images: number; bytes: number } | null;
   /** The same range, one pipeline in two consumer processes: its rate and lock waits. */
   scale_out: {
     consumers: number;
@@ -131,7 +139,10 @@ export interface BenchResult {
   };
   details: {
     raw: BenchMeasurements['raw'];
-    pipeline: Omit<BenchMeasurements['pipeline'], 'profile' | 'sql' | 'cpuPerChange'>;
+    pipeline: Omit<
+      BenchMeasurements['pipeline'],
+      'profile' | 'sql' | 'cpuPerChange' | 'walPerChange'
+    >;
     pipeline_batches: BatchProfile;
     pipeline_sql: BenchMeasurements['pipeline']['sql'];
     pipeline_cpu_per_change: CpuPerChange | null;
@@ -155,7 +166,7 @@ export function buildResult(
 ): BenchResult {
   const ratio = measured.raw.eps > 0 ? measured.pipeline.eps / measured.raw.eps : 0;
   const latency = measured.latencyMs;
-  const { profile, sql, cpuPerChange, ...pipeline } = measured.pipeline;
+  const { profile, sql, cpuPerChange, walPerChange, ...pipeline } = measured.pipeline;
   const { scaleOut } = measured;
   return {
     timestamp: timestamp.toISOString(),
@@ -166,6 +177,13 @@ export function buildResult(
     pipeline_eps: Math.round(measured.pipeline.eps),
     ratio: round(ratio, 4),
     cpu_us_per_change: cpuSplit(cpuPerChange),
+    wal_per_change: walPerChange
+      ? {
+          records: walPerChange.records,
+          full_page_images: walPerChange.fullPageImages,
+          bytes: walPerChange.bytes,
+        }
+      : null,
     scale_out: {
       consumers: scaleOut.consumers,
       eps: Math.round(scaleOut.eps),
@@ -319,6 +337,7 @@ export function renderResult(result: BenchResult): string {
     ...(details.pipeline_cpu_per_change
       ? [renderCpuPerChange('pipeline   ', details.pipeline_cpu_per_change, result.machine.cpus)]
       : []),
+    ...(result.wal_per_change ? [renderWalPerChange(result.wal_per_change)] : []),
     renderScaleOut(details.scale_out),
     ...(details.scale_out.cpuPerChange
       ? [renderCpuPerChange('2 consumers', details.scale_out.cpuPerChange, result.machine.cpus)]
@@ -326,6 +345,14 @@ export function renderResult(result: BenchResult): string {
     ...(details.pipeline_sql ? renderSqlProfile('throughput', details.pipeline_sql) : []),
     ...(details.latency_sql ? renderSqlProfile('latency', details.latency_sql) : []),
   ].join('\n');
+}
+
+/** WAL per change of the throughput phase, in one line. */
+export function renderWalPerChange(wal: NonNullable<BenchResult['wal_per_change']>): string {
+  return (
+    `  WAL per change, pipeline (the PostgreSQL server): ${wal.records} records, ` +
+    `${integer(wal.bytes)} bytes, ${wal.full_page_images} full-page images`
+  );
 }
 
 /** One line about a run of batches: their sizes, how long the sink held each, CPU and pauses. */

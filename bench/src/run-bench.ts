@@ -22,6 +22,7 @@ import { writeAndDeliver } from './source-load';
 import { summarizeActivity } from './sql-profile';
 import { startSqlSampler } from './sql-sampler';
 import { distributionOf, medianBy, ratePerSec } from './stats';
+import { walMeter, walPerChangeOf } from './wal-meter';
 
 const SQL_SAMPLE_MS = 20;
 
@@ -70,9 +71,11 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
   );
   await deps.pipelines.start(throughputPipeline, range.start, logger);
   const sampler = options.sqlProfile ? startSqlSampler(deps.warehouse, SQL_SAMPLE_MS) : undefined;
+  const wal = await walMeter(deps.warehouse);
   const processCpu = await processCpuMeter();
   const pipelineRun = await throughput.begin(options.pipelineTimeoutMs);
   const cpuUsed = await processCpu.stop();
+  const walWritten = await wal.stop();
   const sqlTicks = await sampler?.stop();
   if (pipelineRun.completed) {
     // The batches' counts said done; the stored offsets are the truth.
@@ -119,6 +122,7 @@ export async function runBench(deps: BenchDeps): Promise<BenchMeasurements> {
       ),
       sql: sqlTicks ? { sampleMs: SQL_SAMPLE_MS, ...summarizeActivity(sqlTicks) } : null,
       cpuPerChange: cpuUsed ? cpuPerChangeOf(cpuUsed, pipelineRun.messages, cpus().length) : null,
+      walPerChange: walPerChangeOf(walWritten, pipelineRun.messages),
     },
     scaleOut,
     ...latency,
