@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 // The WAL the PostgreSQL server writes while the pipeline reads the range: a measure of the
 // warehouse's work that does not drift with the machine's speed the way CPU time does (the
-// same code gave CPU per change 30 % apart within an hour, and WAL records within 5 %). The
+// same code gave CPU per change 30 % apart within an hour, and WAL records within 7 %). The
 // server is shared with the source database, idle in that phase but for Debezium's heartbeats.
 
 /** pg_stat_wal's counters. */
