@@ -15,7 +15,7 @@ import {
   LsnHorizon,
   type BatchMessage,
 } from '@tidemark/stream';
-import { lastMessages } from './last-messages';
+import { lastMessages, tablesByTopic } from './change-topics';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 40_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
@@ -23,10 +23,7 @@ const BATCH = 4_800;
 
 const config = loadConfig();
 const kafka = createKafka(config, 'design-decode-cpu', silentLogger);
-const tables = new Map([
-  [`${config.kafka.topicPrefix}.shop.orders`, 'shop.orders'],
-  [`${config.kafka.topicPrefix}.shop.payments`, 'shop.payments'],
-]);
+const tables = await tablesByTopic(config);
 
 interface Fetched {
   topic: string;

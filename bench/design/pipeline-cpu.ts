@@ -16,7 +16,7 @@ import {
   planBatch,
 } from '@tidemark/stream';
 import type { Kafka } from 'kafkajs';
-import { lastMessages } from './last-messages';
+import { lastMessages, tablesByTopic } from './change-topics';
 
 const STEPS = ['fetch', 'decode', 'plan', 'encode'] as const;
 type Step = (typeof STEPS)[number];
@@ -24,10 +24,7 @@ const MESSAGES = Number(process.env.MESSAGES ?? 150_000);
 
 const config = loadConfig();
 const kafka = createKafka(config, 'design-pipeline-cpu', silentLogger);
-const topics = new Map([
-  [`${config.kafka.topicPrefix}.shop.orders`, 'shop.orders'],
-  [`${config.kafka.topicPrefix}.shop.payments`, 'shop.payments'],
-]);
+const topics = await tablesByTopic(config);
 const metricsOf = (table: string): readonly MetricDefinition[] =>
   METRICS.filter((metric) => metric.source.table === table);
 

@@ -1,4 +1,7 @@
-import { withAdmin } from '@tidemark/runtime';
+// What the design measurements read of the shop's change topics: which table each carries, and
+// where the last messages of each partition are.
+import { shopStreamTopology } from '@tidemark/cli';
+import { withAdmin, type Config } from '@tidemark/runtime';
 import type { Kafka } from 'kafkajs';
 
 /** Where a partition's share of the last messages of some topics starts and ends. */
@@ -34,4 +37,10 @@ export async function lastMessages(
     }
   }
   return ranges;
+}
+
+/** The table each change topic of the shop connector carries, by topic. */
+export async function tablesByTopic(config: Config): Promise<Map<string, string>> {
+  const { changeTopics } = await shopStreamTopology(config);
+  return new Map([...changeTopics].map(([table, topic]) => [topic, table]));
 }
