@@ -24,6 +24,17 @@ connect_install() {
 # The worker's settings. It and the clients it makes for connectors (producer, consumer, admin)
 # authenticate as the connect principal. Connector configs name secrets as ${env:NAME}, which the
 # env config provider resolves in the worker; the REST API shows the reference, never the value.
+#
+# Riding out a broker outage (stack-restarts.int.test.ts kills the broker under load): after
+# heartbeat.interval.ms without its group coordinator the worker stops its tasks. A Debezium task
+# blocked on the missing broker then needs the broker back to stop; had it been abandoned after
+# the default 5 s (task.shutdown.graceful.timeout.ms), its replication connection would stay open
+# inside the worker, holding the slot ("replication slot ... is active for PID"), and no new task
+# could stream until Connect restarted. 120 s lets it stop cleanly after an outage that long.
+# scheduled.rebalance.max.delay.ms=0: the stack runs one worker, which rejoins after such an outage
+# as a new member; its leader (itself) would otherwise wait five minutes for the departed member
+# before assigning the connector to anyone. A cluster of several workers may want a short delay,
+# to ride out one worker's restart.
 connect_properties() {
   local jaas="org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$TIDEMARK_KAFKA_CONNECT_USER\" password=\"$TIDEMARK_KAFKA_CONNECT_PASSWORD\";"
   local client
@@ -51,6 +62,8 @@ config.storage.replication.factor=1
 offset.storage.replication.factor=1
 status.storage.replication.factor=1
 offset.flush.interval.ms=1000
+scheduled.rebalance.max.delay.ms=0
+task.shutdown.graceful.timeout.ms=120000
 listeners=HTTP://127.0.0.1:$TIDEMARK_CONNECT_PORT
 rest.advertised.host.name=127.0.0.1
 rest.advertised.port=$TIDEMARK_CONNECT_PORT

@@ -42,7 +42,10 @@ const ENV_SCHEMA = z.object({
     .default('tidemark-stream'),
   TIDEMARK_STREAM_START: z.enum(['earliest', 'latest']).default('earliest'),
   TIDEMARK_STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  TIDEMARK_STREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+  // A consumer killed without leaving (kill -9, a lost machine) holds its partitions until its
+  // session times out, and kafkajs has no static membership (KIP-345) to let its restart take
+  // them back sooner: 10 s bounds that pause; heartbeats go every 3 s. 6 s is the broker's floor.
+  TIDEMARK_STREAM_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(10_000),
   TIDEMARK_STREAM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   TIDEMARK_STREAM_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   TIDEMARK_STREAM_PLAUSIBLE_FROM: z.iso

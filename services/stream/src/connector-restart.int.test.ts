@@ -11,7 +11,7 @@ import {
   type TestPipeline,
 } from '../../../test/integration/pipeline';
 import { orderValueDifferences } from '../../../test/integration/shop-values';
-import { chooseStack, killAndRestartConnect } from '../../../test/integration/stack';
+import { chooseStack, killAndRestart } from '../../../test/integration/stack';
 
 // Kafka Connect killed with SIGKILL during a load and started again: Debezium sends again the
 // changes after its last flushed offset. The pipeline must count each change once. The messages
@@ -62,7 +62,7 @@ beforeAll(async () => {
   });
   // Mid-load, with changes in flight whose offsets Debezium has not flushed yet.
   await sleep(4_000);
-  await killAndRestartConnect(chooseStack());
+  await killAndRestart(chooseStack(), 'connect');
   report = await load;
 }, 240_000);
 

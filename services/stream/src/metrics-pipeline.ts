@@ -107,7 +107,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
   const consumer: Consumer = kafka.consumer({
     groupId: pipeline,
     allowAutoTopicCreation: false,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
     maxWaitTimeInMs: 100,
     maxBytesPerPartition,
     maxBytes: 4 * maxBytesPerPartition,

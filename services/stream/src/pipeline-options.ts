@@ -29,6 +29,10 @@ export interface StreamPipelineOptions {
   idleTimeoutMs?: number;
   /** How often watermarks advance and due values are emitted without new events. */
   tickMs?: number;
+  /**
+   * How long a consumer that stopped without leaving (killed) keeps its partitions from the
+   * others and from its own restart (default 10 s).
+   */
   sessionTimeoutMs?: number;
   /** A batch's warehouse transaction should take at most this long on average (default 2 s). */
   sinkBudgetMs?: number;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killHard } from '../../../test/integration/process';
+import { chooseStack, killAndRestart } from '../../../test/integration/stack';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
 import { connectTestEnvironment, runConsolidationWorker } from '../testing/consolidation-worker';
 import {
@@ -22,7 +23,7 @@ import type { BackfillReport } from './backfill-plan';
 // by Debezium and landed by a real stream pipeline. Final values must equal the metrics computed
 // straight from the source rows, a re-run after source changes records exactly the changed
 // values, and a backfill whose worker process is killed with SIGKILL midway, then restarted,
-// ends with the same values.
+// ends with the same values, as does one whose Temporal server is killed with SIGKILL.
 
 const config = loadConfig();
 const source = createDatabase(config.source, 4);
@@ -366,6 +367,39 @@ describe('backfillWorkflow on the Temporal dev server', () => {
       );
       expect(row.reason).toContain('source corrections');
     }
+  }, 300_000);
+
+  it('completes with the same values when the Temporal server is killed -9 midway', async () => {
+    const expected = await expectedFromSource();
+    const taskQueue = `backfill-int-${randomUUID()}`;
+    const id = `backfill-int-d-${runTag}`;
+    startWorkerProcess(taskQueue);
+    const handle = await env.client.workflow.start(backfillWorkflow, {
+      taskQueue,
+      workflowId: id,
+      args: [{ from, to, concurrency: 2, daysPerRun: 10, reason: 'server restart' }],
+      workflowExecutionTimeout: '10 minutes',
+    });
+    await waitFor(
+      'the backfill to be a few days in',
+      async () => ((await progress(id)).succeeded >= 3 ? true : undefined),
+      { timeoutMs: 120_000, intervalMs: 200 },
+    );
+    // Its history is in the server's SQLite file: the workflow, its timers and the activities
+    // in flight resume where they were; the worker and this client reconnect by themselves.
+    await killAndRestart(chooseStack(), 'temporal');
+    const atRestart = await warehouse('final.runs').where({ backfill_id: id }).count({ n: '*' });
+    const report = await handle.result();
+
+    expect(Number(atRestart[0]?.n)).toBeLessThan(DAYS);
+    expect(report).toMatchObject({ status: 'completed', succeeded: DAYS, failed: [] });
+    expect(await publishedValues()).toEqual(expected);
+    // Nothing changed in the source since the last backfill: no value was recorded as changed.
+    const trail = await warehouse('final.value_changes as change')
+      .join('final.runs as run', 'run.run_id', 'change.run_id')
+      .where('run.backfill_id', id)
+      .count({ n: '*' });
+    expect(Number(trail[0]?.n)).toBe(0);
   }, 300_000);
 
   it('stops on cancel: no new day starts and the report says cancelled', async () => {
