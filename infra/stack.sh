@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The native tidemark stack: PostgreSQL, Kafka (KRaft), Kafka Connect + Debezium, Temporal.
-# Usage: infra/stack.sh up|down|status
+# The native tidemark stack: PostgreSQL, Kafka (KRaft), Kafka Connect + Debezium, Temporal, and
+# Prometheus with the alert rules when TIDEMARK_PROMETHEUS=1.
+# Usage: infra/stack.sh up|down|status|install|test-rules
 # Idempotent: `up` starts only what is not running; `down` stops only what `up` started.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ export TIDEMARK_INFRA
 . "$TIDEMARK_INFRA/env.sh"
 # shellcheck source=infra/lib.sh
 . "$TIDEMARK_INFRA/lib.sh"
-for component in postgres kafka connect temporal; do
+for component in postgres kafka connect temporal prometheus; do
   # shellcheck source=/dev/null
   . "$TIDEMARK_INFRA/components/$component.sh"
 done
@@ -24,10 +25,12 @@ up() {
   kafka_up
   connect_up
   temporal_up
+  prometheus_up
   log "stack is up; logs in $TIDEMARK_LOG_DIR"
 }
 
 down() {
+  prometheus_down
   temporal_down
   connect_down
   kafka_down
@@ -41,6 +44,7 @@ status() {
   kafka_status || failed=1
   connect_status || failed=1
   temporal_status || failed=1
+  prometheus_status || failed=1
   return "$failed"
 }
 
@@ -52,9 +56,11 @@ case "${1:-}" in
     postgres_install
     connect_install
     temporal_install
+    prometheus_install
     ;;
+  test-rules) prometheus_test_rules ;;
   *)
-    echo "usage: $0 up|down|status|install" >&2
+    echo "usage: $0 up|down|status|install|test-rules" >&2
     exit 2
     ;;
 esac

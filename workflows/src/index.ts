@@ -58,3 +58,7 @@ export type { ReconciliationCause } from './consolidation/reconcile';
 export type { TraceChangeInput } from './workflows/trace-change';
 export { conditionSql, finalMetricSql, tableStateSql } from './consolidation/final-metric-sql';
 export type { ConsolidationRange, SqlStatement } from './consolidation/final-metric-sql';
+export { createPlatformMetrics } from './observability/platform-metrics';
+export type { PlatformHealth } from './observability/platform-metrics';
+export { readFinalHealth, readSlotHealth } from './observability/platform-health';
+export type { FinalHealth, SlotHealth } from './observability/platform-health';

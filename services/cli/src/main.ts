@@ -60,7 +60,8 @@ dead letters
                          re-validate against the current contracts and re-inject those that pass, once
 
 batch (Temporal; a worker must run)
-  worker                 run the Temporal worker (until Ctrl-C)
+  worker                 run the Temporal worker, with /metrics on TIDEMARK_WORKER_METRICS_PORT
+                         (replication slot, final days; until Ctrl-C)
   consolidate --date <yyyy-mm-dd|yesterday> [--metric <name>]... [--as-of now]
                          consolidate a day into final values now: gate, publish, reconcile
   backfill --metric <name|all> --from <day> --to <day> [--concurrency 4] [--reason <text>]

@@ -56,6 +56,7 @@ const ENV_SCHEMA = z.object({
     .regex(/^\d+(m|h|d)$/, 'a duration in minutes, hours or days, such as 90m, 12h or 1d')
     .default('1d'),
   TIDEMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  TIDEMARK_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   TIDEMARK_NIGHTLY_AT: z
     .string()
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM (24-hour)')
@@ -184,6 +185,10 @@ export interface Config {
     plausibleFromMs: number;
     plausibleAheadMs: number;
   };
+  worker: {
+    /** Port of the platform's /metrics (replication slot, final days), /healthz and /readyz. */
+    metricsPort: number;
+  };
   /** The nightly consolidation's Temporal Schedule. */
   nightly: {
     /** Local time of day it fires, HH:MM. */
@@ -285,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       plausibleFromMs: Date.parse(`${e.TIDEMARK_STREAM_PLAUSIBLE_FROM}T00:00:00Z`),
       plausibleAheadMs: durationMs(e.TIDEMARK_STREAM_PLAUSIBLE_AHEAD),
     },
+    worker: { metricsPort: e.TIDEMARK_WORKER_METRICS_PORT },
     nightly: {
       at: e.TIDEMARK_NIGHTLY_AT,
       timeZone: e.TIDEMARK_NIGHTLY_TIMEZONE,

@@ -12,7 +12,12 @@ import {
   startStreamPipeline,
   type StreamPipelineOptions,
 } from '@tidemark/stream';
-import { createTidemarkWorker } from '@tidemark/workflows';
+import {
+  createPlatformMetrics,
+  createTidemarkWorker,
+  readFinalHealth,
+  readSlotHealth,
+} from '@tidemark/workflows';
 import { shopStreamTopology } from './connector';
 
 /**
@@ -104,7 +109,11 @@ export async function runStream(config: Config, logger: Logger): Promise<number>
   return 0;
 }
 
-/** Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown). */
+/**
+ * Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown),
+ * with the platform's Prometheus metrics (Debezium's replication slot, the final days' state),
+ * /healthz and /readyz on `TIDEMARK_WORKER_METRICS_PORT`: ready while it polls.
+ */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   // No activity statement outlives the activities' 10-minute start-to-close timeout.
   const warehouse = createDatabase(config.warehouseWorker, 10, {
@@ -116,10 +125,26 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     warehouse,
     source: sourceReader,
   });
-  logger.info('worker polling', { taskQueue: config.temporal.taskQueue });
-  await worker.run();
-  await connection.close();
-  await Promise.all([warehouse.destroy(), sourceReader.destroy()]);
+  const server = await startObservabilityServer({
+    port: config.worker.metricsPort,
+    registry: createPlatformMetrics(async () => ({
+      slots: await readSlotHealth(sourceReader),
+      final: await readFinalHealth(warehouse),
+    })),
+    ready: () => worker.getState() === 'RUNNING',
+    logger,
+  });
+  logger.info('worker polling', {
+    taskQueue: config.temporal.taskQueue,
+    metrics: `http://127.0.0.1:${server.port}/metrics`,
+  });
+  try {
+    await worker.run();
+  } finally {
+    await server.close();
+    await connection.close();
+    await Promise.all([warehouse.destroy(), sourceReader.destroy()]);
+  }
 }
 
 function untilSignal(): Promise<void> {
