@@ -3,6 +3,8 @@
 # application reads the same TIDEMARK_* variables (services/runtime/src/config.ts).
 
 : "${TIDEMARK_STATE_DIR:=/var/tmp/tidemark}"
+# Absolute: PostgreSQL's tools run from / (infra/components/postgres.sh).
+case "$TIDEMARK_STATE_DIR" in /*) ;; *) TIDEMARK_STATE_DIR="$PWD/$TIDEMARK_STATE_DIR" ;; esac
 : "${TIDEMARK_CACHE_DIR:=${XDG_CACHE_HOME:-$HOME/.cache}/tidemark}"
 : "${TIDEMARK_LOG_DIR:=$TIDEMARK_STATE_DIR/logs}"
 

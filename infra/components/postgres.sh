@@ -14,7 +14,9 @@ pg_bindir() {
 # PostgreSQL refuses to run as root: when we are root, the server runs as the `postgres` user.
 pg_as_owner() {
   if is_root; then
-    runuser -u postgres -- "$@"
+    # From /, which it may enter: the caller's directory (a private checkout) it may not, and its
+    # tools would each say so ("could not change directory to ...").
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
