@@ -8,5 +8,6 @@ export { startShopPipeline } from './commands/run-services';
 export { runDemo } from './commands/demo';
 export { migrateAll } from './commands/migrate';
 export { runStackScript } from './commands/stack';
+export { killAndRestart, type StackService } from './commands/stack-faults';
 export { renderTable } from './table';
 export { REPO_ROOT, SHOP_CONNECTOR_NAME, STACK_SCRIPT } from './paths';

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import {
+  countDifferences,
+  passed,
+  renderChaosTable,
+  summarizeFaults,
+  type ChaosChecks,
+  type Injection,
+} from './report';
+
+const clean: ChaosChecks = {
+  changesLost: 0,
+  changesCountedTwice: 0,
+  changelogMissing: 0,
+  backfillsExact: 2,
+  backfills: 2,
+  deadLetters: 0,
+};
+
+const injections: Injection[] = [
+  { round: 1, fault: 'kafka', recoveryMs: 30_000 },
+  { round: 2, fault: 'kafka', recoveryMs: 20_000 },
+  { round: 3, fault: 'kafka', recoveryMs: 40_000 },
+  { round: 1, fault: 'stream', recoveryMs: 2_500 },
+  { round: 1, fault: 'worker', recoveryMs: null, duringBackfill: true },
+];
+
+describe('the chaos report', () => {
+  it('summarizes each fault: count, median and maximum recovery, those not recovered', () => {
+    expect(summarizeFaults(injections)).toEqual([
+      { fault: 'worker', count: 1, recoveredP50Ms: null, recoveredMaxMs: null, unrecovered: 1 },
+      { fault: 'stream', count: 1, recoveredP50Ms: 2_500, recoveredMaxMs: 2_500, unrecovered: 0 },
+      { fault: 'kafka', count: 3, recoveredP50Ms: 30_000, recoveredMaxMs: 40_000, unrecovered: 0 },
+    ]);
+  });
+
+  it('counts a window below the source as lost and above it as counted twice', () => {
+    const source = new Map([
+      ['a', 3],
+      ['b', 2],
+      ['c', 1],
+    ]);
+    const provisional = new Map([
+      ['a', 3],
+      ['b', 4],
+      ['d', 1],
+    ]);
+    expect(countDifferences(source, provisional)).toEqual({ lost: 1, twice: 3 });
+  });
+
+  it('passes only when everything recovered and every check is clean', () => {
+    const recovered = injections.filter((injection) => injection.recoveryMs !== null);
+    expect(passed(recovered, clean)).toBe(true);
+    expect(passed(injections, clean)).toBe(false);
+    expect(passed(recovered, { ...clean, changesCountedTwice: 1 })).toBe(false);
+    expect(passed(recovered, { ...clean, backfillsExact: 1 })).toBe(false);
+    expect(passed(recovered, { ...clean, deadLetters: 1 })).toBe(false);
+  });
+
+  it('prints a row per fault and the checks', () => {
+    const table = renderChaosTable(injections, clean);
+    expect(table.split('\n').slice(0, 4)).toEqual([
+      'fault (kill -9)  count  recovery p50  recovery max  not recovered',
+      'worker               1             -             -              1',
+      'stream               1         2.5 s         2.5 s              0',
+      'kafka                3        30.0 s        40.0 s              0',
+    ]);
+    expect(table).toContain('changes lost: 0; counted twice: 0');
+    expect(table.endsWith('FAILED')).toBe(true);
+  });
+});
