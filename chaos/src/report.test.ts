@@ -11,6 +11,7 @@ import {
 const clean: ChaosChecks = {
   changesLost: 0,
   changesCountedTwice: 0,
+  changesLate: 3,
   changelogMissing: 0,
   backfillsExact: 2,
   backfills: 2,

@@ -34,6 +34,9 @@ export interface ChaosResult {
   finishedAt: string;
   options: ChaosOptions;
   stack: 'docker' | 'native';
+  /** The run's pipeline (stream consumer group, worker task queue) and its load's currencies. */
+  pipeline: string;
+  currencies: string[];
   load: { operations: number; segments: number };
   injections: Injection[];
   checks: ChaosChecks;
@@ -151,6 +154,8 @@ export async function runChaos(
       finishedAt: new Date().toISOString(),
       options,
       stack,
+      pipeline,
+      currencies: run.currencies,
       load: loaded,
       injections,
       checks,
@@ -198,26 +203,26 @@ export async function runChaos(
     }
 
     async function check(handles: WorkflowHandle<typeof backfillWorkflow>[]): Promise<ChaosChecks> {
-      // Provisional values: waits for the pipeline to catch up, then counts what differs.
+      // Provisional values, with what the late ledger holds (changes after their window closed,
+      // which provisional values leave out by design): waits for the pipeline to catch up, then
+      // counts what differs.
       let counts = { lost: Number.NaN, twice: Number.NaN };
+      let late = 0;
       await waitFor(
         'the provisional values to equal the source',
         async () => {
           const expected = await orderValuesFromSource(source, run);
-          const provisional = await provisionalValues(
-            warehouse,
-            pipeline,
-            'orders_per_minute',
-            run.currencies,
+          const ledger = await lateLedger(warehouse, pipeline, run.currencies);
+          late = ledger.changes;
+          const provisional = (metric: string) =>
+            provisionalValues(warehouse, pipeline, metric, run.currencies).then((values) =>
+              withLate(values, ledger.values.get(metric)),
+            );
+          counts = countDifferences(expected.count, await provisional('orders_per_minute'));
+          const revenueOff = countDifferences(
+            expected.revenue,
+            await provisional('revenue_per_minute'),
           );
-          const revenue = await provisionalValues(
-            warehouse,
-            pipeline,
-            'revenue_per_minute',
-            run.currencies,
-          );
-          counts = countDifferences(expected.count, provisional);
-          const revenueOff = countDifferences(expected.revenue, revenue);
           return counts.lost + counts.twice + revenueOff.lost + revenueOff.twice === 0 || undefined;
         },
         { timeoutMs: 180_000, intervalMs: 2_000 },
@@ -231,6 +236,7 @@ export async function runChaos(
       return {
         changesLost: counts.lost,
         changesCountedTwice: counts.twice,
+        changesLate: late,
         changelogMissing: await changelogMissing(source, warehouse, run),
         backfillsExact: exact,
         backfills: handles.length,
@@ -262,6 +268,51 @@ export async function runChaos(
 }
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * What the late ledger holds for the run's currencies, per metric and window (`startMs|currency`,
+ * the contributions' signed counts or measures), and how many changes it records.
+ */
+async function lateLedger(
+  warehouse: Knex,
+  pipeline: string,
+  currencies: readonly string[],
+): Promise<{ values: Map<string, WindowValues>; changes: number }> {
+  const rows = (await warehouse('ops.late_events')
+    .where({ pipeline })
+    .whereIn('metric', ['orders_per_minute', 'revenue_per_minute'])
+    .whereIn(
+      'group_key',
+      currencies.map((currency) => JSON.stringify([currency])),
+    )
+    .select('metric', 'window_start', 'key_values', 'sign', 'measure', 'primary_key', 'lsn')) as {
+    metric: string;
+    window_start: Date;
+    key_values: string[];
+    sign: number;
+    measure: number | null;
+    primary_key: unknown;
+    lsn: string;
+  }[];
+  const values = new Map<string, WindowValues>();
+  const changes = new Set<string>();
+  for (const row of rows) {
+    const byWindow = values.get(row.metric) ?? new Map<string, number>();
+    const key = `${row.window_start.getTime()}|${row.key_values[0]}`;
+    const amount = row.metric === 'orders_per_minute' ? 1 : Number(row.measure);
+    byWindow.set(key, (byWindow.get(key) ?? 0) + Number(row.sign) * amount);
+    values.set(row.metric, byWindow);
+    changes.add(`${JSON.stringify(row.primary_key)}@${row.lsn}`);
+  }
+  return { values, changes: changes.size };
+}
+
+/** Provisional values with the late ledger's contributions added, zero windows left out. */
+function withLate(provisional: WindowValues, late: WindowValues | undefined): WindowValues {
+  const sum = new Map(provisional);
+  for (const [key, value] of late ?? []) sum.set(key, (sum.get(key) ?? 0) + value);
+  return new Map([...sum].filter(([, value]) => value !== 0));
+}
 
 function sameValues(a: WindowValues, b: WindowValues | undefined): boolean {
   const other = b ?? new Map();
