@@ -317,12 +317,15 @@ function expectOneRow(statement: Statement, rows: number): void {
 // SQLSTATE classes where the server or the connection went away: a retry later may work.
 const RETRIABLE_SQLSTATE = /^(08|53|57P0)/;
 const RETRIABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+// What the pg driver says, without a code, of a connection the server dropped.
+const RETRIABLE_MESSAGE = /Connection terminated|connection error and is not queryable/;
 
-function writeFailure(error: unknown, statement: Statement | undefined): TidemarkError {
+export function writeFailure(error: unknown, statement: Statement | undefined): TidemarkError {
   const code = (error as { code?: unknown }).code;
-  const retriable =
-    typeof code === 'string' && (RETRIABLE_SQLSTATE.test(code) || RETRIABLE_SOCKET.has(code));
   const reason = error instanceof Error ? error.message : String(error);
+  const retriable =
+    (typeof code === 'string' && (RETRIABLE_SQLSTATE.test(code) || RETRIABLE_SOCKET.has(code))) ||
+    RETRIABLE_MESSAGE.test(reason);
   const what = statement ? describeStatement(statement) : 'commit of a load transaction';
   const hint =
     code === '42P01' ? ' (are the source migrations applied? `npx tidemark migrate`)' : '';
