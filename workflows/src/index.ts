@@ -59,6 +59,6 @@ export type { TraceChangeInput } from './workflows/trace-change';
 export { conditionSql, finalMetricSql, tableStateSql } from './consolidation/final-metric-sql';
 export type { ConsolidationRange, SqlStatement } from './consolidation/final-metric-sql';
 export { createPlatformMetrics } from './observability/platform-metrics';
-export type { PlatformHealth } from './observability/platform-metrics';
+export type { ConnectorHealth, PlatformHealth } from './observability/platform-metrics';
 export { readFinalHealth, readSlotHealth } from './observability/platform-health';
 export type { FinalHealth, SlotHealth } from './observability/platform-health';

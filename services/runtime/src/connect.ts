@@ -82,6 +82,21 @@ export class ConnectClient {
     return { name: body.name, state: body.connector.state, tasks: body.tasks };
   }
 
+  /** Restarts the connector and its tasks that have FAILED (Kafka Connect 3.0+); false: unknown. */
+  async restartFailed(name: string): Promise<boolean> {
+    const response = await this.request(
+      'POST',
+      `/connectors/${encodeURIComponent(name)}/restart?includeTasks=true&onlyFailed=true`,
+    );
+    if (response.status === 404) return false;
+    if (!response.ok) {
+      throw new TidemarkError('CONNECT_UNAVAILABLE', `Kafka Connect answered ${response.status}`, {
+        retriable: true,
+      });
+    }
+    return true;
+  }
+
   /** Waits until the connector and all its tasks run; fails at once if a task has FAILED. */
   async waitUntilRunning(name: string, timeoutMs = 60_000): Promise<ConnectorStatus> {
     return waitFor(

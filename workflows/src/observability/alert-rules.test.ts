@@ -22,6 +22,7 @@ describe('the alert rules', () => {
       createPlatformMetrics(async () => ({
         slots: [],
         final: { recentDaysByStatus: new Map(), latestDayEndByStatus: new Map() },
+        connectors: [],
       })),
     ]) {
       for (const metric of await registry.getMetricsAsJSON()) {

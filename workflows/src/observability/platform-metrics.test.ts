@@ -21,6 +21,7 @@ const healthy: PlatformHealth = {
       ['blocked', Date.parse('2026-12-03T00:00:00Z')],
     ]),
   },
+  connectors: [{ connector: 'tidemark-shop', failed: 1, restarts: 2 }],
 };
 
 /** The exposition's sample lines, without HELP and TYPE. */
@@ -43,6 +44,8 @@ describe('platform metrics', () => {
       'tidemark_final_recent_days{status="incomplete"} 0',
       'tidemark_final_latest_day_end_timestamp_seconds{status="published"} 1796515200',
       'tidemark_final_latest_day_end_timestamp_seconds{status="blocked"} 1796256000',
+      'tidemark_connector_failed{connector="tidemark-shop"} 1',
+      'tidemark_connector_watchdog_restarts{connector="tidemark-shop"} 2',
     ]);
   });
 
@@ -59,6 +62,7 @@ describe('platform metrics', () => {
         },
       ],
       final: { recentDaysByStatus: new Map(), latestDayEndByStatus: new Map() },
+      connectors: [{ connector: 'tidemark-shop', failed: null, restarts: 0 }],
     };
     const read = async () => {
       reads += 1;
@@ -77,6 +81,9 @@ describe('platform metrics', () => {
       false,
     );
     expect(lines.some((line) => line.startsWith('tidemark_final_latest_day_end'))).toBe(false);
+    // Kafka Connect did not answer: no failed count, the restarts still shown.
+    expect(lines.some((line) => line.startsWith('tidemark_connector_failed'))).toBe(false);
+    expect(lines).toContain('tidemark_connector_watchdog_restarts{connector="tidemark-shop"} 0');
   });
 
   it('forgets a slot that is gone at the next scrape', async () => {

@@ -10,9 +10,19 @@ export const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'] as co
 /** The run statuses a finished day can end in. */
 export const FINISHED_RUN_STATUSES = ['published', 'blocked', 'incomplete'] as const;
 
+/** A Kafka Connect connector as the worker's watchdog last saw it. */
+export interface ConnectorHealth {
+  connector: string;
+  /** The connector itself and its tasks now FAILED (null: Kafka Connect did not answer). */
+  failed: number | null;
+  /** Restarts of what had FAILED the watchdog made since the worker started. */
+  restarts: number;
+}
+
 export interface PlatformHealth {
   slots: SlotHealth[];
   final: FinalHealth;
+  connectors: ConnectorHealth[];
 }
 
 /**
@@ -84,6 +94,26 @@ export function createPlatformMetrics(
   ).collectWith(async (set) => {
     for (const [status, endMs] of (await current()).final.latestDayEndByStatus) {
       set({ status }, endMs / 1000);
+    }
+  });
+  gauge(
+    registry,
+    'connector_failed',
+    'The connector and its tasks now FAILED, as the worker last saw them (the watchdog restarts them).',
+    ['connector'],
+  ).collectWith(async (set) => {
+    for (const health of (await current()).connectors) {
+      if (health.failed !== null) set({ connector: health.connector }, health.failed);
+    }
+  });
+  gauge(
+    registry,
+    'connector_watchdog_restarts',
+    'Restarts of a FAILED connector or task the worker made since it started.',
+    ['connector'],
+  ).collectWith(async (set) => {
+    for (const health of (await current()).connectors) {
+      set({ connector: health.connector }, health.restarts);
     }
   });
   return registry;

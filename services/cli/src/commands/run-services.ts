@@ -19,6 +19,9 @@ import {
   readSlotHealth,
 } from '@tidemark/workflows';
 import { shopStreamTopology } from './connector';
+import { startConnectorWatchdog } from './connector-watchdog';
+import { failuresOf } from './connector-watchdog-plan';
+import { SHOP_CONNECTOR_NAME } from '../paths';
 
 /**
  * Starts the stream pipeline over the shop connector's topics: the composition root of the
@@ -111,8 +114,9 @@ export async function runStream(config: Config, logger: Logger): Promise<number>
 
 /**
  * Runs the Temporal worker until SIGINT/SIGTERM (the SDK drains in-flight tasks on shutdown),
- * with the platform's Prometheus metrics (Debezium's replication slot, the final days' state),
- * /healthz and /readyz on `TIDEMARK_WORKER_METRICS_PORT`: ready while it polls.
+ * with the Debezium connector's watchdog (restarts what FAILED) and the platform's Prometheus
+ * metrics (the replication slot, the connector, the final days' state), /healthz and /readyz on
+ * `TIDEMARK_WORKER_METRICS_PORT`: ready while it polls.
  */
 export async function runWorker(config: Config, logger: Logger): Promise<void> {
   // No activity statement outlives the activities' 10-minute start-to-close timeout.
@@ -125,12 +129,27 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     warehouse,
     source: sourceReader,
   });
+  const watchdog = startConnectorWatchdog({
+    connectUrl: config.connect.url,
+    connector: SHOP_CONNECTOR_NAME,
+    logger,
+  });
   const server = await startObservabilityServer({
     port: config.worker.metricsPort,
-    registry: createPlatformMetrics(async () => ({
-      slots: await readSlotHealth(sourceReader),
-      final: await readFinalHealth(warehouse),
-    })),
+    registry: createPlatformMetrics(async () => {
+      const { status, restarts } = watchdog.observed();
+      return {
+        slots: await readSlotHealth(sourceReader),
+        final: await readFinalHealth(warehouse),
+        connectors: [
+          {
+            connector: SHOP_CONNECTOR_NAME,
+            failed: status === undefined ? null : failuresOf(status).length,
+            restarts,
+          },
+        ],
+      };
+    }),
     ready: () => worker.getState() === 'RUNNING',
     logger,
   });
@@ -141,6 +160,7 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
   try {
     await worker.run();
   } finally {
+    await watchdog.stop();
     await server.close();
     await connection.close();
     await Promise.all([warehouse.destroy(), sourceReader.destroy()]);

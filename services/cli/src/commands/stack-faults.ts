@@ -21,17 +21,28 @@ export async function killAndRestart(
   service: StackService,
   options: { quiet?: boolean } = {},
 ): Promise<void> {
+  await killService(kind, service);
+  await startService(kind, service, options);
+}
+
+/** Kills a service of the stack with SIGKILL and waits until it is gone. */
+export async function killService(kind: 'docker' | 'native', service: StackService): Promise<void> {
   if (kind === 'docker') {
-    const container = execFileSync(
-      'docker',
-      ['ps', '-q', '--filter', `label=com.docker.compose.service=${service}`],
-      { encoding: 'utf8' },
-    ).trim();
-    if (!container) throw new Error(`no running container of the compose service "${service}"`);
-    execFileSync('docker', ['kill', '--signal', 'KILL', container], { stdio: 'ignore' });
-    execFileSync('docker', ['start', container], { stdio: 'ignore' });
+    execFileSync('docker', ['kill', '--signal', 'KILL', containerOf(service)], { stdio: 'ignore' });
   } else {
     await killNative(service);
+  }
+}
+
+/** Starts a killed service again and waits until it serves (Kafka Connect: its connector runs). */
+export async function startService(
+  kind: 'docker' | 'native',
+  service: StackService,
+  options: { quiet?: boolean } = {},
+): Promise<void> {
+  if (kind === 'docker') {
+    execFileSync('docker', ['start', containerOf(service, { all: true })], { stdio: 'ignore' });
+  } else {
     // PostgreSQL's children leave when they notice their postmaster gone; until they all have,
     // a new postmaster refuses the data directory. infra/stack.sh up starts what is not running.
     await waitFor(
@@ -41,6 +52,23 @@ export async function killAndRestart(
     );
   }
   if (service === 'connect') await registerShopConnector(loadConfig());
+}
+
+/** The container of a compose service (`all`: stopped ones too). */
+function containerOf(service: StackService, options: { all?: boolean } = {}): string {
+  const container = execFileSync(
+    'docker',
+    [
+      'ps',
+      ...(options.all ? ['-a'] : []),
+      '-q',
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
+    ],
+    { encoding: 'utf8' },
+  ).trim();
+  if (!container) throw new Error(`no container of the compose service "${service}"`);
+  return container;
 }
 
 /** Kills a service of the native stack with SIGKILL and waits until it is gone. */
