@@ -8,6 +8,12 @@ export interface Injection {
   recoveryMs: number | null;
   /** A batch fault struck while the round's backfill still ran. */
   duringBackfill?: boolean;
+  /**
+   * Where the recovery went: the service killed and started again (`restart`); then, for a probe
+   * order written after it, from its commit until Kafka Connect produced it (`capture`) and from
+   * there until the stream landed it (`land`).
+   */
+  stagesMs?: { restart: number; capture?: number; land?: number };
 }
 
 /** What the checks after the run found. */

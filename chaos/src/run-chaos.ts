@@ -130,18 +130,18 @@ export async function runChaos(
           : undefined;
         const killedAt = Date.now();
         log.info('injecting', { round, fault: planned.fault });
-        const recoveryMs = await inject(planned.fault).then(
-          () => recovery(planned.fault, killedAt),
+        const recovered = await inject(planned.fault).then(
+          () => recovery(planned.fault, killedAt, Date.now()),
           (error: unknown) => {
             log.error('injection failed', { fault: planned.fault, error: String(error) });
-            return null;
+            return { recoveryMs: null };
           },
         );
-        log.info('recovered', { round, fault: planned.fault, recoveryMs });
+        log.info('recovered', { round, fault: planned.fault, ...recovered });
         injections.push({
           round,
           fault: planned.fault,
-          recoveryMs,
+          ...recovered,
           ...(duringBackfill === undefined ? {} : { duringBackfill }),
         });
       }
@@ -181,8 +181,13 @@ export async function runChaos(
      * answers again (the server up, a worker polling); for the others, when a change written to
      * the source after the restart has landed in the warehouse through the pipeline.
      */
-    async function recovery(fault: Fault, killedAt: number): Promise<number | null> {
+    async function recovery(
+      fault: Fault,
+      killedAt: number,
+      restartedAt: number,
+    ): Promise<Pick<Injection, 'recoveryMs' | 'stagesMs'>> {
       const limit = { timeoutMs: options.recoveryTimeoutMs, intervalMs: 100 };
+      const restart = restartedAt - killedAt;
       try {
         if (BATCH_FAULTS.includes(fault)) {
           await waitFor(
@@ -190,17 +195,25 @@ export async function runChaos(
             async () => Boolean(await backfills.at(-1)?.describe()),
             limit,
           );
-        } else {
-          const id = await waitFor(
-            'a probe order to be written',
-            () => probe(source, run.customerPrefix, probeCurrency),
-            limit,
-          );
-          await waitFor('the probe order to land', () => landed(warehouse, id), limit);
+          return { recoveryMs: Date.now() - killedAt, stagesMs: { restart } };
         }
-        return Date.now() - killedAt;
+        const id = await waitFor(
+          'a probe order to be written',
+          () => probe(source, run.customerPrefix, probeCurrency),
+          limit,
+        );
+        const change = await waitFor('the probe order to land', () => landed(warehouse, id), limit);
+        const { committed_at: committed, kafka_timestamp: produced, landed_at: landedAt } = change;
+        return {
+          recoveryMs: Date.now() - killedAt,
+          stagesMs: {
+            restart,
+            capture: produced.getTime() - committed.getTime(),
+            land: landedAt.getTime() - produced.getTime(),
+          },
+        };
       } catch {
-        return null;
+        return { recoveryMs: null, stagesMs: { restart } };
       }
     }
 
@@ -420,8 +433,17 @@ async function landedCount(warehouse: Knex, ids: readonly string[]): Promise<num
   return Number(row?.landed ?? 0);
 }
 
-async function landed(warehouse: Knex, id: string): Promise<true | undefined> {
-  return (await landedCount(warehouse, [id]).catch(() => 0)) > 0 || undefined;
+/** The probe's change once landed: when it committed, Connect produced it, the stream landed it. */
+async function landed(
+  warehouse: Knex,
+  id: string,
+): Promise<{ committed_at: Date; kafka_timestamp: Date; landed_at: Date } | undefined> {
+  const rows = (await warehouse('raw.change_events')
+    .where({ source_table: 'shop.orders' })
+    .whereRaw('primary_key = ?::jsonb', [JSON.stringify({ id })])
+    .select('committed_at', 'kafka_timestamp', 'landed_at')
+    .catch(() => [])) as { committed_at: Date; kafka_timestamp: Date; landed_at: Date }[];
+  return rows[0];
 }
 
 /** Source orders of the run whose latest change in the changelog is not their current row. */

@@ -100,11 +100,13 @@ kafka_tool() {
 }
 
 # Writes the SCRAM credentials of every principal and adds the ACLs (infra/kafka/security.sh).
-# Done once per broker start, or when a password or ACL changes: each tool call starts a JVM.
+# They live in the cluster's metadata log, so once per cluster (the storage's cluster id) or when
+# a password or ACL changes, not at every broker start: each tool call starts a JVM, and a broker
+# restarted after a crash should serve again in seconds, not a minute.
 kafka_security() {
-  local applied="$TIDEMARK_STATE_DIR/run/kafka-security" want pid client
-  pid=$(cat "$(pid_file kafka)")
-  want=$( (echo "$pid" && kafka_acl_commands \
+  local applied="$TIDEMARK_STATE_DIR/run/kafka-security" want cluster client
+  cluster=$(sed -n 's/^cluster.id=//p' "$KAFKA_HOME/data/meta.properties")
+  want=$( (echo "$cluster" && kafka_acl_commands \
     && echo "$TIDEMARK_KAFKA_ADMIN_PASSWORD $TIDEMARK_KAFKA_CONNECT_PASSWORD $TIDEMARK_KAFKA_STREAM_PASSWORD") | sha256sum)
   [ -f "$applied" ] && [ "$(cat "$applied")" = "$want" ] && return 0
   log "writing Kafka's SCRAM credentials and ACLs"
