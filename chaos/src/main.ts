@@ -14,6 +14,7 @@ import { runChaos, type ChaosOptions } from './run-chaos';
 
 const USAGE = `npm run chaos -- [--rounds 2] [--rate 200] [--faults ${FAULTS.join(',')}]
                      [--seed 1] [--backfill-days 5] [--min-wait 3] [--max-wait 8] [--recovery-timeout 180]
+                     [--flood 10000] (poison rows beside as many good ones first; 0: none)
   (waits and timeouts in seconds)`;
 
 function options(argv: string[]): ChaosOptions {
@@ -28,6 +29,7 @@ function options(argv: string[]): ChaosOptions {
       'min-wait': { type: 'string', default: '3' },
       'max-wait': { type: 'string', default: '8' },
       'recovery-timeout': { type: 'string', default: '180' },
+      flood: { type: 'string', default: '10000' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -54,13 +56,14 @@ function options(argv: string[]): ChaosOptions {
     minWaitMs: minWait * 1000,
     maxWaitMs: maxWait * 1000,
     recoveryTimeoutMs: positive('recovery-timeout', values['recovery-timeout']) * 1000,
+    floodRows: values.flood === '0' ? 0 : Math.floor(positive('flood', values.flood)),
   };
 }
 
 const config = loadConfig();
 const logger = createLogger({ level: 'info', fields: { service: 'tidemark-chaos' } });
 const result = await runChaos(config, options(process.argv.slice(2)), logger);
-const table = renderChaosTable(result.injections, result.checks);
+const table = renderChaosTable(result.injections, result.checks, result.flood);
 process.stdout.write(`\n${table}\n`);
 const out = join(REPO_ROOT, 'bench/results/chaos.json');
 mkdirSync(join(REPO_ROOT, 'bench/results'), { recursive: true });

@@ -26,7 +26,25 @@ const injections: Injection[] = [
   { round: 1, fault: 'worker', recoveryMs: null, duringBackfill: true },
 ];
 
+const flood = {
+  goodRows: 10_000,
+  poisonRows: 10_000,
+  baselineRowsPerSec: 5_000,
+  floodRowsPerSec: 4_100,
+  deadLettered: 10_000,
+};
+
 describe('the chaos report', () => {
+  it('passes a flood whose poison is all dead-lettered and whose good rows kept 80 % of their rate', () => {
+    const recovered = injections.filter((injection) => injection.recoveryMs !== null);
+    expect(passed(recovered, clean, flood)).toBe(true);
+    expect(passed(recovered, clean, { ...flood, floodRowsPerSec: 3_900 })).toBe(false);
+    expect(passed(recovered, clean, { ...flood, deadLettered: 9_999 })).toBe(false);
+    expect(renderChaosTable(recovered, clean, flood)).toContain(
+      'poison flood: 10,000 of 10,000 dead-lettered; good rows 4,100/s beside them, 5,000/s without (82 %, at least 80 %)',
+    );
+  });
+
   it('summarizes each fault: count, median and maximum recovery, those not recovered', () => {
     expect(summarizeFaults(injections)).toEqual([
       { fault: 'worker', count: 1, recoveredP50Ms: null, recoveredMaxMs: null, unrecovered: 1 },

@@ -1,4 +1,8 @@
+import { floodRatio, type FloodResult } from './flood';
 import { FAULTS, type Fault } from './plan';
+
+/** The good rows beside a poison flood keep at least this share of their rate without it. */
+export const FLOOD_MIN_RATIO = 0.8;
 
 /** One fault injected, and when the platform worked again (null: not within the limit). */
 export interface Injection {
@@ -81,9 +85,19 @@ export function countDifferences(
   return { lost, twice };
 }
 
+/** Whether a flood passed: every poison row dead-lettered, the good rows fast enough. */
+export function floodPassed(flood: FloodResult): boolean {
+  return flood.deadLettered === flood.poisonRows && floodRatio(flood) >= FLOOD_MIN_RATIO;
+}
+
 /** Whether the run passed: every injection recovered and every check clean. */
-export function passed(injections: readonly Injection[], checks: ChaosChecks): boolean {
+export function passed(
+  injections: readonly Injection[],
+  checks: ChaosChecks,
+  flood?: FloodResult,
+): boolean {
   return (
+    (flood === undefined || floodPassed(flood)) &&
     injections.every((injection) => injection.recoveryMs !== null) &&
     checks.changesLost === 0 &&
     checks.changesCountedTwice === 0 &&
@@ -96,7 +110,11 @@ export function passed(injections: readonly Injection[], checks: ChaosChecks): b
 const seconds = (ms: number | null) => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
 /** The table `npm run chaos` prints (and the README shows). */
-export function renderChaosTable(injections: readonly Injection[], checks: ChaosChecks): string {
+export function renderChaosTable(
+  injections: readonly Injection[],
+  checks: ChaosChecks,
+  flood?: FloodResult,
+): string {
   const rows = summarizeFaults(injections).map((summary) => [
     summary.fault,
     String(summary.count),
@@ -122,6 +140,18 @@ export function renderChaosTable(injections: readonly Injection[], checks: Chaos
       `late by design (in the late ledger): ${checks.changesLate}; ` +
       `source rows missing from the changelog: ${checks.changelogMissing}`,
     `backfills exact: ${checks.backfillsExact} of ${checks.backfills}; dead letters: ${checks.deadLetters}`,
-    passed(injections, checks) ? 'PASSED' : 'FAILED',
+    ...(flood ? [floodLine(flood)] : []),
+    passed(injections, checks, flood) ? 'PASSED' : 'FAILED',
   ].join('\n');
+}
+
+const rate = (perSec: number) => `${Math.round(perSec).toLocaleString('en-US')}/s`;
+
+function floodLine(flood: FloodResult): string {
+  return (
+    `poison flood: ${flood.deadLettered.toLocaleString('en-US')} of ` +
+    `${flood.poisonRows.toLocaleString('en-US')} dead-lettered; good rows ` +
+    `${rate(flood.floodRowsPerSec)} beside them, ${rate(flood.baselineRowsPerSec)} without ` +
+    `(${Math.round(floodRatio(flood) * 100)} %, at least ${FLOOD_MIN_RATIO * 100} %)`
+  );
 }

@@ -1,7 +1,14 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { killAndRestart } from '@tidemark/cli';
 import { runLoad, seededRandom } from '@tidemark/loadgen';
-import { createDatabase, waitFor, type Config, type Logger } from '@tidemark/runtime';
+import {
+  createDatabase,
+  createKafka,
+  silentLogger,
+  waitFor,
+  type Config,
+  type Logger,
+} from '@tidemark/runtime';
 import { backfillWorkflow, createTemporalClient, type BackfillReport } from '@tidemark/workflows';
 import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +18,7 @@ import {
   provisionalValues,
   type WindowValues,
 } from '../../test/integration/shop-values';
+import { floodCheck, type FloodResult } from './flood';
 import { BATCH_FAULTS, chaosPlan, type Fault } from './plan';
 import { freePort, PlatformProcess } from './processes';
 import { countDifferences, passed, type ChaosChecks, type Injection } from './report';
@@ -27,6 +35,8 @@ export interface ChaosOptions {
   recoveryTimeoutMs: number;
   /** Days each round's backfill recomputes. */
   backfillDays: number;
+  /** Poison rows of the flood before the faults (and as many good ones); 0: no flood. */
+  floodRows: number;
 }
 
 export interface ChaosResult {
@@ -38,6 +48,7 @@ export interface ChaosResult {
   pipeline: string;
   currencies: string[];
   load: { operations: number; segments: number };
+  flood?: FloodResult;
   injections: Injection[];
   checks: ChaosChecks;
   passed: boolean;
@@ -95,6 +106,26 @@ export async function runChaos(
     client = await createTemporalClient(config);
     const temporal = client;
 
+    let flood: FloodResult | undefined;
+    if (options.floodRows > 0) {
+      log.info('poison flood', { rows: options.floodRows });
+      flood = await floodCheck({
+        source,
+        warehouse,
+        kafka: createKafka(config, `${pipeline}-flood`, silentLogger),
+        stream,
+        pipeline,
+        topic: `${config.kafka.topicPrefix}.shop.orders`,
+        customerPrefix: pipeline,
+        currency: letters(Math.random),
+        goodRows: options.floodRows,
+        poisonRows: options.floodRows,
+      });
+      log.info('poison flood done', { ...flood });
+    }
+    // Dead letters from here on are defects: the load writes no poison.
+    const faultsFrom = new Date();
+
     const ranges = Array.from({ length: options.rounds }, (_, index) => {
       const from = Date.UTC(year, index, 1);
       return { from, to: from + options.backfillDays * DAY_MS };
@@ -104,6 +135,9 @@ export async function runChaos(
 
     log.info('steady load started', { ratePerSec: options.ratePerSec, pipeline });
     const load = steadyLoad(source, options, run, stopLoad.signal, log);
+    // Awaited after the faults; a failure meanwhile must not end the process before `finally`
+    // has stopped the stream and the worker.
+    load.catch(() => undefined);
     const injections: Injection[] = [];
     const backfills: WorkflowHandle<typeof backfillWorkflow>[] = [];
     const plan = chaosPlan(options.faults, options.rounds, random, options);
@@ -150,7 +184,7 @@ export async function runChaos(
     const loaded = await load;
     log.info('load stopped; checking', loaded);
 
-    const checks = await check(backfills);
+    const checks = await check(backfills, faultsFrom);
     return {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -159,9 +193,10 @@ export async function runChaos(
       pipeline,
       currencies: run.currencies,
       load: loaded,
+      ...(flood ? { flood } : {}),
       injections,
       checks,
-      passed: passed(injections, checks),
+      passed: passed(injections, checks, flood),
     };
 
     async function inject(fault: Fault): Promise<void> {
@@ -217,7 +252,10 @@ export async function runChaos(
       }
     }
 
-    async function check(handles: WorkflowHandle<typeof backfillWorkflow>[]): Promise<ChaosChecks> {
+    async function check(
+      handles: WorkflowHandle<typeof backfillWorkflow>[],
+      faultsFrom: Date,
+    ): Promise<ChaosChecks> {
       // Provisional values, with what the late ledger holds (changes after their window closed,
       // which provisional values leave out by design): waits for the pipeline to catch up, then
       // counts what differs.
@@ -255,7 +293,7 @@ export async function runChaos(
         changelogMissing: await changelogMissing(source, warehouse, run),
         backfillsExact: exact,
         backfills: handles.length,
-        deadLetters: await deadLettersSince(warehouse, startedAt),
+        deadLetters: await deadLettersSince(warehouse, faultsFrom),
       };
     }
 

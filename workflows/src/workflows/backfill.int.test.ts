@@ -80,6 +80,8 @@ function startWorkerProcess(taskQueue: string): ChildProcess {
       ...process.env,
       TIDEMARK_STREAM_PIPELINE: pipeline.name,
       TIDEMARK_TEMPORAL_TASK_QUEUE: taskQueue,
+      // Any free port: a worker of an earlier test may still hold the default one.
+      TIDEMARK_WORKER_METRICS_PORT: '0',
       TIDEMARK_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
