@@ -14,8 +14,10 @@ import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  lateLedgerValues,
   orderValuesFromSource,
   provisionalValues,
+  withLate,
   type WindowValues,
 } from '../../test/integration/shop-values';
 import { floodCheck, type FloodResult } from './flood';
@@ -265,7 +267,7 @@ export async function runChaos(
         'the provisional values to equal the source',
         async () => {
           const expected = await orderValuesFromSource(source, run);
-          const ledger = await lateLedger(warehouse, pipeline, run.currencies);
+          const ledger = await lateLedgerValues(warehouse, pipeline, run.currencies);
           late = ledger.changes;
           const provisional = (metric: string) =>
             provisionalValues(warehouse, pipeline, metric, run.currencies).then((values) =>
@@ -321,51 +323,6 @@ export async function runChaos(
 }
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
-/**
- * What the late ledger holds for the run's currencies, per metric and window (`startMs|currency`,
- * the contributions' signed counts or measures), and how many changes it records.
- */
-async function lateLedger(
-  warehouse: Knex,
-  pipeline: string,
-  currencies: readonly string[],
-): Promise<{ values: Map<string, WindowValues>; changes: number }> {
-  const rows = (await warehouse('ops.late_events')
-    .where({ pipeline })
-    .whereIn('metric', ['orders_per_minute', 'revenue_per_minute'])
-    .whereIn(
-      'group_key',
-      currencies.map((currency) => JSON.stringify([currency])),
-    )
-    .select('metric', 'window_start', 'key_values', 'sign', 'measure', 'primary_key', 'lsn')) as {
-    metric: string;
-    window_start: Date;
-    key_values: string[];
-    sign: number;
-    measure: number | null;
-    primary_key: unknown;
-    lsn: string;
-  }[];
-  const values = new Map<string, WindowValues>();
-  const changes = new Set<string>();
-  for (const row of rows) {
-    const byWindow = values.get(row.metric) ?? new Map<string, number>();
-    const key = `${row.window_start.getTime()}|${row.key_values[0]}`;
-    const amount = row.metric === 'orders_per_minute' ? 1 : Number(row.measure);
-    byWindow.set(key, (byWindow.get(key) ?? 0) + Number(row.sign) * amount);
-    values.set(row.metric, byWindow);
-    changes.add(`${JSON.stringify(row.primary_key)}@${row.lsn}`);
-  }
-  return { values, changes: changes.size };
-}
-
-/** Provisional values with the late ledger's contributions added, zero windows left out. */
-function withLate(provisional: WindowValues, late: WindowValues | undefined): WindowValues {
-  const sum = new Map(provisional);
-  for (const [key, value] of late ?? []) sum.set(key, (sum.get(key) ?? 0) + value);
-  return new Map([...sum].filter(([, value]) => value !== 0));
-}
 
 function sameValues(a: WindowValues, b: WindowValues | undefined): boolean {
   const other = b ?? new Map();

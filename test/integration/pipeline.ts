@@ -124,6 +124,31 @@ export async function endOffsets(kafka: Kafka, topic: string): Promise<Map<numbe
 }
 
 /**
+ * Waits until Debezium has captured everything committed in the source so far: its replication
+ * slot has confirmed a position at or past the source's WAL insert position now. Debezium
+ * confirms only what Kafka has acknowledged, and its heartbeat query (every 5 s) moves the slot
+ * along when the shop is quiet. Exact, unlike counting messages on a topic.
+ */
+export async function waitCaptured(source: Knex, slot = 'tidemark_shop'): Promise<void> {
+  const now = await source.raw<{ rows: { lsn: string }[] }>(
+    'SELECT pg_current_wal_insert_lsn()::text AS lsn',
+  );
+  const target = now.rows[0]?.lsn;
+  if (!target) throw new Error('the source did not say its WAL position');
+  await waitFor(
+    `Debezium to capture the source up to ${target}`,
+    async () => {
+      const { rows } = await source.raw<{ rows: { done: boolean }[] }>(
+        'SELECT confirmed_flush_lsn >= ?::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = ?',
+        [target, slot],
+      );
+      return rows[0]?.done ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+}
+
+/**
  * Waits until at least `atLeast` messages were written to the topic since `before`, and then no
  * more for `quietMs` (a delete also writes a tombstone, so counts of changes are lower bounds):
  * the end offsets once the source's changes have all reached Kafka.

@@ -138,7 +138,9 @@ describe('Kafka Connect killed -9 and restarted during a load', () => {
     const compared = await waitFor(
       'provisional values to equal the source table',
       async () => {
-        const result = await orderValueDifferences(source, warehouse, pipeline, run);
+        const result = await orderValueDifferences(source, warehouse, pipeline, run, new Set(), {
+          withLateLedger: true,
+        });
         differences = result.differences;
         return differences.length === 0 ? result : undefined;
       },

@@ -88,7 +88,9 @@ describe.each(faults)('$service killed -9 $at and started again', (fault) => {
     const compared = await waitFor(
       'provisional values to equal the source table',
       async () => {
-        const result = await orderValueDifferences(source, warehouse, pipeline, run);
+        const result = await orderValueDifferences(source, warehouse, pipeline, run, new Set(), {
+          withLateLedger: true,
+        });
         differences = result.differences;
         return differences.length === 0 ? result : undefined;
       },
