@@ -10,6 +10,7 @@ import {
   createStreamMetrics,
   startObservabilityServer,
   startStreamPipeline,
+  type ObservabilityServer,
   type StreamPipelineOptions,
 } from '@tidemark/stream';
 import {
@@ -76,6 +77,7 @@ export async function runStream(config: Config, logger: Logger): Promise<number>
   let consuming = () => false;
   const server = await startObservabilityServer({
     port: config.stream.metricsPort,
+    portSetting: 'TIDEMARK_METRICS_PORT',
     registry: metrics.registry,
     ready: () => consuming(),
     logger,
@@ -124,45 +126,45 @@ export async function runWorker(config: Config, logger: Logger): Promise<void> {
     statementTimeoutMs: 9 * 60_000,
   });
   const sourceReader = createDatabase(config.sourceReader, 2);
-  const { worker, connection } = await createTidemarkWorker({
-    config,
-    warehouse,
-    source: sourceReader,
-  });
   const watchdog = startConnectorWatchdog({
     connectUrl: config.connect.url,
     connector: SHOP_CONNECTOR_NAME,
     logger,
   });
-  const server = await startObservabilityServer({
-    port: config.worker.metricsPort,
-    registry: createPlatformMetrics(async () => {
-      const { status, restarts } = watchdog.observed();
-      return {
-        slots: await readSlotHealth(sourceReader),
-        final: await readFinalHealth(warehouse),
-        connectors: [
-          {
-            connector: SHOP_CONNECTOR_NAME,
-            failed: status === undefined ? null : failuresOf(status).length,
-            restarts,
-          },
-        ],
-      };
-    }),
-    ready: () => worker.getState() === 'RUNNING',
-    logger,
-  });
-  logger.info('worker polling', {
-    taskQueue: config.temporal.taskQueue,
-    metrics: `http://127.0.0.1:${server.port}/metrics`,
-  });
+  let running: Awaited<ReturnType<typeof createTidemarkWorker>> | undefined;
+  let server: ObservabilityServer | undefined;
   try {
-    await worker.run();
+    // Before the Temporal worker: a metrics port already taken ends the process at once.
+    server = await startObservabilityServer({
+      port: config.worker.metricsPort,
+      portSetting: 'TIDEMARK_WORKER_METRICS_PORT',
+      registry: createPlatformMetrics(async () => {
+        const { status, restarts } = watchdog.observed();
+        return {
+          slots: await readSlotHealth(sourceReader),
+          final: await readFinalHealth(warehouse),
+          connectors: [
+            {
+              connector: SHOP_CONNECTOR_NAME,
+              failed: status === undefined ? null : failuresOf(status).length,
+              restarts,
+            },
+          ],
+        };
+      }),
+      ready: () => running?.worker.getState() === 'RUNNING',
+      logger,
+    });
+    running = await createTidemarkWorker({ config, warehouse, source: sourceReader });
+    logger.info('worker polling', {
+      taskQueue: config.temporal.taskQueue,
+      metrics: `http://127.0.0.1:${server.port}/metrics`,
+    });
+    await running.worker.run();
   } finally {
     await watchdog.stop();
-    await server.close();
-    await connection.close();
+    await server?.close();
+    await running?.connection.close();
     await Promise.all([warehouse.destroy(), sourceReader.destroy()]);
   }
 }

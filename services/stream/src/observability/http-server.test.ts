@@ -101,15 +101,20 @@ describe('startObservabilityServer', () => {
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   });
 
-  it('rejects when the port is taken', async () => {
+  it('rejects when the port is taken, naming the port and the setting that chose it', async () => {
     await start(() => true);
+    const port = (server as ObservabilityServer).port;
     await expect(
       startObservabilityServer({
-        port: (server as ObservabilityServer).port,
+        port,
         registry: new Registry(),
         ready: () => true,
         logger: silentLogger,
+        portSetting: 'TIDEMARK_WORKER_METRICS_PORT',
       }),
-    ).rejects.toThrow(/EADDRINUSE/);
+    ).rejects.toThrow(
+      `port ${port} on 127.0.0.1 is taken (EADDRINUSE), by another process of this host perhaps: ` +
+        'set TIDEMARK_WORKER_METRICS_PORT to a free port, or 0 for any',
+    );
   });
 });

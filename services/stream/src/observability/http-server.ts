@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@tidemark/runtime';
+import { TidemarkError, type Logger } from '@tidemark/runtime';
 import type { Registry } from 'prom-client';
 
 export interface ObservabilityServerOptions {
@@ -11,6 +11,8 @@ export interface ObservabilityServerOptions {
   /** Whether the pipeline can do its work now (joined its group, warehouse reachable). */
   ready: () => boolean;
   logger: Logger;
+  /** The setting that chose the port, named when the port is taken (TIDEMARK_METRICS_PORT). */
+  portSetting?: string;
 }
 
 export interface ObservabilityServer {
@@ -83,9 +85,21 @@ export async function startObservabilityServer(
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const refuse = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new TidemarkError(
+              'BAD_INPUT',
+              `port ${options.port} on ${host} is taken (EADDRINUSE), by another process of this ` +
+                `host perhaps: set ${options.portSetting ?? 'the metrics port'} to a free port, or ` +
+                '0 for any',
+              { cause: error, context: { port: options.port, host } },
+            )
+          : error,
+      );
+    server.once('error', refuse);
     server.listen(options.port, host, () => {
-      server.off('error', reject);
+      server.off('error', refuse);
       resolve();
     });
   });
