@@ -19,7 +19,7 @@ export type {
 } from './debezium/envelope';
 export { findUnstorableJson, replaceUnstorable } from './debezium/json-safety';
 export { defineEventContract } from './events/contract';
-export type { EventContract } from './events/contract';
+export type { ContractOf, EventContract } from './events/contract';
 export { contractVersions, currentContract, EVENT_CONTRACTS } from './events/registry';
 export { ORDER_CHANNELS, ORDER_STATUSES, ordersV1, ordersV2 } from './events/shop-orders';
 export type { OrderRowV1, OrderRowV2 } from './events/shop-orders';

@@ -35,6 +35,7 @@ export async function startTestPipeline(options: {
   warehouse: Knex;
   name: string;
   metrics?: readonly MetricDefinition[];
+  contractOf?: StreamPipelineOptions['contractOf'];
   onBatch?: StreamPipelineOptions['onBatch'];
 }): Promise<TestPipeline> {
   const { config, warehouse, name } = options;
@@ -56,6 +57,7 @@ export async function startTestPipeline(options: {
     idleTimeoutMs: 1_000,
     tickMs: 250,
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    ...(options.contractOf ? { contractOf: options.contractOf } : {}),
   });
   await stream.joined;
   // Where each partition ended when the pipeline joined: it starts reading there.

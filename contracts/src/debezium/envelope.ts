@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventContract } from '../events/contract';
+import type { ContractOf, EventContract } from '../events/contract';
 import type { ConnectField } from './encodings';
 import { connectRowFields, decodeWithConnectSchema, fillUnavailableValues } from './encodings';
 import { findUnstorableJson, mayBeUnstorable } from './json-safety';
@@ -164,7 +164,7 @@ function formatPath(path: readonly PropertyKey[]): string {
  */
 export function decodeChange(
   value: Buffer | null,
-  contractFor: (table: string) => EventContract | undefined,
+  contractFor: ContractOf,
   options: DecodeOptions = {},
 ): DecodeResult {
   if (value === null || value.length === 0) return { kind: 'tombstone' };
@@ -189,7 +189,7 @@ function failure(
 
 function decodeMessage(
   value: Buffer,
-  contractFor: (table: string) => EventContract | undefined,
+  contractFor: ContractOf,
   options: DecodeOptions,
 ): DecodeResult {
   const fail = (code: DecodeErrorCode, path: string, message: string, issues?: DecodeIssue[]) =>

@@ -22,6 +22,12 @@ export interface EventContract<Row extends z.ZodObject = z.ZodObject> {
   allowsTruncate?: boolean;
 }
 
+/**
+ * Which contract version a captured table's changes are read with: the newest registered one
+ * (`currentContract`), or a team's own registry. Undefined means the table has no contract.
+ */
+export type ContractOf = (table: string) => EventContract | undefined;
+
 /** Declares a contract, checking that the fields it names exist in its row schema. */
 export function defineEventContract<Row extends z.ZodObject>(
   contract: EventContract<Row>,

@@ -1,3 +1,4 @@
+import { currentContract, ordersV1 } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import { contentsFrom, decodeBatch, type BatchDecoding, type BatchMessage } from './batch-decoding';
 import { DEFAULT_PLAUSIBLE_TIMES, LsnHorizon } from './plausibility';
@@ -5,6 +6,7 @@ import { DEFAULT_PLAUSIBLE_TIMES, LsnHorizon } from './plausibility';
 function decoding(overrides: Partial<BatchDecoding> = {}): BatchDecoding {
   return {
     table: 'shop.orders',
+    contractOf: currentContract,
     lsnHorizon: new LsnHorizon(undefined),
     plausibleTimes: DEFAULT_PLAUSIBLE_TIMES,
     maxMessageBytes: 1_048_576,
@@ -86,6 +88,18 @@ describe('decodeBatch', () => {
     expect(poison).toMatchObject({
       kind: 'dead_letter',
       deadLetter: { code: 'CONTRACT_VIOLATION', path: 'after.currency', kafka_offset: '11' },
+    });
+  });
+
+  it('checks each change against the contract version the pipeline was given', () => {
+    // Orders v1 does not know the `channel` column the change carries.
+    const v1Only = decoding({
+      contractOf: (table) => (table === 'shop.orders' ? ordersV1 : undefined),
+    });
+    const [created] = decodeBatch('tidemark.shop.orders', 1, messages.slice(0, 1), v1Only);
+    expect(created).toMatchObject({
+      kind: 'dead_letter',
+      deadLetter: { code: 'CONTRACT_VIOLATION', path: 'after.channel' },
     });
   });
 });

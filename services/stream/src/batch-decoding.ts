@@ -1,4 +1,4 @@
-import { currentContract, decodeChange, primaryKeyOf } from '@tidemark/contracts';
+import { decodeChange, primaryKeyOf, type ContractOf } from '@tidemark/contracts';
 import {
   toDeadLetter,
   toLandedChange,
@@ -38,6 +38,8 @@ export type DecodedMessage =
 export interface BatchDecoding {
   /** The table the partition's topic carries. */
   table: string;
+  /** The contract version each table's changes are checked against. */
+  contractOf: ContractOf;
   /** The partition's LSN reference, moved by the changes accepted. */
   lsnHorizon: LsnHorizon;
   plausibleTimes: PlausibleTimes;
@@ -46,7 +48,7 @@ export interface BatchDecoding {
 }
 
 /**
- * Decodes a batch against the current contracts and the stream's plausibility checks. Pure (but
+ * Decodes a batch against the pipeline's contracts and the stream's plausibility checks. Pure (but
  * for the LSN horizon it moves) and done before the warehouse transaction, so the transaction
  * only holds its locks for the writes. Every message ends as a change, a dead letter or a
  * tombstone, whatever its bytes.
@@ -75,8 +77,8 @@ function decodeMessage(
   position: MessagePosition,
   decoding: BatchDecoding,
 ): DecodedMessage {
-  const { table, nowMs } = decoding;
-  const decoded = decodeChange(message.value, currentContract, {
+  const { table, nowMs, contractOf } = decoding;
+  const decoded = decodeChange(message.value, contractOf, {
     table,
     maxMessageBytes: decoding.maxMessageBytes,
   });
@@ -85,7 +87,7 @@ function decodeMessage(
   }
   if (decoded.kind !== 'change') return { offset, kind: 'tombstone' };
   const { event } = decoded;
-  const contract = currentContract(table);
+  const contract = contractOf(table);
   const eventTimes = eventTimesOf(event, contract);
   const implausible =
     implausibleTime(

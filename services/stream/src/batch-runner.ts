@@ -1,4 +1,4 @@
-import type { MetricDefinition } from '@tidemark/contracts';
+import type { ContractOf, MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Knex } from 'knex';
@@ -41,6 +41,7 @@ export interface BatchRunnerDeps {
   assignment(): Promise<void>;
   ownership: ShardOwnership;
   changelogPartitions: ChangelogPartitions;
+  contractOf: ContractOf;
   plausibleTimes: PlausibleTimes;
   maxMessageBytes: number;
   inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
@@ -101,6 +102,7 @@ export class BatchRunner {
     const lsnHorizon = deps.clocks.lsnHorizonOf(batch.topic, batch.partition);
     const decoded = decodeBatch(batch.topic, batch.partition, batch.messages, {
       table,
+      contractOf: deps.contractOf,
       lsnHorizon,
       plausibleTimes: deps.plausibleTimes,
       maxMessageBytes: deps.maxMessageBytes,

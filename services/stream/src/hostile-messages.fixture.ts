@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { currentContract } from '@tidemark/contracts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { decodeBatch, type BatchMessage, type DecodedMessage } from './batch-decoding';
 import { DEFAULT_PLAUSIBLE_TIMES, LsnHorizon } from './plausibility';
@@ -135,6 +136,7 @@ export function decodeOne(
   const message: BatchMessage = { offset: '42', timestamp: String(timestamp), value };
   const [decoded] = decodeBatch(topic, 0, [message], {
     table: topic.replace(/^tidemark\./, ''),
+    contractOf: currentContract,
     lsnHorizon: new LsnHorizon({ lsn: 31_000_000, committedAtMs: CAPTURED_AT_MS - 60_000 }),
     plausibleTimes: DEFAULT_PLAUSIBLE_TIMES,
     maxMessageBytes: 1_048_576,

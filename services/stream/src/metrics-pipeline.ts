@@ -1,4 +1,8 @@
-import { DEFAULT_MAX_MESSAGE_BYTES, type MetricDefinition } from '@tidemark/contracts';
+import {
+  currentContract,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type MetricDefinition,
+} from '@tidemark/contracts';
 import { Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { Knex } from 'knex';
 import { SinkBackpressure } from './backpressure';
@@ -182,6 +186,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     assignment: () => assignment,
     ownership,
     changelogPartitions: new ChangelogPartitions(warehouse),
+    contractOf: options.contractOf ?? currentContract,
     plausibleTimes: options.plausibleTimes ?? DEFAULT_PLAUSIBLE_TIMES,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     inTransaction,

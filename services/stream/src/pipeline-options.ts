@@ -1,4 +1,4 @@
-import type { MetricDefinition } from '@tidemark/contracts';
+import type { ContractOf, MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
 import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
@@ -23,6 +23,11 @@ export interface StreamPipelineOptions {
   /** Where a DLQ message is also published (the warehouse table holds every dead letter). */
   deadLetterTopic?: string;
   metrics: readonly MetricDefinition[];
+  /**
+   * The contract version each table's changes are checked against (default: the newest
+   * registered version, `currentContract`).
+   */
+  contractOf?: ContractOf;
   /** Where a pipeline with no stored position starts: the topics' beginning or their end. */
   startAt: 'earliest' | 'latest';
   /** A partition read to its end and quiet this long stops holding the watermark back. */

@@ -2,6 +2,7 @@ import {
   currentContract,
   DEAD_LETTER_CODES,
   decodeChange,
+  type ContractOf,
   type DecodeErrorCode,
 } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
@@ -71,6 +72,8 @@ export interface DlqDependencies {
   tableOfTopic?: ReadonlyMap<string, string>;
   /** The span a change's times must fall in: an implausible dead letter is not re-injected. */
   plausibleTimes?: PlausibleTimes;
+  /** The contract versions replay checks against (default: the newest registered ones). */
+  contractOf?: ContractOf;
 }
 
 const DEFAULT_LIMIT = 50;
@@ -335,16 +338,17 @@ export async function dlqCommand(argv: string[], dependencies: DlqDependencies):
   if (!args.dryRun) await producer.connect();
   try {
     const { tableOfTopic, plausibleTimes } = dependencies;
+    const contractOf = dependencies.contractOf ?? currentContract;
     const report = await replayDeadLetters({
       warehouse,
       producer,
       // As the pipeline reading the dead letter's topic would: its table, its plausibility.
-      decode: (raw, topic) =>
-        decodeChange(raw, currentContract, { table: tableOfTopic?.get(topic) }),
+      decode: (raw, topic) => decodeChange(raw, contractOf, { table: tableOfTopic?.get(topic) }),
+      keyFields: (table) => contractOf(table)?.primaryKey,
       implausible: plausibleTimes
         ? (event, topic) => {
             const table = tableOfTopic?.get(topic);
-            const contract = table === undefined ? undefined : currentContract(table);
+            const contract = table === undefined ? undefined : contractOf(table);
             const nowMs = Date.now();
             const eventTimes = eventTimesOf(event, contract);
             const field = contract?.eventTimeField;
