@@ -6,6 +6,7 @@
 // enough to compare two versions of the decoder back to back; pipeline-cpu.ts measures the
 // same steps behind a real fetch.
 // Run with the stack up, after a bench: npx tsx bench/design/decode-cpu.ts
+import { currentContract } from '@tidemark/contracts';
 import { createKafka, loadConfig, silentLogger } from '@tidemark/runtime';
 import {
   changelogCopyText,
@@ -93,6 +94,7 @@ function measure(batches: readonly Fetched[], step: (batch: Fetched) => number):
 function decoded(batch: Fetched) {
   return decodeBatch(batch.topic, batch.partition, batch.messages, {
     table: tables.get(batch.topic) as string,
+    contractOf: currentContract,
     lsnHorizon: new LsnHorizon(undefined),
     plausibleTimes: DEFAULT_PLAUSIBLE_TIMES,
     maxMessageBytes: 1_048_576,

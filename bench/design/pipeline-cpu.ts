@@ -4,7 +4,7 @@
 // decode and check, plan into the partition's in-memory partials, encode the changelog rows as
 // COPY text — and the process's CPU per message is reported for each.
 // Run on a quiet machine with the stack up, after a bench: npx tsx bench/design/pipeline-cpu.ts
-import { METRICS, type MetricDefinition } from '@tidemark/contracts';
+import { currentContract, METRICS, type MetricDefinition } from '@tidemark/contracts';
 import { createKafka, loadConfig, silentLogger } from '@tidemark/runtime';
 import {
   changelogCopyText,
@@ -64,6 +64,7 @@ async function pass(step: Step, starts: Map<string, bigint>, kafka: Kafka): Prom
         horizons.set(key, horizon);
         const decoded = decodeBatch(batch.topic, batch.partition, batch.messages, {
           table,
+          contractOf: currentContract,
           lsnHorizon: horizon,
           plausibleTimes: DEFAULT_PLAUSIBLE_TIMES,
           maxMessageBytes: 1_048_576,
