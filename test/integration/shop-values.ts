@@ -1,3 +1,4 @@
+import { waitFor } from '@tidemark/runtime';
 import type { Knex } from 'knex';
 
 // The shop's per-minute order metrics two ways, for tests that compare them: aggregated straight
@@ -163,6 +164,43 @@ export async function orderValueDifferences(
     ],
     windows: expected.count.size,
   };
+}
+
+/**
+ * Waits until a run's provisional values equal the source's (see `orderValueDifferences`), and
+ * returns the comparison; on timeout, fails naming the first differences and `context()`.
+ */
+export async function waitOrderValuesEqual(
+  source: Knex,
+  warehouse: Knex,
+  pipeline: string,
+  run: { currencies: readonly string[]; customerPrefix: string },
+  options: {
+    excluded?: ReadonlySet<string>;
+    withLateLedger?: boolean;
+    timeoutMs?: number;
+    intervalMs?: number;
+    context?: () => string;
+  } = {},
+): Promise<{ differences: string[]; windows: number }> {
+  const { excluded = new Set(), withLateLedger = false } = options;
+  let differences: string[] = [];
+  return waitFor(
+    'provisional values to equal the source table',
+    async () => {
+      const compared = await orderValueDifferences(source, warehouse, pipeline, run, excluded, {
+        withLateLedger,
+      });
+      differences = compared.differences;
+      return differences.length === 0 ? compared : undefined;
+    },
+    { timeoutMs: options.timeoutMs ?? 90_000, intervalMs: options.intervalMs ?? 500 },
+  ).catch((error: unknown) => {
+    throw new Error(
+      `${String(error)}\ndifferences (metric window|currency: provisional vs source):\n` +
+        `${differences.slice(0, 20).join('\n')}${options.context ? `\n${options.context()}` : ''}`,
+    );
+  });
 }
 
 /** Sessions keyed `customer|startMs|endMs`, valued by their order count. */

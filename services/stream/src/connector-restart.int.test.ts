@@ -10,7 +10,7 @@ import {
   waitTopicSettled,
   type TestPipeline,
 } from '../../../test/integration/pipeline';
-import { orderValueDifferences } from '../../../test/integration/shop-values';
+import { waitOrderValuesEqual } from '../../../test/integration/shop-values';
 import { chooseStack, killAndRestart } from '../../../test/integration/stack';
 
 // Kafka Connect killed with SIGKILL during a load and started again: Debezium sends again the
@@ -134,19 +134,9 @@ const sameSequence = (a: [bigint, bigint], b: [bigint, bigint]) => a[0] === b[0]
 
 describe('Kafka Connect killed -9 and restarted during a load', () => {
   it('ends with every change counted once', async () => {
-    let differences: string[] = [];
-    const compared = await waitFor(
-      'provisional values to equal the source table',
-      async () => {
-        const result = await orderValueDifferences(source, warehouse, pipeline, run, new Set(), {
-          withLateLedger: true,
-        });
-        differences = result.differences;
-        return differences.length === 0 ? result : undefined;
-      },
-      { timeoutMs: 120_000, intervalMs: 500 },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${differences.slice(0, 20).join('\n')}`);
+    const compared = await waitOrderValuesEqual(source, warehouse, pipeline, run, {
+      withLateLedger: true,
+      timeoutMs: 120_000,
     });
     expect(compared.windows).toBeGreaterThan(0);
     expect(report.byKind.update_order).toBeGreaterThan(0);

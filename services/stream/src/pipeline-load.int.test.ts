@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamPipeline } from './metrics-pipeline';
 import type { StreamPipeline } from './pipeline-options';
-import { orderValueDifferences } from '../../../test/integration/shop-values';
+import { waitOrderValuesEqual } from '../../../test/integration/shop-values';
 import { resetPipeline } from './pipeline-reset';
 
 // A realistic load (inserts, payments, updates, deletes, retries, key changes, late and poison
@@ -132,21 +132,9 @@ describe('the stream pipeline under a realistic load, on two consumers', () => {
 
   it('ends with provisional values equal to the source table, late rows left out', async () => {
     const excluded = new Set([...lateIds(), ...report.ids.poison]);
-    let differences: string[] = [];
-    const matched = await waitFor(
-      'provisional values to equal the source table',
-      async () => {
-        const compared = await orderValueDifferences(source, warehouse, pipeline, run, excluded);
-        differences = compared.differences;
-        return differences.length === 0 ? compared : undefined;
-      },
-      { timeoutMs: 90_000, intervalMs: 500 },
-    ).catch((error: unknown) => {
-      throw new Error(
-        `${String(error)}\ndifferences (window|currency: provisional vs source):\n` +
-          `${differences.slice(0, 20).join('\n')}\nconsumer warnings:\n` +
-          `${warnings.slice(-20).join('\n')}`,
-      );
+    const matched = await waitOrderValuesEqual(source, warehouse, pipeline, run, {
+      excluded,
+      context: () => `consumer warnings:\n${warnings.slice(-20).join('\n')}`,
     });
     expect(matched.windows).toBeGreaterThan(0);
     // Both consumers of the group did part of the work.

@@ -1,10 +1,10 @@
 import { runLoad, type LoadReport } from '@tidemark/loadgen';
-import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
+import { createDatabase, loadConfig } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
-import { orderValueDifferences } from '../../../test/integration/shop-values';
+import { waitOrderValuesEqual } from '../../../test/integration/shop-values';
 import { chooseStack, killAndRestart, type StackService } from '../../../test/integration/stack';
 
 // The stack's own services killed with SIGKILL under a load, and started again: the Kafka
@@ -84,19 +84,10 @@ describe.each(faults)('$service killed -9 $at and started again', (fault) => {
   });
 
   it('ends with every change counted once, by the pipeline that was running', async () => {
-    let differences: string[] = [];
-    const compared = await waitFor(
-      'provisional values to equal the source table',
-      async () => {
-        const result = await orderValueDifferences(source, warehouse, pipeline, run, new Set(), {
-          withLateLedger: true,
-        });
-        differences = result.differences;
-        return differences.length === 0 ? result : undefined;
-      },
-      { timeoutMs: 180_000, intervalMs: 1_000 },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${differences.slice(0, 20).join('\n')}`);
+    const compared = await waitOrderValuesEqual(source, warehouse, pipeline, run, {
+      withLateLedger: true,
+      timeoutMs: 180_000,
+      intervalMs: 1_000,
     });
     expect(compared.windows).toBeGreaterThan(0);
     expect(report.byKind.update_order).toBeGreaterThan(0);

@@ -11,7 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startTestPipeline, type TestPipeline } from '../../../../test/integration/pipeline';
-import { orderValueDifferences } from '../../../../test/integration/shop-values';
+import {
+  orderValueDifferences,
+  waitOrderValuesEqual,
+} from '../../../../test/integration/shop-values';
 import { dlqCommand } from './dlq';
 
 // A column added to a source table before any contract version knows it, as a team that
@@ -154,25 +157,10 @@ describe('a column added in the source before its contract version', () => {
     expect((await deadLettersOfRun()).every((letter) => letter.replayed_at !== null)).toBe(true);
 
     await started.waitLanded('shop.orders', orderIds, 4);
-    let differences: string[] = [];
-    await waitFor(
-      'provisional values to equal the source table',
-      async () => {
-        ({ differences } = await orderValueDifferences(
-          source,
-          warehouse,
-          pipeline,
-          run,
-          new Set(),
-          {
-            withLateLedger: true,
-          },
-        ));
-        return differences.length === 0 || undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${differences.join('\n')}`);
+    await waitOrderValuesEqual(source, warehouse, pipeline, run, {
+      withLateLedger: true,
+      timeoutMs: 60_000,
+      intervalMs: 250,
     });
     // A second replay finds nothing left to do.
     expect((await replay(withV3, ids)).replayed).toHaveLength(0);
