@@ -68,10 +68,7 @@ const START_OPTIONS = {
 const ID = /^[A-Za-z0-9._:/-]+$/;
 
 function badInput(message: string): TidemarkError {
-  return new TidemarkError(
-    'BAD_INPUT',
-    `backfill${message.startsWith(':') ? '' : ' '}${message}\n\n${BACKFILL_USAGE}`,
-  );
+  return new TidemarkError('BAD_INPUT', `${message}\n\n${BACKFILL_USAGE}`);
 }
 
 /** Parses the arguments after `tidemark backfill`; throws a BAD_INPUT error naming the option. */
@@ -93,7 +90,7 @@ export function parseBackfillArgs(
   try {
     values = parseArgs({ args: [...argv], options: START_OPTIONS, strict: true }).values;
   } catch (error) {
-    throw badInput(`: ${(error as Error).message}`);
+    throw badInput((error as Error).message);
   }
   const problems: string[] = [];
   const metrics = (values.metric ?? []).flatMap((each) => each.split(',')).map((m) => m.trim());
@@ -117,7 +114,7 @@ export function parseBackfillArgs(
       problems.push(`--${error.message}`);
     }
   }
-  if (problems.length > 0) throw badInput(`:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw badInput(`invalid arguments:\n  ${problems.join('\n  ')}`);
   const selected = all ? [] : [...new Set(metrics)];
   return {
     action: 'start',

@@ -43,10 +43,7 @@ const WAIT = /^(\d+)(s|m|h)$/;
 const WAIT_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
 
 function badInput(message: string): TidemarkError {
-  return new TidemarkError(
-    'BAD_INPUT',
-    `consolidate${message.startsWith(':') ? '' : ' '}${message}\n\n${CONSOLIDATE_USAGE}`,
-  );
+  return new TidemarkError('BAD_INPUT', `${message}\n\n${CONSOLIDATE_USAGE}`);
 }
 
 /** Parses the arguments after `tidemark consolidate`; throws a BAD_INPUT error naming the option. */
@@ -65,7 +62,7 @@ export function parseConsolidateArgs(argv: readonly string[], now = new Date()):
       },
     }).values;
   } catch (error) {
-    throw badInput(`: ${(error as Error).message}`);
+    throw badInput((error as Error).message);
   }
   const problems: string[] = [];
   const day = values.date === 'yesterday' ? dayBefore(now) : values.date;
@@ -87,7 +84,7 @@ export function parseConsolidateArgs(argv: readonly string[], now = new Date()):
   const wait = WAIT.exec(values.wait);
   if (!wait)
     problems.push(`--wait: expected a duration such as 90s, 10m or 2h, got ${values.wait}`);
-  if (problems.length > 0) throw badInput(`:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw badInput(`invalid arguments:\n  ${problems.join('\n  ')}`);
   return {
     day: day!,
     metrics: values.metric,

@@ -109,7 +109,7 @@ const REPLAY_OPTIONS = {
 } as const;
 
 function badInput(message: string, cause?: unknown): TidemarkError {
-  return new TidemarkError('BAD_INPUT', `dlq ${message}\n\n${DLQ_USAGE}`, { cause });
+  return new TidemarkError('BAD_INPUT', `${message}\n\n${DLQ_USAGE}`, { cause });
 }
 
 /**
@@ -136,8 +136,8 @@ export function parseDlqArgs(argv: readonly string[], now: Date = new Date()): D
   if (action !== 'list' && action !== 'replay') {
     throw badInput(
       action === undefined
-        ? ': expected a subcommand, "list" or "replay"'
-        : `: unknown subcommand ${JSON.stringify(action)}, expected "list" or "replay"`,
+        ? 'expected a subcommand, "list" or "replay"'
+        : `unknown subcommand ${JSON.stringify(action)}, expected "list" or "replay"`,
     );
   }
   const problems: string[] = [];
@@ -227,9 +227,7 @@ function assertNoProblems(action: string, problems: readonly string[]): void {
   if (problems.length === 0) return;
   throw new TidemarkError(
     'BAD_INPUT',
-    problems.length === 1
-      ? `dlq ${action}: ${problems[0]}`
-      : `dlq ${action}:\n  ${problems.join('\n  ')}`,
+    problems.length === 1 ? `${action}: ${problems[0]}` : `${action}:\n  ${problems.join('\n  ')}`,
     { context: { problems } },
   );
 }

@@ -144,12 +144,12 @@ describe('parseLoadArgs', () => {
 
   it('rejects unknown options and stray arguments, with the usage', () => {
     expect(rejection(['--rate', '10', '--speed', '3']).message).toMatch(
-      /load: Unknown option '--speed'[\s\S]*usage: tidemark load --rate/,
+      /^Unknown option '--speed'[\s\S]*usage: tidemark load --rate/,
     );
-    expect(rejection(['--rate', '10', 'now']).message).toMatch(/load: Unexpected argument 'now'/);
-    expect(rejection(['--rate']).message).toMatch(/load: Option '--rate <value>' argument missing/);
+    expect(rejection(['--rate', '10', 'now']).message).toMatch(/^Unexpected argument 'now'/);
+    expect(rejection(['--rate']).message).toMatch(/^Option '--rate <value>' argument missing/);
     expect(rejection(['--rate', '-5']).message).toMatch(
-      /load: Option '--rate' argument is ambiguous[\s\S]*use '--rate=-XYZ'/,
+      /^Option '--rate' argument is ambiguous[\s\S]*use '--rate=-XYZ'/,
     );
   });
 });

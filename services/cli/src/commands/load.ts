@@ -104,7 +104,7 @@ export function parseLoadArgs(argv: string[]): LoadCommandOptions {
       },
     }));
   } catch (error) {
-    throw new TidemarkError('BAD_INPUT', `load: ${(error as Error).message}\n\n${LOAD_USAGE}`, {
+    throw new TidemarkError('BAD_INPUT', `${(error as Error).message}\n\n${LOAD_USAGE}`, {
       cause: error,
     });
   }

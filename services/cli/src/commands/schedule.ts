@@ -34,7 +34,7 @@ export async function scheduleCommand(
   if (rest.length > 0 || !['apply', 'status', 'trigger'].includes(action ?? '')) {
     throw new TidemarkError(
       'BAD_INPUT',
-      `schedule: expected "apply", "status" or "trigger", got ${JSON.stringify(argv.join(' '))}\n\n${SCHEDULE_USAGE}`,
+      `expected "apply", "status" or "trigger", got ${JSON.stringify(argv.join(' '))}\n\n${SCHEDULE_USAGE}`,
     );
   }
   if (action === 'apply') {

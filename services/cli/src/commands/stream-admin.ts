@@ -51,8 +51,8 @@ const RESET_OPTIONS = { pipeline: { type: 'string' }, yes: { type: 'boolean' } }
 
 /** A BAD_INPUT error for `stream <action>`, or for `stream` itself without one. */
 function badInput(message: string, action?: string, cause?: unknown): TidemarkError {
-  const where = action ? `stream ${action}` : 'stream';
-  return new TidemarkError('BAD_INPUT', `${where}: ${message}\n\n${STREAM_USAGE}`, { cause });
+  const where = action ? `${action}: ` : '';
+  return new TidemarkError('BAD_INPUT', `${where}${message}\n\n${STREAM_USAGE}`, { cause });
 }
 
 /** Parses the arguments after `tidemark stream`; throws a BAD_INPUT TidemarkError naming the problem. */
