@@ -42,6 +42,7 @@ export {
   customerSessions,
   defineMetric,
   METRICS,
+  SHOP_METRICS,
   ordersPerMinute,
   paymentFailureRate,
   revenuePerMinute,

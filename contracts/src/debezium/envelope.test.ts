@@ -28,6 +28,9 @@ const SOURCE = {
   lsn: 31_545_912,
 };
 
+/** A registry without contracts: whatever table a change names, it has none. */
+const noContracts = () => undefined;
+
 function message(payload: unknown): Buffer {
   return Buffer.from(JSON.stringify(payload));
 }
@@ -209,7 +212,7 @@ describe('decodeChange', () => {
         op: 'c',
         ts_ms: 1,
       }),
-      currentContract,
+      noContracts,
     );
     expect(noContract).toMatchObject({
       kind: 'error',
@@ -234,7 +237,7 @@ describe('decodeChange', () => {
         op: 'c',
         ts_ms: 1,
       }),
-      currentContract,
+      noContracts,
     );
     expect(result).toMatchObject({
       kind: 'error',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contractVersions } from '../events/registry';
-import { METRICS } from './catalog';
+import { METRICS, SHOP_METRICS } from './catalog';
 import type { MetricDefinitionInput } from './definition';
 import { MetricDefinitionError, validateMetricDefinition } from './validate';
 
@@ -34,13 +34,16 @@ function problemsOf(input: MetricDefinitionInput): string[] {
 }
 
 describe('metric definitions', () => {
-  it('ships the four catalogue metrics, one per window kind at least', () => {
-    expect(METRICS.map((metric) => [metric.name, metric.window.kind])).toEqual([
+  it("ships the shop's four metrics, one per window kind at least, in the catalogue", () => {
+    expect(SHOP_METRICS.map((metric) => [metric.name, metric.window.kind])).toEqual([
       ['orders_per_minute', 'tumbling'],
       ['revenue_per_minute', 'tumbling'],
       ['payment_failure_rate', 'hopping'],
       ['customer_sessions', 'session'],
     ]);
+    expect(METRICS).toEqual(expect.arrayContaining([...SHOP_METRICS]));
+    const names = METRICS.map((metric) => metric.name);
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it('accepts a well-formed definition and defaults the filter', () => {

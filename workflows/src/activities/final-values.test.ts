@@ -1,4 +1,4 @@
-import { METRICS } from '@tidemark/contracts';
+import { SHOP_METRICS } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import { tableStatesOf } from './final-values';
 
@@ -10,7 +10,7 @@ const range = {
 
 describe('tableStatesOf', () => {
   it("rebuilds each table once, over the union of its metrics' event ranges", () => {
-    expect(tableStatesOf(METRICS, range)).toEqual([
+    expect(tableStatesOf(SHOP_METRICS, range)).toEqual([
       {
         relation: 'consolidation_state_0',
         table: 'shop.orders',

@@ -1,4 +1,4 @@
-import { EXPECTATIONS, METRICS } from '@tidemark/contracts';
+import { EXPECTATIONS, METRICS, SHOP_METRICS } from '@tidemark/contracts';
 import { describe, expect, it } from 'vitest';
 import { backfillTableRanges } from '../activities/state-snapshot';
 import {
@@ -32,10 +32,14 @@ const day = {
 
 describe('backfillTableRanges', () => {
   it("covers every day's metrics and gate over the whole span, once per table", () => {
+    // The shop's catalogue: a team's own tables and metrics do not change what this expects.
+    const shopTables = new Set(SHOP_METRICS.map((metric) => metric.source.table));
     const tables = backfillTableRanges(
       { from: '2026-01-01', to: '2026-01-31', metrics: [] },
-      METRICS,
-      EXPECTATIONS,
+      SHOP_METRICS,
+      EXPECTATIONS.filter(
+        (expectation) => !('table' in expectation) || shopTables.has(expectation.table),
+      ),
     );
     expect(tables).toEqual([
       {
@@ -53,8 +57,18 @@ describe('backfillTableRanges', () => {
         to: '2026-02-01T00:00:00.000Z',
       },
     ]);
-    for (const metric of METRICS) {
-      expect(tables.map((part) => part.table)).toContain(metric.source.table);
+  });
+
+  it('reads every table of the whole catalogue and its gate once', () => {
+    const tables = backfillTableRanges(
+      { from: '2026-01-01', to: '2026-01-31', metrics: [] },
+      METRICS,
+      EXPECTATIONS,
+    ).map((part) => part.table);
+    expect(new Set(tables).size).toBe(tables.length);
+    for (const metric of METRICS) expect(tables).toContain(metric.source.table);
+    for (const expectation of EXPECTATIONS) {
+      if ('table' in expectation) expect(tables).toContain(expectation.table);
     }
   });
 

@@ -1,4 +1,9 @@
-import { customerSessions, ordersPerMinute, paymentFailureRate } from '@tidemark/contracts';
+import {
+  customerSessions,
+  METRICS,
+  ordersPerMinute,
+  paymentFailureRate,
+} from '@tidemark/contracts';
 import { RECONCILIATION_CAUSES } from '@tidemark/workflows';
 import { describe, expect, it } from 'vitest';
 import { buildAuditReport, differenceMagnitude, largestDifferences } from './audit-report';
@@ -32,16 +37,13 @@ describe('buildAuditReport', () => {
       entryFixture(0, 'EUR', 1, 2, { metric: 'retired_metric' }),
     ]);
     expect(report.metrics.map((metric) => metric.metric)).toEqual([
-      'orders_per_minute',
-      'revenue_per_minute',
-      'payment_failure_rate',
-      'customer_sessions',
+      ...METRICS.map((metric) => metric.name),
       'retired_metric',
     ]);
-    const revenue = report.metrics[1];
+    const revenue = report.metrics.find((metric) => metric.metric === 'revenue_per_minute');
     expect(revenue).toMatchObject({ windows: 0, exact: 0, different: 0, largestDifferences: [] });
     expect(revenue?.chart.points).toEqual([]);
-    const retired = report.metrics[4];
+    const retired = report.metrics.at(-1);
     expect(retired).toMatchObject({ aggregate: undefined, keys: [], windows: 1 });
     expect(retired?.chart.y).toMatch(
       /^the mean of the per-key values .*no longer in the catalogue/,
