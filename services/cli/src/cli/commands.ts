@@ -13,6 +13,7 @@ import { runDemo } from '../commands/demo';
 import { DLQ_USAGE, dlqCommand } from '../commands/dlq';
 import { LOAD_USAGE, loadCommand } from '../commands/load';
 import { migrateAll } from '../commands/migrate';
+import { NEW_USAGE, newCommand } from '../commands/new';
 import { QUALITY_USAGE, qualityCommand } from '../commands/quality';
 import { runStream, runWorker } from '../commands/run-services';
 import { SCHEDULE_USAGE, scheduleCommand } from '../commands/schedule';
@@ -116,6 +117,20 @@ export const COMMANDS: readonly CliCommand[] = [
         context.io.printError,
       );
     },
+  },
+  {
+    name: 'new',
+    section: 'contracts',
+    summary: `  new table <schema.table> --columns id:uuid:pk,...,created_at:timestamptz
+                         scaffold a captured table: migration, contract v1 and its test, connector, expectations
+  new metric <name> --table <schema.table> --aggregate count --window tumbling:1h
+                         scaffold a metric of the catalogue, validated against the table's contract
+  new contract-version <schema.table> [--add <name:type,...>]
+                         scaffold a table's next contract version and its source migration`,
+    usage: NEW_USAGE,
+    needsArguments: true,
+    // File work in the project: no configuration or services.
+    run: (argv, context) => newCommand(argv, { print: context.print }),
   },
   {
     name: 'stream',

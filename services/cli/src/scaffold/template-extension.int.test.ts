@@ -1,0 +1,103 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../paths';
+
+// What a team does first with the template, on a copy of this project: add a table, a metric
+// and a contract version with the README's three commands, then run the project's own checks.
+// Adding to the catalogue must never break a test that was green (issue 15).
+
+let copy: string;
+
+/** Runs a command in the copy; returns its exit code and everything it printed. */
+function inCopy(command: string, args: string[]): { status: number; output: string } {
+  const run = spawnSync(command, args, {
+    cwd: copy,
+    encoding: 'utf8',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: '0' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: run.status ?? 1, output: `${run.stdout}${run.stderr}` };
+}
+
+beforeAll(() => {
+  copy = mkdtempSync(join(tmpdir(), 'tidemark-template-'));
+  // The project's files as a clone has them, and its installed dependencies (whose workspace
+  // links are relative, so they point into the copy).
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((file) => file !== '');
+  for (const file of files) cpSync(join(REPO_ROOT, file), join(copy, file), { recursive: true });
+  cpSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
+}, 300_000);
+
+afterAll(() => {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+describe('a team extending the template', () => {
+  it('adds a table, a metric and a contract version with three commands', () => {
+    const steps = [
+      [
+        'new',
+        'table',
+        'shop.refunds',
+        '--columns',
+        'id:uuid:pk,order_id:uuid,amount_minor:bigint,currency:text,created_at:timestamptz',
+      ],
+      [
+        'new',
+        'metric',
+        'refunds_per_hour',
+        '--table',
+        'shop.refunds',
+        '--aggregate',
+        'count',
+        '--window',
+        'tumbling:1h',
+      ],
+      ['new', 'contract-version', 'shop.refunds'],
+    ];
+    for (const step of steps) {
+      const { status, output } = inCopy('npx', ['tidemark', ...step]);
+      expect(status, `tidemark ${step.join(' ')}:\n${output}`).toBe(0);
+    }
+    const check = inCopy('npx', ['tidemark', 'contracts', 'check']);
+    expect(check.status, check.output).toBe(0);
+    expect(check.output).toContain('ok    shop.refunds v2 (BACKWARD)');
+    expect(check.output).toContain('ok    metric refunds_per_hour on shop.refunds v1');
+  }, 120_000);
+
+  it("keeps the project's formatting, types, lint and unit tests green", () => {
+    const formatted = inCopy('npx', ['prettier', '--check', '--log-level', 'warn', '.']);
+    expect(formatted.status, formatted.output).toBe(0);
+    const checks = inCopy('npx', [
+      'turbo',
+      'run',
+      'lint',
+      'typecheck',
+      'test',
+      '--continue',
+      '--output-logs=errors-only',
+    ]);
+    expect(checks.status, checks.output.slice(-6000)).toBe(0);
+    // The scaffolded contract's own test ran among them.
+    const contractTest = inCopy('npx', [
+      'vitest',
+      'run',
+      '--root',
+      'contracts',
+      'src/events/shop-refunds.test.ts',
+    ]);
+    expect(contractTest.status, contractTest.output).toBe(0);
+    expect(contractTest.output).toMatch(/Tests\s+2 passed/);
+  }, 900_000);
+});
