@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,16 +11,28 @@ import { REPO_ROOT } from '../paths';
 
 let copy: string;
 
-/** Runs a command in the copy; returns its exit code and everything it printed. */
-function inCopy(command: string, args: string[]): { status: number; output: string } {
-  const run = spawnSync(command, args, {
-    cwd: copy,
-    encoding: 'utf8',
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: '0' },
-    maxBuffer: 64 * 1024 * 1024,
+/**
+ * Runs a command in the copy; resolves to its exit code and everything it printed, without
+ * colours. Asynchronous: a test blocked for minutes would starve the test runner's own messages.
+ */
+function inCopy(command: string, args: string[]): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: copy,
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) =>
+      resolve({ status: status ?? 1, output: output.replace(ANSI, '') }),
+    );
   });
-  return { status: run.status ?? 1, output: `${run.stdout}${run.stderr}` };
 }
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
 
 beforeAll(() => {
   copy = mkdtempSync(join(tmpdir(), 'tidemark-template-'));
@@ -44,7 +56,7 @@ afterAll(() => {
 });
 
 describe('a team extending the template', () => {
-  it('adds a table, a metric and a contract version with three commands', () => {
+  it('adds a table, a metric and a contract version with three commands', async () => {
     const steps = [
       [
         'new',
@@ -67,19 +79,19 @@ describe('a team extending the template', () => {
       ['new', 'contract-version', 'shop.refunds'],
     ];
     for (const step of steps) {
-      const { status, output } = inCopy('npx', ['tidemark', ...step]);
+      const { status, output } = await inCopy('npx', ['tidemark', ...step]);
       expect(status, `tidemark ${step.join(' ')}:\n${output}`).toBe(0);
     }
-    const check = inCopy('npx', ['tidemark', 'contracts', 'check']);
+    const check = await inCopy('npx', ['tidemark', 'contracts', 'check']);
     expect(check.status, check.output).toBe(0);
     expect(check.output).toContain('ok    shop.refunds v2 (BACKWARD)');
     expect(check.output).toContain('ok    metric refunds_per_hour on shop.refunds v1');
   }, 120_000);
 
-  it("keeps the project's formatting, types, lint and unit tests green", () => {
-    const formatted = inCopy('npx', ['prettier', '--check', '--log-level', 'warn', '.']);
+  it("keeps the project's formatting, types, lint and unit tests green", async () => {
+    const formatted = await inCopy('npx', ['prettier', '--check', '--log-level', 'warn', '.']);
     expect(formatted.status, formatted.output).toBe(0);
-    const checks = inCopy('npx', [
+    const checks = await inCopy('npx', [
       'turbo',
       'run',
       'lint',
@@ -90,7 +102,7 @@ describe('a team extending the template', () => {
     ]);
     expect(checks.status, checks.output.slice(-6000)).toBe(0);
     // The scaffolded contract's own test ran among them.
-    const contractTest = inCopy('npx', [
+    const contractTest = await inCopy('npx', [
       'vitest',
       'run',
       '--root',
