@@ -94,7 +94,13 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
     },
 
     /** Whether the stream's watermark of every metric of the run has passed its completion point. */
-    async isComplete(run: ConsolidationRun): Promise<{ complete: boolean; behind: string[] }> {
+    async isComplete(run: ConsolidationRun): Promise<{
+      complete: boolean;
+      behind: string[];
+      /** The pipeline judged, and where each metric behind stands, for the failure message. */
+      pipeline?: string;
+      waiting?: string[];
+    }> {
       const rows = await warehouse('stream.watermarks')
         .where({ pipeline })
         .select('metric', 'watermark');
@@ -103,7 +109,13 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       const behind = selectMetrics(run.metrics, metrics)
         .filter((metric) => (watermarks.get(metric.name)?.getTime() ?? -Infinity) < completeAt)
         .map((metric) => metric.name);
-      return { complete: behind.length === 0, behind };
+      const waiting = behind.map((metric) => {
+        const watermark = watermarks.get(metric);
+        if (watermark === undefined) return `${metric} has no watermark (has the pipeline run?)`;
+        const minutes = Math.ceil((completeAt - watermark.getTime()) / 60_000);
+        return `${metric} is at ${watermark.toISOString()} (${minutes} min short)`;
+      });
+      return { complete: behind.length === 0, behind, pipeline, waiting };
     },
 
     /**

@@ -259,6 +259,9 @@ describe('consolidateDayWorkflow on the Temporal dev server', () => {
       const cause = (error as WorkflowFailedError).cause as { type?: string; message?: string };
       expect(cause.type).toBe('DAY_INCOMPLETE');
       expect(cause.message).toContain(`day ${tomorrow} is not complete`);
+      // It names the pipeline judged, and where each metric behind stands.
+      expect(cause.message).toContain(`stream pipeline ${pipeline}'s watermarks have not passed`);
+      expect(cause.message).toMatch(/orders_per_minute is at \S+ \(\d+ min short\)/);
       const run = await warehouse('final.runs')
         .where({ workflow_id: workflowId })
         .first('status', 'finished_at');

@@ -86,12 +86,13 @@ export async function consolidateDayWorkflow(
   const timeoutMs = input.completenessTimeoutMs ?? 6 * 60 * 60 * 1000;
   const pollMs = input.completenessPollMs ?? 60_000;
   for (let waitedMs = 0; ; waitedMs += pollMs) {
-    const { complete, behind } = await activities.isComplete(run);
+    const { complete, behind, pipeline, waiting } = await activities.isComplete(run);
     if (complete) break;
     if (waitedMs >= timeoutMs) {
       if (patched('mark-incomplete-runs')) await activities.markRunIncomplete(run);
+      const judged = pipeline === undefined ? "the stream's" : `stream pipeline ${pipeline}'s`;
       throw ApplicationFailure.nonRetryable(
-        `day ${input.day} is not complete after ${Math.round(waitedMs / 1000)} s: the stream's watermark of ${behind.join(', ')} has not passed ${run.completeAt}`,
+        `day ${input.day} is not complete after ${Math.round(waitedMs / 1000)} s: ${judged} watermarks have not passed ${run.completeAt} (the day's end plus its metrics' lateness): ${(waiting ?? behind).join('; ')}`,
         CONSOLIDATION_FAILURES.incomplete,
       );
     }

@@ -1,3 +1,4 @@
+import { METRICS } from '@tidemark/contracts';
 import { ConnectClient, TidemarkError } from '@tidemark/runtime';
 import { parseArgs } from 'node:util';
 import { AUDIT_USAGE, auditCommand } from '../commands/audit';
@@ -17,6 +18,7 @@ import { NEW_USAGE, newCommand } from '../commands/new';
 import { QUALITY_USAGE, qualityCommand } from '../commands/quality';
 import { runStream, runWorker } from '../commands/run-services';
 import { SCHEDULE_USAGE, scheduleCommand } from '../commands/schedule';
+import { VALUES_USAGE, valuesCommand } from '../commands/values';
 import { runStackScript } from '../commands/stack';
 import { parseStreamArgs, STREAM_USAGE, streamAdminCommand } from '../commands/stream-admin';
 import { SHOP_CONNECTOR_NAME } from '../paths';
@@ -242,6 +244,23 @@ export const COMMANDS: readonly CliCommand[] = [
     async run(argv, context) {
       return scheduleCommand(argv, await temporalDependencies(context));
     },
+  },
+  {
+    name: 'values',
+    section: 'reports',
+    summary: `  values --metric <name> [--since 1h] [--key EUR] [--final] [--watch]
+                         a metric's provisional (or final) values as a table, refreshed with --watch`,
+    usage: VALUES_USAGE,
+    needsArguments: true,
+    run: (argv, context) =>
+      valuesCommand(argv, {
+        warehouse: context.database('warehouseReader', 2),
+        metrics: METRICS,
+        pipeline: context.config().stream.pipeline,
+        print: context.print,
+        clear: context.io.rewrite ? () => context.print('\x1b[2J\x1b[H') : undefined,
+        signal: context.interruption(),
+      }),
   },
   {
     name: 'audit',

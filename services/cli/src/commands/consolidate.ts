@@ -94,6 +94,12 @@ export function parseConsolidateArgs(argv: readonly string[], now = new Date()):
   };
 }
 
+function formatWait(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${ms / 1000} s`;
+}
+
 /** Runs `tidemark consolidate`; exit code 0 when published, 1 when blocked or incomplete. */
 export async function consolidateCommand(
   argv: string[],
@@ -106,6 +112,9 @@ export async function consolidateCommand(
   }
   const workflowId = consolidationWorkflowId(args.day);
   print(`consolidating ${args.day} (workflow ${workflowId}) ...`);
+  print(
+    `  it waits up to ${formatWait(args.waitMs)} (--wait) until the watermarks of the stream pipeline the worker reconciles (its TIDEMARK_STREAM_PIPELINE) pass the day's end plus lateness`,
+  );
   let result: ConsolidateDayResult;
   try {
     result = await client.workflow.execute(consolidateDayWorkflow, {
