@@ -1,8 +1,8 @@
 import type { EventContract } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
+import { parseCommandLine } from '../cli/arguments';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { baseValidator, encodingsOf, parseColumns, type Column } from './columns';
 import { contractIdentifier, nextMigrationNumber, tableNames, type TableNames } from './names';
 import { render, type FileChange, type ProjectLayout } from './project';
@@ -25,19 +25,7 @@ export interface NewContractVersion {
 }
 
 export function parseNewContractVersionArgs(argv: readonly string[]): NewContractVersion {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { add: { type: 'string' } },
-    });
-  } catch (error) {
-    throw new TidemarkError(
-      'BAD_INPUT',
-      `${(error as Error).message}\n\n${NEW_CONTRACT_VERSION_USAGE}`,
-    );
-  }
+  const parsed = parseCommandLine(argv, { add: { type: 'string' } }, NEW_CONTRACT_VERSION_USAGE);
   const [table, ...stray] = parsed.positionals;
   if (table === undefined || stray.length > 0) {
     throw new TidemarkError('BAD_INPUT', `expected one table\n\n${NEW_CONTRACT_VERSION_USAGE}`);

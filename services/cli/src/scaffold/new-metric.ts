@@ -6,8 +6,8 @@ import {
   type MetricDefinitionInput,
 } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
+import { parseCommandLine } from '../cli/arguments';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { durationSource, parseDuration } from './durations';
 import { camelCase } from './names';
 import { render, type FileChange, type ProjectLayout } from './project';
@@ -35,25 +35,20 @@ export function parseNewMetricArgs(
   argv: readonly string[],
   contractOf: (table: string) => EventContract | undefined,
 ): MetricDefinitionInput {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        table: { type: 'string' },
-        aggregate: { type: 'string' },
-        window: { type: 'string' },
-        keys: { type: 'string' },
-        emit: { type: 'string' },
-        lateness: { type: 'string' },
-        description: { type: 'string' },
-        owner: { type: 'string' },
-      },
-    });
-  } catch (error) {
-    throw new TidemarkError('BAD_INPUT', `${(error as Error).message}\n\n${NEW_METRIC_USAGE}`);
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      table: { type: 'string' },
+      aggregate: { type: 'string' },
+      window: { type: 'string' },
+      keys: { type: 'string' },
+      emit: { type: 'string' },
+      lateness: { type: 'string' },
+      description: { type: 'string' },
+      owner: { type: 'string' },
+    },
+    NEW_METRIC_USAGE,
+  );
   const { values } = parsed;
   const [name, ...stray] = parsed.positionals;
   const missing = (['table', 'aggregate', 'window'] as const).filter((flag) => !values[flag]);

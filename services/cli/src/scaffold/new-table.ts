@@ -1,8 +1,8 @@
 import type { EventContract } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
+import { parseCommandLine } from '../cli/arguments';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { encodingsOf, eventTimeColumn, parseColumns, type Column } from './columns';
 import { contractIdentifier, nextMigrationNumber, tableNames, type TableNames } from './names';
 import { readText, render, type FileChange, type ProjectLayout } from './project';
@@ -25,20 +25,15 @@ export interface NewTable {
 }
 
 export function parseNewTableArgs(argv: readonly string[]): NewTable {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        columns: { type: 'string' },
-        'event-time': { type: 'string' },
-        owner: { type: 'string', default: 'data-team' },
-      },
-    });
-  } catch (error) {
-    throw new TidemarkError('BAD_INPUT', `${(error as Error).message}\n\n${NEW_TABLE_USAGE}`);
-  }
+  const parsed = parseCommandLine(
+    argv,
+    {
+      columns: { type: 'string' },
+      'event-time': { type: 'string' },
+      owner: { type: 'string', default: 'data-team' },
+    },
+    NEW_TABLE_USAGE,
+  );
   const [table, ...stray] = parsed.positionals;
   if (table === undefined || stray.length > 0 || parsed.values.columns === undefined) {
     throw new TidemarkError(
