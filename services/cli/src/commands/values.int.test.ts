@@ -68,7 +68,7 @@ describe('tidemark values', () => {
     ]);
     expect(shown).toContain(`orders_per_minute: provisional (pipeline ${pipeline}) values`);
     const rows = shown.split('\n').filter((line) => line.includes(` ${currency} `));
-    expect(rows).toHaveLength(1);
+    expect(rows, shown).toHaveLength(1);
     expect(rows[0]).toMatch(new RegExp(`${currency}\\s+3\\s+\\d+\\s+open`));
     const revenue = await values([
       '--metric',

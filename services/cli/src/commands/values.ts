@@ -119,6 +119,7 @@ export function parseValuesArgs(
 export interface MetricValue {
   windowStart: Date;
   windowEnd: Date;
+  /** The key's values by field, e.g. `{ currency: 'EUR' }`. */
   key: Record<string, unknown>;
   value: number | null;
   /** Provisional: emissions so far, whether a newer value waits for emission, open or closed. */
@@ -133,7 +134,7 @@ export interface MetricValue {
 interface StoredValue {
   window_start: Date;
   window_end: Date;
-  key_values: Record<string, unknown>;
+  key_values: unknown[];
   value: string | null;
   published_at: Date;
   revision: number;
@@ -144,16 +145,19 @@ interface StoredValue {
 
 /** The metric's values whose windows end after `since`, newest windows first. */
 export async function readValues(warehouse: Knex, args: ValuesArgs): Promise<MetricValue[]> {
+  // key_values holds the key's values in the order of the metric's keys.
   const keyFilter = (query: Knex.QueryBuilder) => {
     if (args.key === undefined) return query;
     const { field, value } = args.key;
     return field === undefined
       ? query.whereRaw(
-          'EXISTS (SELECT 1 FROM jsonb_each_text(key_values) AS k WHERE k.value = ?)',
+          'EXISTS (SELECT 1 FROM jsonb_array_elements_text(key_values) AS k(value) WHERE k.value = ?)',
           [value],
         )
-      : query.whereRaw('key_values ->> ? = ?', [field, value]);
+      : query.whereRaw('key_values ->> ?::integer = ?', [args.metric.keys.indexOf(field), value]);
   };
+  const keyOf = (values: unknown[]) =>
+    Object.fromEntries(args.metric.keys.map((field, index) => [field, values[index]]));
   if (args.final) {
     const rows = await keyFilter(
       warehouse('final.metric_values')
@@ -166,7 +170,7 @@ export async function readValues(warehouse: Knex, args: ValuesArgs): Promise<Met
     return (rows as StoredValue[]).map((row) => ({
       windowStart: new Date(row.window_start),
       windowEnd: new Date(row.window_end),
-      key: row.key_values,
+      key: keyOf(row.key_values),
       value: row.value === null ? null : Number(row.value),
       at: new Date(row.published_at),
     }));
@@ -192,7 +196,7 @@ export async function readValues(warehouse: Knex, args: ValuesArgs): Promise<Met
   return (rows as StoredValue[]).map((row) => ({
     windowStart: new Date(row.window_start),
     windowEnd: new Date(row.window_end),
-    key: row.key_values,
+    key: keyOf(row.key_values),
     value: row.value === null ? null : Number(row.value),
     revision: Number(row.revision),
     pending: Boolean(row.pending),
