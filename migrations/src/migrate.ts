@@ -24,6 +24,7 @@ import * as reconciliationExplanation from './warehouse/0020-reconciliation-expl
 import * as accumulatorSqlTwins from './warehouse/0021-accumulator-sql-twins';
 import * as changelogRowKnowledge from './warehouse/0022-changelog-row-knowledge';
 import * as concurrentDayPartitions from './warehouse/0023-concurrent-day-partitions';
+import * as runPipeline from './warehouse/0024-run-pipeline';
 
 export interface Migration {
   name: string;
@@ -62,6 +63,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0021-accumulator-sql-twins', ...accumulatorSqlTwins },
   { name: '0022-changelog-row-knowledge', ...changelogRowKnowledge },
   { name: '0023-concurrent-day-partitions', ...concurrentDayPartitions },
+  { name: '0024-run-pipeline', ...runPipeline },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

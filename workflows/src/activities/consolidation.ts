@@ -48,7 +48,10 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       backfillId?: string;
       /** The backfill's state snapshot: read where it covers the run, if it is still there. */
       snapshotId?: number;
+      /** The stream pipeline to judge and reconcile by (default: the worker's). */
+      pipeline?: string;
     }): Promise<ConsolidationRun> {
+      const runPipeline = input.pipeline ?? pipeline;
       const selected = selectMetrics(input.metrics, metrics);
       const { rangeStart, rangeEnd, cutoff, completeAt } = dayRange(
         input.day,
@@ -67,6 +70,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
           status: 'computing',
           metrics: input.metrics?.length ? selected.map((metric) => metric.name) : null,
           backfill_id: input.backfillId ?? null,
+          pipeline: runPipeline,
         })
         .onConflict('run_id')
         .ignore();
@@ -90,6 +94,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         completeAt: completeAt.toISOString(),
         metrics: selected.map((metric) => metric.name),
         ...(snapshot ? { snapshot } : {}),
+        pipeline: runPipeline,
       };
     },
 
@@ -101,8 +106,9 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
       pipeline?: string;
       waiting?: string[];
     }> {
+      const judged = run.pipeline ?? pipeline;
       const rows = await warehouse('stream.watermarks')
-        .where({ pipeline })
+        .where({ pipeline: judged })
         .select('metric', 'watermark');
       const watermarks = new Map(rows.map((row) => [row.metric, new Date(row.watermark)]));
       const completeAt = new Date(run.completeAt).getTime();
@@ -115,7 +121,7 @@ export function createConsolidationActivities(deps: ConsolidationDependencies) {
         const minutes = Math.ceil((completeAt - watermark.getTime()) / 60_000);
         return `${metric} is at ${watermark.toISOString()} (${minutes} min short)`;
       });
-      return { complete: behind.length === 0, behind, pipeline, waiting };
+      return { complete: behind.length === 0, behind, pipeline: judged, waiting };
     },
 
     /**

@@ -59,10 +59,9 @@ export function createQualityGateActivities(deps: QualityGateDependencies) {
         cutoff: new Date(run.cutoff),
         snapshot: run.snapshot,
       };
-      const observation = deps.pipeline
-        ? await warehouse('stream.pipelines')
-            .where({ pipeline: deps.pipeline })
-            .first('observed_from')
+      const pipeline = run.pipeline ?? deps.pipeline;
+      const observation = pipeline
+        ? await warehouse('stream.pipelines').where({ pipeline }).first('observed_from')
         : undefined;
       const countFrom = new Date(
         Math.max(scope.from.getTime(), new Date(observation?.observed_from ?? 0).getTime()),

@@ -87,7 +87,7 @@ export function createReconciliationActivities(deps: {
   pipeline: string;
   metrics: readonly MetricDefinition[];
 }) {
-  const { warehouse, pipeline } = deps;
+  const { warehouse } = deps;
   return {
     async reconcile(run: ConsolidationRun): Promise<ReconciliationCounts> {
       const selected = selectMetrics(run.metrics, deps.metrics);
@@ -96,6 +96,7 @@ export function createReconciliationActivities(deps: {
         end: new Date(run.rangeEnd),
         cutoff: new Date(run.cutoff),
       };
+      const pipeline = run.pipeline ?? deps.pipeline;
       const compared = await compareWindows(warehouse, pipeline, run, selected, range);
       const counts = Object.fromEntries([
         ...RECONCILIATION_CAUSES.map((cause) => [cause, 0]),

@@ -19,6 +19,11 @@ export interface ConsolidationRun {
   metrics: string[];
   /** The backfill's state snapshot, read instead of rebuilding where it covers the run. */
   snapshot?: StateSnapshot;
+  /**
+   * The stream pipeline the run judges completeness by and reconciles against (absent in runs
+   * started before it was recorded: the worker's own).
+   */
+  pipeline?: string;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -43,6 +43,8 @@ export interface BackfillInput extends BackfillRequest {
   daysPerRun?: number;
   /** How long a day may wait for the stream to complete it (ms); a backfill's days are past. */
   completenessTimeoutMs?: number;
+  /** The stream pipeline its days reconcile against (default: the worker's). */
+  pipeline?: string;
   /** Carried across continue-as-new. */
   progress?: BackfillProgress;
   /** The state snapshot its days read, carried across continue-as-new; null: none (rebuild). */
@@ -169,6 +171,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillRe
               metrics: metrics.length > 0 ? metrics : undefined,
               completenessTimeoutMs: input.completenessTimeoutMs ?? 0,
               completenessPollMs: 5_000,
+              ...(input.pipeline === undefined ? {} : { pipeline: input.pipeline }),
             },
           ],
         });

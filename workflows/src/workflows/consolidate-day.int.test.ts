@@ -264,9 +264,39 @@ describe('consolidateDayWorkflow on the Temporal dev server', () => {
       expect(cause.message).toMatch(/orders_per_minute is at \S+ \(\d+ min short\)/);
       const run = await warehouse('final.runs')
         .where({ workflow_id: workflowId })
-        .first('status', 'finished_at');
+        .first('status', 'finished_at', 'pipeline');
       expect(run?.status).toBe('incomplete');
+      expect(run?.pipeline).toBe(pipeline);
       expect(run?.finished_at).not.toBeNull();
+    } finally {
+      await client.connection.close();
+      await warehouse('final.runs').where({ workflow_id: workflowId }).delete();
+    }
+  });
+
+  it('judges a day by the pipeline the run names, not the worker’s', async () => {
+    const taskQueue = `consolidate-int-${randomUUID()}`;
+    await startWorker(taskQueue, HOLDING);
+    const client = await createTemporalClient(config);
+    const workflowId = `consolidate-int-other-pipeline-${randomUUID()}`;
+    const other = `never-ran-${randomUUID()}`;
+    try {
+      const error = await client.workflow
+        .execute(consolidateDayWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [{ day: '2026-11-01', pipeline: other, completenessTimeoutMs: 0 }],
+          workflowExecutionTimeout: '2 minutes',
+        })
+        .catch((caught: unknown) => caught);
+      const cause = (error as WorkflowFailedError).cause as { type?: string; message?: string };
+      expect(cause.type).toBe('DAY_INCOMPLETE');
+      expect(cause.message).toContain(`stream pipeline ${other}'s watermarks have not passed`);
+      expect(cause.message).toContain('orders_per_minute has no watermark (has the pipeline run?)');
+      const run = await warehouse('final.runs')
+        .where({ workflow_id: workflowId })
+        .first('pipeline');
+      expect(run?.pipeline).toBe(other);
     } finally {
       await client.connection.close();
       await warehouse('final.runs').where({ workflow_id: workflowId }).delete();

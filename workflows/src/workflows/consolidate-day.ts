@@ -39,6 +39,8 @@ export interface ConsolidateDayInput {
   backfillId?: string;
   /** The backfill's state snapshot (see prepareBackfillState), read instead of rebuilding. */
   snapshotId?: number;
+  /** The stream pipeline to judge completeness by and reconcile against (default: the worker's). */
+  pipeline?: string;
   /** How long to wait for the stream's watermark to pass the cutoff before failing (ms). */
   completenessTimeoutMs?: number;
   /** How often to look again while waiting (ms). */
@@ -81,6 +83,7 @@ export async function consolidateDayWorkflow(
     metrics: input.metrics,
     backfillId: input.backfillId,
     snapshotId: input.snapshotId,
+    ...(input.pipeline === undefined ? {} : { pipeline: input.pipeline }),
   });
 
   const timeoutMs = input.completenessTimeoutMs ?? 6 * 60 * 60 * 1000;

@@ -315,6 +315,7 @@ async function temporalDependencies(context: CommandContext) {
     client: await context.temporalClient(),
     config,
     taskQueue: config.temporal.taskQueue,
+    defaultPipeline: config.stream.pipeline,
     print: context.print,
   };
 }

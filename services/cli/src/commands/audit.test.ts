@@ -65,3 +65,14 @@ describe('parseAuditArgs', () => {
     expect(rejection(['--date', 'latest', '--out', ' ']).message).toContain('--out');
   });
 });
+
+describe('parseAuditArgs --pipeline', () => {
+  it('keeps the runs of one stream pipeline, and refuses a name that is not one', () => {
+    expect(parseAuditArgs(['--date', '2026-11-22', '--pipeline', 'v2'])).toMatchObject({
+      pipeline: 'v2',
+    });
+    expect(() => parseAuditArgs(['--date', '2026-11-22', '--pipeline', 'a b'])).toThrow(
+      /--pipeline: expected a pipeline name/,
+    );
+  });
+});

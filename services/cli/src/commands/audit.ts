@@ -9,17 +9,19 @@ import { buildAuditReport, type ReconciliationEntry } from '../reports/audit-rep
 import { renderAuditHtml, renderAuditJson, renderAuditTable } from '../reports/render-audit';
 import { chooseAuditRun, parseReportDay, type ReportDay } from '../reports/runs';
 import { noRunToShow, resolveReportDay, runsOfDay } from './report-runs';
+import { pipelineNameProblem } from './pipeline-name';
 
 export const AUDIT_FORMATS = ['table', 'json', 'html'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
-export const AUDIT_USAGE = `usage: tidemark audit --date <yyyy-mm-dd|latest> [--metric <name>] [--format table|json|html] [--out <file>]
+export const AUDIT_USAGE = `usage: tidemark audit --date <yyyy-mm-dd|latest> [--metric <name>] [--pipeline <name>] [--format table|json|html] [--out <file>]
 
 the reconciliation of a day's provisional metrics against its final ones: how many windows (one
 per window and key) are exact, how many differ and why, and the largest differences per metric
 
   --date 2026-11-22      the day (UTC), or latest: the most recent day with a published run
   --metric NAME          only this metric: ${METRICS.map((metric) => metric.name).join(', ')}
+  --pipeline NAME        only the runs reconciled against this stream pipeline
   --format table         table (default); json, with a count for every cause, 0 included; or
                          html, a self-contained page with a chart of provisional against final
                          per window for each metric
@@ -33,6 +35,7 @@ gated one; every format names its id, status, reason and cutoff.`;
 export interface AuditArgs {
   day: ReportDay;
   metric?: string;
+  pipeline?: string;
   format: AuditFormat;
   out?: string;
 }
@@ -49,6 +52,7 @@ export interface AuditDependencies {
 const OPTIONS = {
   date: { type: 'string' },
   metric: { type: 'string' },
+  pipeline: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
 } as const;
@@ -92,6 +96,8 @@ export function parseAuditArgs(argv: readonly string[]): AuditArgs {
       `--format: expected one of ${AUDIT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`,
     );
   }
+  const pipelineProblem = pipelineNameProblem(values.pipeline);
+  if (pipelineProblem) problems.push(pipelineProblem);
   if (values.out !== undefined && values.out.trim() === '') {
     problems.push('--out: expected a file name, got an empty one');
   }
@@ -105,6 +111,7 @@ export function parseAuditArgs(argv: readonly string[]): AuditArgs {
   return {
     day,
     ...(values.metric !== undefined && { metric: values.metric }),
+    ...(values.pipeline !== undefined && { pipeline: values.pipeline }),
     format: format as AuditFormat,
     ...(values.out !== undefined && { out: values.out }),
   };
@@ -169,9 +176,9 @@ export async function auditCommand(
   const { warehouse, print } = dependencies;
   const args = parseAuditArgs(argv);
   const day = await resolveReportDay(warehouse, args.day, 'published');
-  const runs = await runsOfDay(warehouse, day);
+  const runs = await runsOfDay(warehouse, day, args.pipeline);
   const run = chooseAuditRun(runs);
-  if (!run) throw await noRunToShow(warehouse, day, runs, 'reconciled');
+  if (!run) throw await noRunToShow(warehouse, day, runs, 'reconciled', args.pipeline);
 
   const entries = await reconciliationOf(warehouse, run.runId, args.metric);
   const report = buildAuditReport(

@@ -131,3 +131,28 @@ describe('parseConsolidateArgs', () => {
     expect(problemOf(() => parseConsolidateArgs([], now))).toContain('--date: required');
   });
 });
+
+describe('--pipeline', () => {
+  const range = ['--metric', 'all', '--from', '2026-01-01', '--to', '2026-01-02'];
+
+  it('names the stream pipeline a backfill or a consolidation reconciles against', () => {
+    expect(parseBackfillArgs([...range, '--pipeline', 'v2'], METRIC_NAMES)).toMatchObject({
+      pipeline: 'v2',
+    });
+    expect(parseBackfillArgs(range, METRIC_NAMES)).not.toHaveProperty('pipeline');
+    expect(parseConsolidateArgs(['--date', '2026-01-01', '--pipeline', 'v2'])).toMatchObject({
+      pipeline: 'v2',
+    });
+  });
+
+  it('refuses a name that is not a pipeline', () => {
+    const refused =
+      '--pipeline: expected a pipeline name of letters, digits, ".", "_" and "-", got "a b"';
+    expect(
+      problemOf(() => parseBackfillArgs([...range, '--pipeline', 'a b'], METRIC_NAMES)),
+    ).toContain(refused);
+    expect(
+      problemOf(() => parseConsolidateArgs(['--date', '2026-01-01', '--pipeline', 'a b'])),
+    ).toContain(refused);
+  });
+});

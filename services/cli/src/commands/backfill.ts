@@ -16,6 +16,7 @@ import {
 import { parseArgs } from 'node:util';
 import { renderTable } from '../table';
 import { hasWorker, noWorkerHint } from './temporal-workers';
+import { pipelineNameProblem } from './pipeline-name';
 
 export const BACKFILL_USAGE = `usage: tidemark backfill --metric <name|all> --from <yyyy-mm-dd> --to <yyyy-mm-dd> [options]
        tidemark backfill status|pause|resume|cancel <id> [--json]
@@ -31,6 +32,7 @@ A Temporal worker must run (\`tidemark worker\`).
   --concurrency 4        days consolidated at once (1 to 64)
   --reason TEXT          why (kept with every changed value)
   --id ID                the backfill's id (default: backfill-<metric>-<from>-<to>; one runs at a time per id)
+  --pipeline NAME        the stream pipeline its days reconcile against (default: TIDEMARK_STREAM_PIPELINE)
   --detach               start it and return; follow it with \`tidemark backfill status <id>\`
   --json                 print the final (or current) report as JSON
 
@@ -48,6 +50,7 @@ export type BackfillArgs =
       concurrency: number;
       reason?: string;
       id: string;
+      pipeline?: string;
       detach: boolean;
       json: boolean;
     }
@@ -60,6 +63,7 @@ const START_OPTIONS = {
   to: { type: 'string' },
   concurrency: { type: 'string' },
   reason: { type: 'string' },
+  pipeline: { type: 'string' },
   id: { type: 'string' },
   detach: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
@@ -114,6 +118,8 @@ export function parseBackfillArgs(
       problems.push(`--${error.message}`);
     }
   }
+  const pipelineProblem = pipelineNameProblem(values.pipeline);
+  if (pipelineProblem) problems.push(pipelineProblem);
   if (problems.length > 0) throw badInput(`invalid arguments:\n  ${problems.join('\n  ')}`);
   const selected = all ? [] : [...new Set(metrics)];
   return {
@@ -126,6 +132,7 @@ export function parseBackfillArgs(
     id:
       values.id ??
       `backfill-${selected.length === 0 ? 'all' : selected.join('+')}-${values.from}-${values.to}`,
+    ...(values.pipeline === undefined ? {} : { pipeline: values.pipeline }),
     detach: values.detach,
     json: values.json,
   };
@@ -133,6 +140,8 @@ export function parseBackfillArgs(
 
 export interface BackfillCommandDeps {
   client: Client;
+  /** The pipeline when --pipeline is not given (the configured one). */
+  defaultPipeline?: string;
   taskQueue: string;
   print: (line: string) => void;
   /** Rewrites the current terminal line (a live progress bar); absent when not a terminal. */
@@ -190,6 +199,9 @@ async function startBackfill(
           metrics: args.metrics,
           concurrency: args.concurrency,
           reason: args.reason,
+          ...((args.pipeline ?? deps.defaultPipeline)
+            ? { pipeline: args.pipeline ?? deps.defaultPipeline }
+            : {}),
         },
       ],
     });

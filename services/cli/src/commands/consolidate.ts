@@ -16,8 +16,9 @@ import {
 import { parseArgs } from 'node:util';
 import { renderTable } from '../table';
 import { hasWorker, noWorkerHint } from './temporal-workers';
+import { pipelineNameProblem } from './pipeline-name';
 
-export const CONSOLIDATE_USAGE = `usage: tidemark consolidate --date <yyyy-mm-dd|yesterday> [--metric <name>]... [--as-of <time|now>] [--json]
+export const CONSOLIDATE_USAGE = `usage: tidemark consolidate --date <yyyy-mm-dd|yesterday> [--metric <name>]... [--as-of <time|now>] [--pipeline <name>] [--json]
 
 Consolidates one UTC day into final values now (what the nightly Schedule does): waits until the
 stream's watermark has passed the day's end plus its allowed lateness (or --as-of, if earlier),
@@ -29,6 +30,8 @@ A Temporal worker must run (\`tidemark worker\`).
   --metric NAME          only this metric (repeat for more); known: ${METRICS.map((metric) => metric.name).join(', ')}
   --as-of TIME           read the changelog up to this ISO time, or "now" (default: day end + lateness)
   --wait 10m             how long to wait for the stream to complete the day (default 10m)
+  --pipeline NAME        the stream pipeline to judge completeness by and reconcile against
+                         (default: TIDEMARK_STREAM_PIPELINE)
   --json                 print the result as JSON`;
 
 export interface ConsolidateArgs {
@@ -36,6 +39,7 @@ export interface ConsolidateArgs {
   metrics?: string[];
   asOf?: string;
   waitMs: number;
+  pipeline?: string;
   json: boolean;
 }
 
@@ -58,6 +62,7 @@ export function parseConsolidateArgs(argv: readonly string[], now = new Date()):
         metric: { type: 'string', multiple: true },
         'as-of': { type: 'string' },
         wait: { type: 'string', default: '10m' },
+        pipeline: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     }).values;
@@ -84,9 +89,12 @@ export function parseConsolidateArgs(argv: readonly string[], now = new Date()):
   const wait = WAIT.exec(values.wait);
   if (!wait)
     problems.push(`--wait: expected a duration such as 90s, 10m or 2h, got ${values.wait}`);
+  const pipelineProblem = pipelineNameProblem(values.pipeline);
+  if (pipelineProblem) problems.push(pipelineProblem);
   if (problems.length > 0) throw badInput(`invalid arguments:\n  ${problems.join('\n  ')}`);
   return {
     day: day!,
+    ...(values.pipeline === undefined ? {} : { pipeline: values.pipeline }),
     metrics: values.metric,
     asOf: asOf === undefined ? undefined : new Date(asOf).toISOString(),
     waitMs: Number(wait![1]) * WAIT_UNIT_MS[wait![2] as keyof typeof WAIT_UNIT_MS],
@@ -103,17 +111,28 @@ function formatWait(ms: number): string {
 /** Runs `tidemark consolidate`; exit code 0 when published, 1 when blocked or incomplete. */
 export async function consolidateCommand(
   argv: string[],
-  deps: { client: Client; taskQueue: string; print: (line: string) => void },
+  deps: {
+    client: Client;
+    taskQueue: string;
+    print: (line: string) => void;
+    /** The pipeline when --pipeline is not given (the configured one). */
+    defaultPipeline?: string;
+  },
 ): Promise<number> {
   const args = parseConsolidateArgs(argv);
+  const pipeline = args.pipeline ?? deps.defaultPipeline;
   const { client, print } = deps;
   if (!(await hasWorker(client, deps.taskQueue))) {
     throw new TidemarkError('WORKER_UNAVAILABLE', noWorkerHint(deps.taskQueue));
   }
   const workflowId = consolidationWorkflowId(args.day);
   print(`consolidating ${args.day} (workflow ${workflowId}) ...`);
+  const judged =
+    pipeline === undefined
+      ? "the worker's stream pipeline (its TIDEMARK_STREAM_PIPELINE)"
+      : `stream pipeline ${pipeline}`;
   print(
-    `  it waits up to ${formatWait(args.waitMs)} (--wait) until the watermarks of the stream pipeline the worker reconciles (its TIDEMARK_STREAM_PIPELINE) pass the day's end plus lateness`,
+    `  it waits up to ${formatWait(args.waitMs)} (--wait) until the watermarks of ${judged} pass the day's end plus lateness`,
   );
   let result: ConsolidateDayResult;
   try {
@@ -128,6 +147,7 @@ export async function consolidateCommand(
           reason: 'consolidation run by hand (tidemark consolidate)',
           completenessTimeoutMs: args.waitMs,
           completenessPollMs: 2_000,
+          ...(pipeline === undefined ? {} : { pipeline }),
         },
       ],
     });

@@ -10,14 +10,16 @@ import {
 } from '../reports/quality-report';
 import { chooseQualityRun, parseReportDay, type ReportDay } from '../reports/runs';
 import { noRunToShow, resolveReportDay, runsOfDay } from './report-runs';
+import { pipelineNameProblem } from './pipeline-name';
 
-export const QUALITY_USAGE = `usage: tidemark quality --date <yyyy-mm-dd|latest> [--json]
+export const QUALITY_USAGE = `usage: tidemark quality --date <yyyy-mm-dd|latest> [--pipeline <name>] [--json]
 
 the quality gate's results for the day's latest run it checked: each expectation, its severity,
 passed or FAILED and what was observed, then whether the gate blocked publication (an ERROR
 expectation failed) or passed, with or without warnings
 
   --date 2026-11-22      the day (UTC), or latest: the most recent day with a run the gate checked
+  --pipeline NAME        only the runs of this stream pipeline
   --json                 print JSON instead of a table
 
 exit code: 0 the gate passed (warnings allowed), 1 it blocked publication,
@@ -26,6 +28,7 @@ exit code: 0 the gate passed (warnings allowed), 1 it blocked publication,
 /** `tidemark quality` with its options read. */
 export interface QualityArgs {
   day: ReportDay;
+  pipeline?: string;
   json: boolean;
 }
 
@@ -40,7 +43,11 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { date: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: {
+        date: { type: 'string' },
+        pipeline: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -62,7 +69,9 @@ export function parseQualityArgs(argv: readonly string[]): QualityArgs {
       `--date: expected a day as yyyy-mm-dd, e.g. 2026-11-22, or latest, got ${JSON.stringify(values.date)}`,
     );
   }
-  return { day, json: values.json };
+  const pipelineProblem = pipelineNameProblem(values.pipeline);
+  if (pipelineProblem) throw new TidemarkError('BAD_INPUT', pipelineProblem);
+  return { day, json: values.json, ...(values.pipeline ? { pipeline: values.pipeline } : {}) };
 }
 
 interface QualityRow {
@@ -86,9 +95,11 @@ export async function qualityCommand(
   const { warehouse, print } = dependencies;
   const args = parseQualityArgs(argv);
   const day = await resolveReportDay(warehouse, args.day, 'gated');
-  const runs = await runsOfDay(warehouse, day);
+  const runs = await runsOfDay(warehouse, day, args.pipeline);
   const run = chooseQualityRun(runs);
-  if (!run) throw await noRunToShow(warehouse, day, runs, 'been through the quality gate');
+  if (!run) {
+    throw await noRunToShow(warehouse, day, runs, 'been through the quality gate', args.pipeline);
+  }
 
   const rows = await warehouse('quality.results')
     .where({ run_id: run.runId })

@@ -18,18 +18,26 @@ interface RunRow {
   finished_at: Date | null;
   reconciled_windows: string;
   quality_results: string;
+  pipeline: string | null;
 }
 
-/** Every consolidation run of a day, with how many reconciliation rows and gate results it has. */
-export async function runsOfDay(warehouse: Knex, day: string): Promise<RunOfDay[]> {
+/**
+ * Every consolidation run of a day (of one stream pipeline's, when given), with how many
+ * reconciliation rows and gate results it has.
+ */
+export async function runsOfDay(
+  warehouse: Knex,
+  day: string,
+  pipeline?: string,
+): Promise<RunOfDay[]> {
   const result = await warehouse.raw(
     `SELECT r.run_id, r.workflow_id, to_char(r.day, 'YYYY-MM-DD') AS day, r.status, r.reason,
-            r.range_start, r.range_end, r.cutoff, r.started_at, r.finished_at,
+            r.range_start, r.range_end, r.cutoff, r.started_at, r.finished_at, r.pipeline,
             (SELECT count(*) FROM audit.reconciliation a WHERE a.run_id = r.run_id) AS reconciled_windows,
             (SELECT count(*) FROM quality.results q WHERE q.run_id = r.run_id) AS quality_results
        FROM final.runs r
-      WHERE r.day = ?::date`,
-    [day],
+      WHERE r.day = ?::date AND (?::text IS NULL OR r.pipeline = ?::text)`,
+    [day, pipeline ?? null, pipeline ?? null],
   );
   return (result.rows as RunRow[]).map((row) => ({
     runId: row.run_id,
@@ -42,6 +50,7 @@ export async function runsOfDay(warehouse: Knex, day: string): Promise<RunOfDay[
     cutoff: row.cutoff,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    pipeline: row.pipeline,
     reconciledWindows: Number(row.reconciled_windows),
     qualityResults: Number(row.quality_results),
   }));
@@ -106,10 +115,11 @@ export async function noRunToShow(
   day: string,
   runs: readonly RunOfDay[],
   missing: string,
+  pipeline?: string,
 ): Promise<TidemarkError> {
   const reason =
     runs.length === 0
-      ? `no consolidation run for ${day}`
+      ? `no consolidation run for ${day}${pipeline ? ` reconciled against pipeline ${pipeline}` : ''}`
       : `no run of ${day} has ${missing} yet (its runs: ${runs
           .map((run) => `${run.runId} ${run.status}`)
           .join(', ')})`;

@@ -46,6 +46,7 @@ function run(runId: string, day: string, status: string, startedAfterHours: numb
     status,
     started_at: new Date(start + DAY_MS + startedAfterHours * 3_600_000),
     finished_at: status === 'computing' ? null : new Date(start + DAY_MS + 2 * 3_600_000),
+    pipeline: `reports-int-${tag}`,
   };
 }
 
@@ -187,6 +188,23 @@ describe('tidemark audit', () => {
       'late_beyond_lateness',
     ]);
     expect(orders.largestDifferences[0]).toMatchObject({ provisional: null, final: 4 });
+  });
+
+  it('shows the runs of the pipeline asked for, naming it', async () => {
+    const { text } = await output(auditCommand, [
+      '--date',
+      dayA,
+      '--pipeline',
+      `reports-int-${tag}`,
+    ]);
+    expect(text).toContain(`run ${runIds.published} (published)`);
+    expect(text).toContain(`reconciled against pipeline reports-int-${tag}`);
+    const error = await rejection(
+      output(auditCommand, ['--date', dayA, '--pipeline', `other-${tag}`]),
+    );
+    expect(error.message).toContain(
+      `no consolidation run for ${dayA} reconciled against pipeline other-${tag}`,
+    );
   });
 
   it('shows one metric, as a table naming the run', async () => {

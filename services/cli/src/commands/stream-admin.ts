@@ -10,6 +10,7 @@ import type { Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { parseArgs } from 'node:util';
 import { formatUtcTime, renderTable } from '../table';
+import { pipelineNameProblem } from './pipeline-name';
 
 export const STREAM_USAGE = `usage: tidemark stream
        tidemark stream gaps [--pipeline <name>] [--limit 100] [--json]
@@ -39,8 +40,6 @@ export interface StreamAdminDependencies {
 
 const MAX_LIMIT = 10_000;
 const WHOLE = /^[1-9]\d*$/;
-// What Kafka accepts in a consumer group id that a shell passes without quoting.
-const PIPELINE = /^[A-Za-z0-9._-]+$/;
 
 const GAPS_OPTIONS = {
   pipeline: { type: 'string' },
@@ -74,12 +73,8 @@ export function parseStreamArgs(argv: readonly string[], defaultPipeline: string
   } catch (error) {
     throw badInput((error as Error).message, action, error);
   }
-  if (values.pipeline !== undefined && !PIPELINE.test(values.pipeline)) {
-    throw badInput(
-      `--pipeline: expected a pipeline name of letters, digits, ".", "_" and "-", got ${JSON.stringify(values.pipeline)}`,
-      action,
-    );
-  }
+  const pipelineProblem = pipelineNameProblem(values.pipeline);
+  if (pipelineProblem) throw badInput(pipelineProblem, action);
   if (action === 'reset') {
     return { action, pipeline: values.pipeline ?? defaultPipeline, yes: values.yes === true };
   }

@@ -11,6 +11,8 @@ export interface RunSummary {
   cutoff: Date;
   startedAt: Date;
   finishedAt: Date | null;
+  /** The stream pipeline it judged and reconciled by (null: a run before that was recorded). */
+  pipeline?: string | null;
 }
 
 /** A run of a day with how much of the audit and the gate it has stored. */
@@ -74,7 +76,8 @@ export function formatTime(time: Date): string {
 
 /** One line naming a run: id, status, reason and cutoff. */
 export function describeRun(run: RunSummary): string {
-  return `run ${run.runId} (${run.status}), reason ${JSON.stringify(run.reason)}, cutoff ${formatTime(run.cutoff)}`;
+  const against = run.pipeline ? `, reconciled against pipeline ${run.pipeline}` : '';
+  return `run ${run.runId} (${run.status}), reason ${JSON.stringify(run.reason)}, cutoff ${formatTime(run.cutoff)}${against}`;
 }
 
 /** The run as it appears in a JSON report. */
@@ -90,5 +93,6 @@ export function runJson(run: RunSummary) {
     cutoff: run.cutoff.toISOString(),
     startedAt: run.startedAt.toISOString(),
     finishedAt: run.finishedAt?.toISOString() ?? null,
+    pipeline: run.pipeline ?? null,
   };
 }
