@@ -22,6 +22,7 @@ import { VALUES_USAGE, valuesCommand } from '../commands/values';
 import { runStackScript } from '../commands/stack';
 import { parseStreamArgs, STREAM_USAGE, streamAdminCommand } from '../commands/stream-admin';
 import { SHOP_CONNECTOR_NAME } from '../paths';
+import { terminalAsk } from '../scaffold/terminal-ask';
 import type { CliCommand } from './command';
 import type { CommandContext } from './context';
 
@@ -132,7 +133,12 @@ export const COMMANDS: readonly CliCommand[] = [
     usage: NEW_USAGE,
     needsArguments: true,
     // File work in the project: no configuration or services.
-    run: (argv, context) => newCommand(argv, { print: context.print }),
+    // In a terminal, it asks for what the arguments leave out.
+    run: (argv, context) =>
+      newCommand(argv, {
+        print: context.print,
+        ...(process.stdin.isTTY && process.stdout.isTTY ? { ask: terminalAsk } : {}),
+      }),
   },
   {
     name: 'stream',

@@ -17,6 +17,7 @@ import {
 import { NEW_METRIC_USAGE, parseNewMetricArgs, planNewMetric } from '../scaffold/new-metric';
 import { NEW_TABLE_USAGE, parseNewTableArgs, planNewTable } from '../scaffold/new-table';
 import { projectLayout, writeChanges, type ProjectLayout } from '../scaffold/project';
+import { askNewContractVersion, askNewMetric, askNewTable, type Ask } from '../scaffold/questions';
 
 // `tidemark new table|metric|contract-version`: scaffolds what a team adds to the platform,
 // prints what it wrote and what to run next. The catalogue it checks against is the one this
@@ -33,6 +34,8 @@ export interface NewDependencies {
   metrics?: readonly MetricDefinition[];
   /** Runs `tidemark <args>` in a fresh process of the project; returns its exit code. */
   tidemark?: (args: string[]) => number;
+  /** Asks for what the arguments leave out (in a terminal); without it, that is bad input. */
+  ask?: Ask;
 }
 
 export async function newCommand(argv: string[], dependencies: NewDependencies): Promise<number> {
@@ -44,9 +47,11 @@ export async function newCommand(argv: string[], dependencies: NewDependencies):
     dependencies.contracts === undefined
       ? currentContract(table)
       : contracts.filter((contract) => contract.table === table).at(-1);
-  const [kind, ...rest] = argv;
+  const [kind, ...given] = argv;
+  const { ask } = dependencies;
   switch (kind) {
     case 'table': {
+      const rest = ask ? await askNewTable(given, ask) : given;
       const table = parseNewTableArgs(rest);
       const written = await writeChanges(layout, planNewTable(table, layout, contracts));
       written.forEach((line) => print(line));
@@ -63,6 +68,7 @@ export async function newCommand(argv: string[], dependencies: NewDependencies):
       return exported;
     }
     case 'metric': {
+      const rest = ask ? await askNewMetric(given, ask, contracts) : given;
       const input = parseNewMetricArgs(rest, current);
       const contractFor = (table: string, version: number) =>
         (dependencies.contracts === undefined ? contractVersions(table) : contracts).find(
@@ -82,6 +88,7 @@ export async function newCommand(argv: string[], dependencies: NewDependencies):
       return checked;
     }
     case 'contract-version': {
+      const rest = ask ? await askNewContractVersion(given, ask, contracts) : given;
       const request = parseNewContractVersionArgs(rest);
       const previous = current(request.names.table);
       const changes = planNewContractVersion(request, layout, previous);

@@ -67,7 +67,7 @@ export function parseNewMetricArgs(
       `--table: ${table} has no event contract; add the table first: tidemark new table ${table} --columns ...`,
     );
   }
-  const window = parseWindow(values.window as string);
+  const window = parseWindowSpec(values.window as string);
   return {
     name,
     description: values.description ?? `${capitalised(name.replaceAll('_', ' '))} of ${table}.`,
@@ -101,7 +101,7 @@ function parseAggregate(text: string): MetricDefinitionInput['aggregate'] {
   return { fn, of: { field: match[2] as string } };
 }
 
-function parseWindow(text: string): MetricDefinitionInput['window'] {
+export function parseWindowSpec(text: string): MetricDefinitionInput['window'] {
   const [kind, spec = ''] = text.split(':');
   if (kind === 'tumbling') return { kind, sizeMs: parseDuration(spec, '--window') };
   if (kind === 'session') return { kind, gapMs: parseDuration(spec, '--window') };
