@@ -12,7 +12,8 @@ kafka_admin_client_settings() {
 }
 
 # The ACLs, one kafka-acls invocation per line: who may do what (docs/security.md).
-#   connect  writes the change topics (<prefix>.shop.*) and the heartbeat topic, and owns its
+#   connect  writes the change topics (<prefix>.shop.*), the heartbeat topic and the topic
+#            Debezium writes the snapshot signal table to (<prefix>.tidemark_cdc.*), and owns its
 #            internal topics (tidemark-connect-*) and group;
 #   stream   reads every <prefix>.* topic, writes the dead-letter topic, joins consumer groups
 #            (any name but Connect's: a pipeline's group is its name);
@@ -21,7 +22,7 @@ kafka_acl_commands() {
   local prefix=$TIDEMARK_TOPIC_PREFIX connect=User:$TIDEMARK_KAFKA_CONNECT_USER
   local stream=User:$TIDEMARK_KAFKA_STREAM_USER
   cat <<ACLS
---allow-principal $connect --operation Write --operation Describe --operation Create --resource-pattern-type prefixed --topic $prefix.shop. --topic $prefix.heartbeat.
+--allow-principal $connect --operation Write --operation Describe --operation Create --resource-pattern-type prefixed --topic $prefix.shop. --topic $prefix.heartbeat. --topic $prefix.tidemark_cdc.
 --allow-principal $connect --operation All --resource-pattern-type prefixed --topic tidemark-connect-
 --allow-principal $connect --operation Read --operation Describe --group tidemark-connect
 --allow-principal $stream --operation Read --operation Describe --resource-pattern-type prefixed --topic $prefix.

@@ -3,6 +3,7 @@ import * as shopSchema from './source/0001-shop-schema';
 import * as orderChannel from './source/0002-order-channel';
 import * as replicationHeartbeat from './source/0003-replication-heartbeat';
 import * as workerReadsShop from './source/0004-worker-reads-shop';
+import * as snapshotSignals from './source/0005-snapshot-signals';
 import * as warehouseSchema from './warehouse/0001-warehouse-schema';
 import * as streamState from './warehouse/0002-stream-state';
 import * as deadLetterReplay from './warehouse/0003-dead-letter-replay';
@@ -38,6 +39,7 @@ export const SOURCE_MIGRATIONS: readonly Migration[] = [
   { name: '0002-order-channel', ...orderChannel },
   { name: '0003-replication-heartbeat', ...replicationHeartbeat },
   { name: '0004-worker-reads-shop', ...workerReadsShop },
+  { name: '0005-snapshot-signals', ...snapshotSignals },
 ];
 
 /** Migrations of the `warehouse` database, in order. */

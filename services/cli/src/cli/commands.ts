@@ -6,8 +6,10 @@ import { BACKFILL_USAGE, backfillCommand } from '../commands/backfill';
 import {
   describeConnector,
   registerShopConnector,
+  shopConnectorConfig,
   shopStreamTopology,
 } from '../commands/connector';
+import { requestSnapshot } from '../commands/connector-snapshot';
 import { CONSOLIDATE_USAGE, consolidateCommand } from '../commands/consolidate';
 import { contractsCommand } from '../commands/contracts';
 import { runDemo } from '../commands/demo';
@@ -74,9 +76,12 @@ export const COMMANDS: readonly CliCommand[] = [
     name: 'connector',
     section: 'stack',
     summary: `  connector register     register (or update) the Debezium connector and wait until it runs
-  connector status       the Debezium connector's state`,
+  connector status       the Debezium connector's state
+  connector snapshot <schema.table>...
+                         re-read captured tables' rows (Debezium incremental snapshot), e.g. rows
+                         that were there before the table was captured`,
     needsArguments: true,
-    async run([action], context) {
+    async run([action, ...tables], context) {
       if (action === 'register') {
         const status = await registerShopConnector(context.config(), context.logger());
         context.print(describeConnector(status));
@@ -88,7 +93,17 @@ export const COMMANDS: readonly CliCommand[] = [
         context.print(describeConnector(status));
         return status?.state === 'RUNNING' ? 0 : 1;
       }
-      throw badInput(`expected "register" or "status", got ${JSON.stringify(action ?? '')}`);
+      if (action === 'snapshot') {
+        const connectorConfig = await shopConnectorConfig(context.config());
+        const id = await requestSnapshot(context.database('source', 1), connectorConfig, tables);
+        context.print(
+          `asked Debezium for an incremental snapshot of ${tables.join(', ')} (signal ${id}): their rows arrive as reads ('r') in chunks, while changes go on streaming`,
+        );
+        return 0;
+      }
+      throw badInput(
+        `expected "register", "status" or "snapshot", got ${JSON.stringify(action ?? '')}`,
+      );
     },
   },
   {

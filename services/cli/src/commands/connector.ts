@@ -51,16 +51,23 @@ export interface StreamTopology {
   heartbeatTopic: string;
   /** Where dead letters are published besides the warehouse table. */
   deadLetterTopic: string;
+  /**
+   * Where Debezium writes its signal table's own rows (`signal.data.collection`), if the
+   * connector has one: not a change topic, but Connect must be able to write it.
+   */
+  signalTopic?: string;
 }
 
 export function streamTopologyOf(connectorConfig: Record<string, string>): StreamTopology {
   const prefix = connectorConfig['topic.prefix'] as string;
   const topics = changeTopicsOf(connectorConfig);
   const heartbeatPrefix = connectorConfig['topic.heartbeat.prefix'] ?? '__debezium-heartbeat';
+  const signals = connectorConfig['signal.data.collection'];
   return {
     changeTopics: new Map(topics.map((topic) => [topic.slice(prefix.length + 1), topic])),
     heartbeatTopic: `${heartbeatPrefix}.${prefix}`,
     deadLetterTopic: `${prefix}.dlq`,
+    ...(signals ? { signalTopic: `${prefix}.${signals}` } : {}),
   };
 }
 
@@ -89,7 +96,15 @@ export async function registerShopConnector(
   const kafka = createKafka(config, 'tidemark-setup', logger, 'admin');
   const topology = streamTopologyOf(connectorConfig);
   await ensureTopics(kafka, changeTopicsOf(connectorConfig), partitions);
-  await ensureTopics(kafka, [topology.heartbeatTopic, topology.deadLetterTopic], 1);
+  await ensureTopics(
+    kafka,
+    [
+      topology.heartbeatTopic,
+      topology.deadLetterTopic,
+      ...(topology.signalTopic ? [topology.signalTopic] : []),
+    ],
+    1,
+  );
   const connect = new ConnectClient(config.connect.url);
   await connect.putConnector(SHOP_CONNECTOR_NAME, connectorConfig);
   return connect.waitUntilRunning(SHOP_CONNECTOR_NAME, 90_000);
