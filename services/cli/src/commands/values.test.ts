@@ -89,10 +89,12 @@ describe('renderValues', () => {
 });
 
 describe('valuesCommand --watch', () => {
-  it('prints the values again every interval until interrupted', async () => {
+  it('prints the values again every interval until interrupted, the span measured again', async () => {
     const printed: string[] = [];
     const stop = new AbortController();
     let reads = 0;
+    const spans: Date[] = [];
+    let clock = now.getTime();
     const warehouse = Object.assign(() => {
       throw new Error('not used');
     }) as never;
@@ -102,8 +104,9 @@ describe('valuesCommand --watch', () => {
       pipeline: 'tidemark',
       print: (line) => printed.push(line),
       signal: stop.signal,
-      now: () => now,
-      read: async () => {
+      now: () => new Date((clock += 60_000)),
+      read: async (_warehouse, args) => {
+        spans.push(args.since);
         reads += 1;
         if (reads === 2) stop.abort();
         return [VALUE];
@@ -111,6 +114,8 @@ describe('valuesCommand --watch', () => {
     });
     expect(code).toBe(0);
     expect(reads).toBe(2);
+    // --since 1h (the default), measured from each refresh: a minute apart.
+    expect(spans[1]!.getTime() - spans[0]!.getTime()).toBe(60_000);
     expect(printed.filter((text) => text.startsWith('orders_per_minute:'))).toHaveLength(2);
   });
 });

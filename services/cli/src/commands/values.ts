@@ -21,6 +21,8 @@ export const VALUES_USAGE = `usage: tidemark values --metric <name> [--since 1h]
 export interface ValuesArgs {
   metric: MetricDefinition;
   since: Date;
+  /** `--since` as given: a duration is measured again from each refresh of --watch. */
+  sinceText: string;
   key?: { field?: string; value: string };
   final: boolean;
   pipeline: string;
@@ -106,6 +108,7 @@ export function parseValuesArgs(
   return {
     metric,
     since,
+    sinceText: values.since,
     ...(key ? { key } : {}),
     final: values.final,
     pipeline: values.pipeline ?? options.pipeline,
@@ -266,9 +269,12 @@ export async function valuesCommand(argv: string[], deps: ValuesDependencies): P
     now: now(),
   });
   for (;;) {
-    const values = await (deps.read ?? readValues)(deps.warehouse, args);
+    const since = parseSince(args.sinceText, now()) ?? args.since;
+    const values = await (deps.read ?? readValues)(deps.warehouse, { ...args, since });
     deps.clear?.();
-    deps.print(args.json ? JSON.stringify(values, null, 2) : renderValues(args, values));
+    deps.print(
+      args.json ? JSON.stringify(values, null, 2) : renderValues({ ...args, since }, values),
+    );
     if (args.watchMs === undefined || deps.signal?.aborted) return 0;
     try {
       await sleep(args.watchMs, undefined, { signal: deps.signal });
