@@ -23,10 +23,12 @@ describe('the running stack', () => {
         .where({ pubname: 'tidemark_shop' })
         .orderBy(['schemaname', 'tablename'])
         .select('schemaname', 'tablename')) as { schemaname: string; tablename: string }[];
-      // The shop's tables, and the heartbeat table Debezium writes to keep its slot moving.
+      // The shop's tables, the heartbeat table Debezium writes to keep its slot moving, and its
+      // signal table (incremental snapshots: `tidemark connector snapshot`).
       expect(published.map((row) => `${row.schemaname}.${row.tablename}`)).toEqual([
         'shop.orders',
         'shop.payments',
+        'tidemark_cdc.debezium_signal',
         'tidemark_cdc.heartbeat',
       ]);
       const identities = await source.raw(
