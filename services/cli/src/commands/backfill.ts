@@ -189,6 +189,7 @@ async function startBackfill(
   const { client, print } = deps;
   let handle;
   try {
+    const pipeline = args.pipeline ?? deps.defaultPipeline;
     handle = await client.workflow.start(backfillWorkflow, {
       workflowId: args.id,
       taskQueue: deps.taskQueue,
@@ -199,9 +200,7 @@ async function startBackfill(
           metrics: args.metrics,
           concurrency: args.concurrency,
           reason: args.reason,
-          ...((args.pipeline ?? deps.defaultPipeline)
-            ? { pipeline: args.pipeline ?? deps.defaultPipeline }
-            : {}),
+          ...(pipeline === undefined ? {} : { pipeline }),
         },
       ],
     });

@@ -25,6 +25,8 @@ const kafka = createKafka(config, `connector-snapshot-${table}`, silentLogger, '
 const connect = new ConnectClient(config.connect.url);
 const ids = Array.from({ length: 7 }, () => randomUUID());
 let original: Record<string, string>;
+/** The connector config capturing the probe table too. */
+let capturing: Record<string, string>;
 
 beforeAll(async () => {
   await source.schema.withSchema('shop').createTable(table, (columns) => {
@@ -36,7 +38,7 @@ beforeAll(async () => {
   await source(qualified).insert(ids.map((id) => ({ id, created_at: new Date() })));
   await source.raw(`ALTER PUBLICATION tidemark_shop ADD TABLE ${qualified}`);
   original = await shopConnectorConfig(config);
-  const capturing = {
+  capturing = {
     ...original,
     'table.include.list': `${original['table.include.list']},${qualified}`,
   };
@@ -62,10 +64,6 @@ afterAll(async () => {
 
 describe('tidemark connector snapshot', () => {
   it('brings the rows that were there before capture, each as a read', async () => {
-    const capturing = {
-      ...original,
-      'table.include.list': `${original['table.include.list']},${qualified}`,
-    };
     await requestSnapshot(source, capturing, [qualified]);
     const read = new Map<string, string>();
     const consumer = kafka.consumer({ groupId: `connector-snapshot-${randomUUID()}` });

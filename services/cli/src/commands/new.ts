@@ -1,6 +1,4 @@
 import {
-  contractVersions,
-  currentContract,
   EVENT_CONTRACTS,
   METRICS,
   type EventContract,
@@ -43,10 +41,9 @@ export async function newCommand(argv: string[], dependencies: NewDependencies):
   const layout = dependencies.layout ?? projectLayout();
   const contracts = dependencies.contracts ?? EVENT_CONTRACTS;
   const tidemark = dependencies.tidemark ?? projectCli(layout, print);
+  // The registry lists each table's versions oldest first.
   const current = (table: string) =>
-    dependencies.contracts === undefined
-      ? currentContract(table)
-      : contracts.filter((contract) => contract.table === table).at(-1);
+    contracts.filter((contract) => contract.table === table).at(-1);
   const [kind, ...given] = argv;
   const { ask } = dependencies;
   switch (kind) {
@@ -71,9 +68,7 @@ export async function newCommand(argv: string[], dependencies: NewDependencies):
       const rest = ask ? await askNewMetric(given, ask, contracts) : given;
       const input = parseNewMetricArgs(rest, current);
       const contractFor = (table: string, version: number) =>
-        (dependencies.contracts === undefined ? contractVersions(table) : contracts).find(
-          (contract) => contract.table === table && contract.version === version,
-        );
+        contracts.find((contract) => contract.table === table && contract.version === version);
       const changes = planNewMetric(input, layout, dependencies.metrics ?? METRICS, contractFor);
       (await writeChanges(layout, changes)).forEach((line) => print(line));
       const checked = tidemark(['contracts', 'check']);

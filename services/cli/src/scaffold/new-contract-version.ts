@@ -19,13 +19,16 @@ export const NEW_CONTRACT_VERSION_USAGE = `usage: tidemark new contract-version 
           without it, the version and the migration are stubs to fill in
   e.g.    tidemark new contract-version shop.refunds --add reason:text`;
 
+/** The options it takes, each with a value (the questions read them too). */
+export const NEW_CONTRACT_VERSION_OPTIONS = { add: { type: 'string' } } as const;
+
 export interface NewContractVersion {
   names: TableNames;
   columns: Column[];
 }
 
 export function parseNewContractVersionArgs(argv: readonly string[]): NewContractVersion {
-  const parsed = parseCommandLine(argv, { add: { type: 'string' } }, NEW_CONTRACT_VERSION_USAGE);
+  const parsed = parseCommandLine(argv, NEW_CONTRACT_VERSION_OPTIONS, NEW_CONTRACT_VERSION_USAGE);
   const [table, ...stray] = parsed.positionals;
   if (table === undefined || stray.length > 0) {
     throw new TidemarkError('BAD_INPUT', `expected one table\n\n${NEW_CONTRACT_VERSION_USAGE}`);

@@ -31,24 +31,23 @@ export const NEW_METRIC_USAGE = `usage: tidemark new metric <name> --table <sche
 const MEASURED = /^(sum|avg|min|max|count_distinct):([a-z_][a-z0-9_]*)$/;
 
 /** Reads the arguments into a definition input, checked against the table's current contract. */
+/** The options it takes, each with a value (the questions read them too). */
+export const NEW_METRIC_OPTIONS = {
+  table: { type: 'string' },
+  aggregate: { type: 'string' },
+  window: { type: 'string' },
+  keys: { type: 'string' },
+  emit: { type: 'string' },
+  lateness: { type: 'string' },
+  description: { type: 'string' },
+  owner: { type: 'string' },
+} as const;
+
 export function parseNewMetricArgs(
   argv: readonly string[],
   contractOf: (table: string) => EventContract | undefined,
 ): MetricDefinitionInput {
-  const parsed = parseCommandLine(
-    argv,
-    {
-      table: { type: 'string' },
-      aggregate: { type: 'string' },
-      window: { type: 'string' },
-      keys: { type: 'string' },
-      emit: { type: 'string' },
-      lateness: { type: 'string' },
-      description: { type: 'string' },
-      owner: { type: 'string' },
-    },
-    NEW_METRIC_USAGE,
-  );
+  const parsed = parseCommandLine(argv, NEW_METRIC_OPTIONS, NEW_METRIC_USAGE);
   const { values } = parsed;
   const [name, ...stray] = parsed.positionals;
   const missing = (['table', 'aggregate', 'window'] as const).filter((flag) => !values[flag]);

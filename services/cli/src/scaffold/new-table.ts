@@ -17,6 +17,13 @@ export const NEW_TABLE_USAGE = `usage: tidemark new table <schema.table> --colum
   types: uuid, text, integer, bigint, boolean, numeric, date, timestamptz, jsonb
   e.g.   tidemark new table shop.refunds --columns id:uuid:pk,order_id:uuid,amount_minor:bigint,currency:text,created_at:timestamptz`;
 
+/** The options it takes, each with a value (the questions read them too). */
+export const NEW_TABLE_OPTIONS = {
+  columns: { type: 'string' },
+  'event-time': { type: 'string' },
+  owner: { type: 'string', default: 'data-team' },
+} as const;
+
 export interface NewTable {
   names: TableNames;
   columns: Column[];
@@ -25,15 +32,7 @@ export interface NewTable {
 }
 
 export function parseNewTableArgs(argv: readonly string[]): NewTable {
-  const parsed = parseCommandLine(
-    argv,
-    {
-      columns: { type: 'string' },
-      'event-time': { type: 'string' },
-      owner: { type: 'string', default: 'data-team' },
-    },
-    NEW_TABLE_USAGE,
-  );
+  const parsed = parseCommandLine(argv, NEW_TABLE_OPTIONS, NEW_TABLE_USAGE);
   const [table, ...stray] = parsed.positionals;
   if (table === undefined || stray.length > 0 || parsed.values.columns === undefined) {
     throw new TidemarkError(

@@ -2,7 +2,9 @@ import type { EventContract } from '@tidemark/contracts';
 import { TidemarkError } from '@tidemark/runtime';
 import { parseArgs } from 'node:util';
 import { parseColumns } from './columns';
-import { parseWindowSpec } from './new-metric';
+import { NEW_CONTRACT_VERSION_OPTIONS } from './new-contract-version';
+import { NEW_METRIC_OPTIONS, parseWindowSpec } from './new-metric';
+import { NEW_TABLE_OPTIONS } from './new-table';
 import { tableNames } from './names';
 
 // In a terminal, `tidemark new ...` asks for what its arguments leave out instead of refusing:
@@ -36,19 +38,21 @@ function problemOf(read: () => unknown): string | undefined {
  * What `argv` says about the command's options (each takes a value) and its first positional,
  * without judging it: the command's own parser does that with the completed arguments.
  */
-function given(argv: readonly string[], options: readonly string[]) {
+function given(argv: readonly string[], options: Record<string, unknown>) {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     strict: false,
-    options: Object.fromEntries(options.map((name) => [name, { type: 'string' as const }])),
+    options: Object.fromEntries(
+      Object.keys(options).map((name) => [name, { type: 'string' as const }]),
+    ),
   });
   return { values, first: positionals[0] };
 }
 
 /** `tidemark new table` arguments, with the table and its columns asked for when missing. */
 export async function askNewTable(argv: readonly string[], ask: Ask): Promise<string[]> {
-  const { values, first } = given(argv, ['columns', 'event-time', 'owner']);
+  const { values, first } = given(argv, NEW_TABLE_OPTIONS);
   const completed = [...argv];
   if (first === undefined) {
     const table = await ask.text({
@@ -74,16 +78,7 @@ export async function askNewMetric(
   ask: Ask,
   contracts: readonly EventContract[],
 ): Promise<string[]> {
-  const { values, first } = given(argv, [
-    'table',
-    'aggregate',
-    'window',
-    'keys',
-    'emit',
-    'lateness',
-    'description',
-    'owner',
-  ]);
+  const { values, first } = given(argv, NEW_METRIC_OPTIONS);
   const completed = [...argv];
   if (first === undefined) {
     const name = await ask.text({
@@ -139,7 +134,7 @@ export async function askNewContractVersion(
   ask: Ask,
   contracts: readonly EventContract[],
 ): Promise<string[]> {
-  if (given(argv, ['add']).first !== undefined) return [...argv];
+  if (given(argv, NEW_CONTRACT_VERSION_OPTIONS).first !== undefined) return [...argv];
   const tables = [...new Set(contracts.map((contract) => contract.table))];
   const table = await ask.choose({
     message: 'Table whose next contract version to declare:',
