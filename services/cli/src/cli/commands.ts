@@ -16,7 +16,6 @@ import { runDemo } from '../commands/demo';
 import { DLQ_USAGE, dlqCommand } from '../commands/dlq';
 import { LOAD_USAGE, loadCommand } from '../commands/load';
 import { migrateAll } from '../commands/migrate';
-import { NEW_USAGE, newCommand } from '../commands/new';
 import { QUALITY_USAGE, qualityCommand } from '../commands/quality';
 import { runStream, runWorker } from '../commands/run-services';
 import { SCHEDULE_USAGE, scheduleCommand } from '../commands/schedule';
@@ -24,7 +23,7 @@ import { VALUES_USAGE, valuesCommand } from '../commands/values';
 import { runStackScript } from '../commands/stack';
 import { parseStreamArgs, STREAM_USAGE, streamAdminCommand } from '../commands/stream-admin';
 import { SHOP_CONNECTOR_NAME } from '../paths';
-import { terminalAsk } from '../scaffold/terminal-ask';
+import { NEW_USAGE } from '../scaffold/usage';
 import type { CliCommand } from './command';
 import type { CommandContext } from './context';
 
@@ -148,12 +147,18 @@ export const COMMANDS: readonly CliCommand[] = [
     usage: NEW_USAGE,
     needsArguments: true,
     // File work in the project: no configuration or services.
-    // In a terminal, it asks for what the arguments leave out.
-    run: (argv, context) =>
-      newCommand(argv, {
+    // Loaded when run: what it writes files with would slow every other command's start. In a
+    // terminal, it asks for what the arguments leave out.
+    async run(argv, context) {
+      const [{ newCommand }, { terminalAsk }] = await Promise.all([
+        import('../commands/new'),
+        import('../scaffold/terminal-ask'),
+      ]);
+      return newCommand(argv, {
         print: context.print,
         ...(process.stdin.isTTY && process.stdout.isTTY ? { ask: terminalAsk } : {}),
-      }),
+      });
+    },
   },
   {
     name: 'stream',

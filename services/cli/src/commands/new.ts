@@ -8,22 +8,18 @@ import { TidemarkError } from '@tidemark/runtime';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
-  NEW_CONTRACT_VERSION_USAGE,
   parseNewContractVersionArgs,
   planNewContractVersion,
 } from '../scaffold/new-contract-version';
-import { NEW_METRIC_USAGE, parseNewMetricArgs, planNewMetric } from '../scaffold/new-metric';
-import { NEW_TABLE_USAGE, parseNewTableArgs, planNewTable } from '../scaffold/new-table';
+import { parseNewMetricArgs, planNewMetric } from '../scaffold/new-metric';
+import { parseNewTableArgs, planNewTable } from '../scaffold/new-table';
+import { NEW_USAGE } from '../scaffold/usage';
 import { projectLayout, writeChanges, type ProjectLayout } from '../scaffold/project';
 import { askNewContractVersion, askNewMetric, askNewTable, type Ask } from '../scaffold/questions';
 
 // `tidemark new table|metric|contract-version`: scaffolds what a team adds to the platform,
 // prints what it wrote and what to run next. The catalogue it checks against is the one this
 // process loaded; the snapshots and checks that need the new files run in a fresh process.
-
-export const NEW_USAGE = [NEW_TABLE_USAGE, NEW_METRIC_USAGE, NEW_CONTRACT_VERSION_USAGE].join(
-  '\n\n',
-);
 
 export interface NewDependencies {
   print: (line: string) => void;

@@ -7,17 +7,12 @@ import { baseValidator, encodingsOf, parseColumns, type Column } from './columns
 import { contractIdentifier, nextMigrationNumber, tableNames, type TableNames } from './names';
 import { render, type FileChange, type ProjectLayout } from './project';
 import { addNamedImport, addToArray, openSource } from './source-edits';
+import { NEW_CONTRACT_VERSION_USAGE } from './usage';
 
 // `tidemark new contract-version <schema.table> [--add <columns>]`: the table's next contract
 // version beside the last (the columns added optional, so it stays compatible under the
 // table's mode), registered, and the source migration that adds the columns (a stub to fill in
 // without --add).
-
-export const NEW_CONTRACT_VERSION_USAGE = `usage: tidemark new contract-version <schema.table> [--add <name:type,...>]
-
-  --add   the columns the new version adds (nullable in the table, optional in the contract);
-          without it, the version and the migration are stubs to fill in
-  e.g.    tidemark new contract-version shop.refunds --add reason:text`;
 
 /** The options it takes, each with a value (the questions read them too). */
 export const NEW_CONTRACT_VERSION_OPTIONS = { add: { type: 'string' } } as const;

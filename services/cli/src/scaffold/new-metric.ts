@@ -12,21 +12,11 @@ import { durationSource, parseDuration } from './durations';
 import { camelCase } from './names';
 import { render, type FileChange, type ProjectLayout } from './project';
 import { addToArray, openSource } from './source-edits';
+import { NEW_METRIC_USAGE } from './usage';
 
 // `tidemark new metric <name> --table ... --aggregate ... --window ...`: a definition in its
 // own file, validated against the table's current contract before anything is written, and
 // listed in the catalogue.
-
-export const NEW_METRIC_USAGE = `usage: tidemark new metric <name> --table <schema.table> --aggregate <aggregate> --window <window> [options]
-
-  --aggregate  count | sum:<field> | avg:<field> | min:<field> | max:<field> | count_distinct:<field>
-  --window     tumbling:<size> | hopping:<size>/<slide> | session:<gap>   (e.g. tumbling:1h, hopping:5m/1m)
-  --keys       <field>,...         what the values are grouped by (default: none, one value per window)
-  --emit       on_update | on_window_close | every:<interval>   (default: on_update for tumbling windows,
-               on_window_close for the others)
-  --lateness   <duration>          how long after its window closes a change still counts (default 5m)
-  --description <text>, --owner <team>
-  e.g. tidemark new metric refunds_per_hour --table shop.refunds --aggregate count --window tumbling:1h`;
 
 const MEASURED = /^(sum|avg|min|max|count_distinct):([a-z_][a-z0-9_]*)$/;
 

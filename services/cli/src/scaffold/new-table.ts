@@ -7,15 +7,11 @@ import { encodingsOf, eventTimeColumn, parseColumns, type Column } from './colum
 import { contractIdentifier, nextMigrationNumber, tableNames, type TableNames } from './names';
 import { readText, render, type FileChange, type ProjectLayout } from './project';
 import { addToArray, openSource } from './source-edits';
+import { NEW_TABLE_USAGE } from './usage';
 
 // `tidemark new table <schema.table> --columns ...`: everything a captured table needs, in one
 // set of file changes: its migration (listed), its event contract v1 (registered) with a test,
 // the connector's table list, and its quality expectations.
-
-export const NEW_TABLE_USAGE = `usage: tidemark new table <schema.table> --columns <name:type[:pk|:null],...> [--event-time <column>] [--owner <team>]
-
-  types: uuid, text, integer, bigint, boolean, numeric, date, timestamptz, jsonb
-  e.g.   tidemark new table shop.refunds --columns id:uuid:pk,order_id:uuid,amount_minor:bigint,currency:text,created_at:timestamptz`;
 
 /** The options it takes, each with a value (the questions read them too). */
 export const NEW_TABLE_OPTIONS = {
