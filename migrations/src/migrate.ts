@@ -26,6 +26,7 @@ import * as accumulatorSqlTwins from './warehouse/0021-accumulator-sql-twins';
 import * as changelogRowKnowledge from './warehouse/0022-changelog-row-knowledge';
 import * as concurrentDayPartitions from './warehouse/0023-concurrent-day-partitions';
 import * as runPipeline from './warehouse/0024-run-pipeline';
+import * as deferredSessionRows from './warehouse/0025-deferred-session-rows';
 
 export interface Migration {
   name: string;
@@ -66,6 +67,7 @@ export const WAREHOUSE_MIGRATIONS: readonly Migration[] = [
   { name: '0022-changelog-row-knowledge', ...changelogRowKnowledge },
   { name: '0023-concurrent-day-partitions', ...concurrentDayPartitions },
   { name: '0024-run-pipeline', ...runPipeline },
+  { name: '0025-deferred-session-rows', ...deferredSessionRows },
 ];
 
 // Migrations are listed in code rather than discovered on disk, so they run the same under

@@ -4,9 +4,10 @@ import type { Knex } from 'knex';
 import type { EmissionScheduler } from './emission-scheduler';
 import type { PartitionClocks } from './partition-clocks';
 import type { SessionQueueWatch } from './session-reporting';
-import { watermarksToEmit } from './session-store';
+import { watermarksToEmit, writeDueSessions } from './session-store';
 import type { ShardOwnership } from './shard-ownership';
 import { emitAndClose } from './window-emission';
+import { defersSessionRows } from './windowing/session-rows';
 
 // The pipeline's tick: what happens without new changes. Each tick reads the session queue's
 // wait and the other consumers' progress, advances the watermarks, then in each lane emits the
@@ -106,6 +107,7 @@ export class PipelineTicker {
     const { pipeline, watermarks, ownership, now } = this.deps;
     const emittedIntervals: string[] = [];
     const held = await watermarksToEmit(trx, pipeline, metrics, watermarks);
+    await this.writeDueSessions(trx, metrics, held);
     await emitAndClose(
       trx,
       pipeline,
@@ -119,5 +121,24 @@ export class PipelineTicker {
       (metric) => ownership.ownedShards(metric),
     );
     return emittedIntervals;
+  }
+
+  /**
+   * The rows of sessions now due, of the shards this consumer owns (`writeDueSessions`), for the
+   * emission that follows; a shard another consumer holds is left to it. A session closes only
+   * after its row is written and emitted, so no value is closed unseen.
+   */
+  private async writeDueSessions(
+    trx: Knex.Transaction,
+    metrics: readonly MetricDefinition[],
+    watermarks: ReadonlyMap<string, number | null>,
+  ): Promise<void> {
+    const { pipeline, ownership } = this.deps;
+    for (const metric of metrics.filter(defersSessionRows)) {
+      for (const shard of ownership.ownedSessionShards(metric)) {
+        // A bounded number of keys per tick: the next tick goes on where this one stopped.
+        await writeDueSessions(trx, pipeline, shard, metric, watermarks.get(metric.name) ?? null);
+      }
+    }
   }
 }

@@ -12,12 +12,14 @@ import {
 import { compareTuples, groupedByMetric } from './sql-batches';
 import type { MeasureValue } from './windowing/accumulator';
 import {
+  planDueSessions,
   planSessionChanges,
   sessionKey,
   type LateContribution,
   type PendingSessions,
   type SessionChange,
 } from './windowing/plan';
+import { defersSessionRows } from './windowing/session-rows';
 import { compactEntries, expandEntries, type SessionState } from './windowing/sessions';
 
 // Session windows: their contributions queue in stream.session_inbox by the emission shard of
@@ -43,20 +45,16 @@ async function loadSessionStates(
   // A probe per key, whatever the planner believes (see knownRowVersions).
   const stored = await trx.raw<{ rows: StoredSessionState[] }>(
     `SELECT wanted.metric, wanted.group_key, stored.event_times, stored.measures,
-            stored.closed_until_ms
+            stored.closed_until_ms, stored.rows_until_ms
        FROM unnest(?::text[], ?::text[]) AS wanted(metric, group_key)
        CROSS JOIN LATERAL (
-         SELECT event_times, measures, closed_until_ms FROM stream.session_state AS s
+         SELECT event_times, measures, closed_until_ms, rows_until_ms
+           FROM stream.session_state AS s
           WHERE s.pipeline = ? AND s.metric = wanted.metric AND s.group_key = wanted.group_key
           LIMIT 1) AS stored`,
     [keys.map((key) => key.metric), keys.map((key) => key.groupKey), pipeline],
   );
-  for (const row of stored.rows) {
-    states.set(sessionKey(row.metric, row.group_key), {
-      entries: expandEntries(row.event_times, row.measures),
-      closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
-    });
-  }
+  for (const row of stored.rows) states.set(sessionKey(row.metric, row.group_key), stateOf(row));
   return states;
 }
 
@@ -66,6 +64,31 @@ interface StoredSessionState {
   event_times: string[];
   measures: MeasureValue[] | null;
   closed_until_ms: string | null;
+  rows_until_ms: string | null;
+}
+
+function stateOf(row: StoredSessionState): SessionState {
+  return {
+    entries: expandEntries(row.event_times, row.measures),
+    closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),
+    rowsUntilMs: rowsUntilFromColumn(row.rows_until_ms),
+  };
+}
+
+/**
+ * `rows_until_ms` as stored: null for every session (state stored before rows were deferred
+ * has them all), the smallest bigint for none.
+ */
+const NO_ROWS = '-9223372036854775808';
+
+function rowsUntilFromColumn(value: string | null): number {
+  if (value === null) return Infinity;
+  return value === NO_ROWS ? -Infinity : Number(value);
+}
+
+function rowsUntilColumn(rowsUntilMs: number): string | null {
+  if (rowsUntilMs === Infinity) return null;
+  return rowsUntilMs === -Infinity ? NO_ROWS : String(rowsUntilMs);
 }
 
 /**
@@ -137,7 +160,7 @@ export async function applyQueuedSessions(
 ): Promise<QueuedSessionsResult | undefined> {
   // One statement: whether contributions queued without a shard wait (they go first, under the
   // pipeline's exclusive lock), and the lock that takes, or else the shard's.
-  const pipelineLock = `tidemark.session_inbox:${pipeline}`;
+  const locks = sessionLocks(pipeline, shard);
   const claim = await trx.raw<{ rows: { unsharded: boolean; locked: boolean }[] }>(
     `SELECT waiting.unsharded,
             CASE WHEN waiting.unsharded THEN pg_try_advisory_xact_lock(hashtext(?))
@@ -145,7 +168,7 @@ export async function applyQueuedSessions(
                       AND pg_try_advisory_xact_lock(hashtext(?)) END AS locked
        FROM (SELECT EXISTS (SELECT 1 FROM stream.session_inbox
                              WHERE pipeline = ? AND topic IS NULL) AS unsharded) AS waiting`,
-    [pipelineLock, pipelineLock, `${pipelineLock}:${shard.topic}:${shard.shard}`, pipeline],
+    [locks.pipeline, locks.pipeline, locks.shard, pipeline],
   );
   const { unsharded, locked } = claim.rows[0] ?? { unsharded: false, locked: false };
   if (!locked) return undefined;
@@ -153,6 +176,15 @@ export async function applyQueuedSessions(
   const result = await applyQueue(trx, pipeline, null, metrics, watermarks, options);
   // The shard's own contributions may wait behind those.
   return { ...result, more: result.heldBackBy.length === 0 };
+}
+
+/**
+ * The advisory locks of a shard's session keys: the pipeline's, held shared by every writer of a
+ * shard and exclusive by the applier of contributions queued without one, and the shard's own.
+ */
+function sessionLocks(pipeline: string, shard: SessionShard): { pipeline: string; shard: string } {
+  const pipelineLock = `tidemark.session_inbox:${pipeline}`;
+  return { pipeline: pipelineLock, shard: `${pipelineLock}:${shard.topic}:${shard.shard}` };
 }
 
 /** Applies the oldest queued batches of a shard (null: those queued without one). */
@@ -213,6 +245,76 @@ async function applyQueue(
   };
 }
 
+/** What one `writeDueSessions` wrote; undefined when another consumer holds the shard. */
+export interface DueSessionsResult {
+  /** Keys with sessions that became due, and those sessions (rows written, pending). */
+  keys: number;
+  sessions: number;
+  /** Whether more keys may be due than were read. */
+  more: boolean;
+}
+
+/**
+ * Writes the provisional rows of the sessions the watermark has passed, of one shard's keys of a
+ * metric whose rows wait until due (`session-rows.ts`), inside the caller's transaction and
+ * under the shard's lock, so each key still has one writer. They are written pending, for the
+ * tick's emission that follows in the same transaction; the keys' state records the rows. A key
+ * read before its session is due (`due_from_ms` is rounded down) is left as it is. The owner of
+ * shard 0 also takes keys applied without a shard.
+ */
+export async function writeDueSessions(
+  trx: Knex.Transaction,
+  pipeline: string,
+  shard: SessionShard,
+  metric: MetricDefinition,
+  watermarkMs: number | null,
+  options: { maxKeys?: number } = {},
+): Promise<DueSessionsResult | undefined> {
+  const none = { keys: 0, sessions: 0, more: false };
+  if (watermarkMs === null || !defersSessionRows(metric)) return none;
+  const locks = sessionLocks(pipeline, shard);
+  const claim = await trx.raw<{ rows: { locked: boolean }[] }>(
+    `SELECT pg_try_advisory_xact_lock_shared(hashtext(?))
+            AND pg_try_advisory_xact_lock(hashtext(?)) AS locked`,
+    [locks.pipeline, locks.shard],
+  );
+  if (claim.rows[0]?.locked !== true) return undefined;
+  const maxKeys = options.maxKeys ?? 5_000;
+  const dueOf = (stored: number | null) =>
+    trx('stream.session_state')
+      .where({ pipeline, metric: metric.name })
+      .andWhere((query) =>
+        stored === null ? void query.whereNull('shard') : void query.where('shard', stored),
+      )
+      .andWhere('due_from_ms', '<=', watermarkMs)
+      .orderBy('due_from_ms')
+      .limit(maxKeys)
+      .select(
+        'group_key',
+        'key_values',
+        'event_times',
+        'measures',
+        'closed_until_ms',
+        'rows_until_ms',
+      ) as Promise<(Omit<StoredSessionState, 'metric'> & { key_values: unknown[] })[]>;
+  let result = none;
+  for (const stored of shard.shard === 0 ? [0, null] : [shard.shard]) {
+    const due = await dueOf(stored);
+    const changes = due.flatMap((row) => {
+      const state = stateOf({ ...row, metric: metric.name });
+      const key = { groupKey: row.group_key, keyValues: row.key_values };
+      return planDueSessions(metric, key, state, watermarkMs) ?? [];
+    });
+    await writeSessionChanges(trx, pipeline, stored, changes);
+    result = {
+      keys: result.keys + changes.length,
+      sessions: result.sessions + changes.reduce((sum, change) => sum + change.written.length, 0),
+      more: result.more || due.length === maxKeys,
+    };
+  }
+  return result;
+}
+
 /**
  * Replaces the rows of sessions that changed, in three statements whatever the batch's size;
  * the rows record their emission shard (null for contributions queued without one).
@@ -262,12 +364,13 @@ async function writeSessionChanges(
            window_end, key_values, accumulator, last_committed_at, shard, value, revision,
            pending, emitted_at)
          SELECT ?, ?, s.group_key, s.window_start, s.window_end, s.key_values, s.accumulator,
-           s.last_committed_at, ?::integer, ${inserted.sql}
+           NULLIF(s.last_committed_at, '')::timestamptz, ?::integer, ${inserted.sql}
            FROM unnest(?::text[], ?::timestamptz[], ?::timestamptz[], ?::jsonb[], ?::jsonb[],
-             ?::timestamptz[])
+             ?::text[])
              AS s(group_key, window_start, window_end, key_values, accumulator, last_committed_at)
        ON CONFLICT (pipeline, metric, window_start, window_end, group_key) DO UPDATE SET
-         accumulator = excluded.accumulator, last_committed_at = excluded.last_committed_at,
+         accumulator = excluded.accumulator,
+         last_committed_at = COALESCE(excluded.last_committed_at, v.last_committed_at),
          shard = excluded.shard, ${merged.sql}`,
       [
         pipeline,
@@ -279,7 +382,10 @@ async function writeSessionChanges(
         rows.map(({ session }) => new Date(session.endMs).toISOString()),
         rows.map(({ change }) => JSON.stringify(change.keyValues)),
         rows.map(({ accumulator }) => JSON.stringify(accumulator)),
-        rows.map(({ change }) => new Date(change.lastCommittedAtMs).toISOString()),
+        // '' for rows written when due, which no change of this batch touched.
+        rows.map(({ change }) =>
+          change.lastCommittedAtMs === null ? '' : new Date(change.lastCommittedAtMs).toISOString(),
+        ),
         ...merged.bindings,
       ],
     );
@@ -296,18 +402,24 @@ async function writeSessionChanges(
         event_times: eventTimes,
         measures,
         closed_until_ms: change.state.closedUntilMs,
+        shard,
+        rows_until_ms: rowsUntilColumn(change.state.rowsUntilMs),
+        due_from_ms: change.dueFromMs,
       };
     })
     .sort((a, b) => compareTuples([a.metric, a.group_key], [b.metric, b.group_key]));
   await trx.raw(
     `INSERT INTO stream.session_state AS s (pipeline, metric, group_key, key_values, event_times,
-         measures, closed_until_ms)
-       SELECT pipeline, metric, group_key, key_values, event_times, measures, closed_until_ms
+         measures, closed_until_ms, shard, rows_until_ms, due_from_ms)
+       SELECT pipeline, metric, group_key, key_values, event_times, measures, closed_until_ms,
+              shard, rows_until_ms, due_from_ms
          FROM jsonb_to_recordset(?::jsonb) AS changed(pipeline text, metric text, group_key text,
-                key_values jsonb, event_times bigint[], measures jsonb, closed_until_ms bigint)
+                key_values jsonb, event_times bigint[], measures jsonb, closed_until_ms bigint,
+                shard integer, rows_until_ms bigint, due_from_ms bigint)
      ON CONFLICT (pipeline, metric, group_key) DO UPDATE
        SET event_times = excluded.event_times, measures = excluded.measures,
-           closed_until_ms = excluded.closed_until_ms`,
+           closed_until_ms = excluded.closed_until_ms, shard = excluded.shard,
+           rows_until_ms = excluded.rows_until_ms, due_from_ms = excluded.due_from_ms`,
     [JSON.stringify(states)],
   );
 }

@@ -39,6 +39,12 @@ export class ShardOwnership {
     return [...(this.owned.get(this.topics.get(metric.source.table) ?? '') ?? [])];
   }
 
+  /** The owned shards of a metric's windows with their topic, as the session queue names them. */
+  ownedSessionShards(metric: MetricDefinition): { topic: string; shard: number }[] {
+    const topic = this.topics.get(metric.source.table);
+    return topic === undefined ? [] : this.ownedShards(metric).map((shard) => ({ topic, shard }));
+  }
+
   /** Every topic's owned shards. */
   all(): ShardsByTopic {
     return this.owned;

@@ -9,7 +9,16 @@ import {
 import { seededRandom } from '@tidemark/loadgen';
 import { emptyAccumulator, mergeAccumulator, resultOf, type Accumulator } from './accumulator';
 import { change, order, T0 } from './order-changes.fixture';
-import { planBatch, rowId, type KeyedChange, type PlannerState } from './plan';
+import {
+  planBatch,
+  planDueSessions,
+  rowId,
+  type KeyedChange,
+  type PlannerState,
+  type SessionChange,
+} from './plan';
+import { heldSessions } from './session-rows';
+import { sessionAccumulator } from './sessions';
 
 // Random changelogs of shop.orders and an in-memory sink applying the planner's plans, for the
 // planner's property tests and the parity test of the stream's operators against the batch
@@ -87,7 +96,32 @@ export class MemoryStore {
       mergeAccumulator(stored, delta.delta);
       this.windows.set(key, stored);
     }
-    for (const sessionChange of plan.sessionChanges) {
+    this.applySessionChanges(plan.sessionChanges);
+    for (const [id, version] of plan.rowVersions) this.state.rowVersions.set(id, version.lsn);
+    this.late.push(...plan.late);
+    return plan;
+  }
+
+  /**
+   * The tick's part for sessions whose rows wait until due: the watermarks move to `watermarks`,
+   * and the sessions they pass get their rows.
+   */
+  tick(watermarks: ReadonlyMap<string, number>): void {
+    for (const [name, watermarkMs] of watermarks) this.state.watermarks.set(name, watermarkMs);
+    const due = [...this.state.sessions].flatMap(([key, state]) => {
+      const [name = '', groupKey = '[]'] = key.split('\u0000');
+      const metric = this.metrics.find((candidate) => candidate.name === name);
+      const keyValues = JSON.parse(groupKey) as unknown[];
+      const change =
+        metric &&
+        planDueSessions(metric, { groupKey, keyValues }, state, watermarks.get(name) ?? null);
+      return change ? [change] : [];
+    });
+    this.applySessionChanges(due);
+  }
+
+  private applySessionChanges(changes: readonly SessionChange[]): void {
+    for (const sessionChange of changes) {
       const prefix = `${sessionChange.metric.name}|`;
       for (const session of sessionChange.removed) {
         this.sessionRows.delete(
@@ -105,15 +139,30 @@ export class MemoryStore {
         sessionChange.state,
       );
     }
-    for (const [id, version] of plan.rowVersions) this.state.rowVersions.set(id, version.lsn);
-    this.late.push(...plan.late);
-    return plan;
   }
 
-  /** Every non-empty (metric, window, key) and its value. */
+  /** Sessions whose rows wait until due, by the key their row will have: not rows yet. */
+  heldSessionValues(): Map<string, Accumulator> {
+    const held = new Map<string, Accumulator>();
+    for (const [key, state] of this.state.sessions) {
+      const [name = '', groupKey = '[]'] = key.split('\u0000');
+      const metric = this.metrics.find((candidate) => candidate.name === name);
+      if (metric?.window.kind !== 'session') continue;
+      for (const session of heldSessions(state, metric.window.gapMs)) {
+        held.set(
+          `${name}|${session.startMs}|${session.endMs}|${groupKey}`,
+          sessionAccumulator(metric.aggregate, session),
+        );
+      }
+    }
+    return held;
+  }
+
+  /** Every non-empty (metric, window, key) and its value: rows, and sessions held in state. */
   values(): Map<string, unknown> {
     const values = new Map<string, unknown>();
-    for (const [key, accumulator] of [...this.windows, ...this.sessionRows]) {
+    const held = this.heldSessionValues();
+    for (const [key, accumulator] of [...this.windows, ...this.sessionRows, ...held]) {
       const metric = this.metrics.find((candidate) => key.startsWith(`${candidate.name}|`));
       if (metric && accumulator.rows > 0) values.set(key, resultOf(metric.aggregate, accumulator));
     }

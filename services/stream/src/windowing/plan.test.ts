@@ -1,4 +1,4 @@
-import type { Row } from '@tidemark/contracts';
+import { customerSessions, type Row } from '@tidemark/contracts';
 import { seededRandom } from '@tidemark/loadgen';
 import { describe, expect, it } from 'vitest';
 import { emptyAccumulator, mergeAccumulator, resultOf, type Accumulator } from './accumulator';
@@ -195,6 +195,63 @@ describe('planBatch', () => {
       expect(store.late).toEqual([]);
       expect(Object.fromEntries(store.values()), `seed ${seed}`).toEqual(
         Object.fromEntries(aggregateTable(finalRows)),
+      );
+    }
+  });
+});
+
+const DAY = 24 * 60 * MINUTE;
+
+describe('session rows written when due', () => {
+  // Nothing late: the property is about where a session's value lives, not about lateness.
+  const sessions = { ...customerSessions, allowedLatenessMs: 1_000 * DAY };
+  const metrics = ORDER_METRICS.map((metric) =>
+    metric.name === sessions.name ? sessions : metric,
+  );
+  const sessionValues = (values: ReadonlyMap<string, unknown>) =>
+    new Map([...values].filter(([key]) => key.startsWith(`${sessions.name}|`)));
+
+  it('writes no row for an open session; its row once the watermark passes its end', () => {
+    const store = new MemoryStore(metrics);
+    store.apply([change('c', null, order('a', { created_at: new Date(T0).toISOString() }), 1)]);
+    const key = `${sessions.name}|${T0}|${T0 + 30 * MINUTE}|["customer-1"]`;
+    expect(store.sessionRows.size).toBe(0);
+    expect(store.values().get(key)).toBe(1);
+    store.tick(new Map([[sessions.name, T0 + 30 * MINUTE - 1]]));
+    expect(store.sessionRows.size).toBe(0);
+    store.tick(new Map([[sessions.name, T0 + 30 * MINUTE]]));
+    expect([...store.sessionRows.keys()]).toEqual([key]);
+    expect(store.heldSessionValues().size).toBe(0);
+  });
+
+  it('with ticks at random watermarks, rows and held sessions equal the final table; every session is a row once all are due', () => {
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const { log, finalRows } = randomChangelog(seed, 300);
+      const store = new MemoryStore(metrics);
+      const random = seededRandom(seed * 6_151);
+      let watermarkMs = T0 - MINUTE;
+      for (let start = 0; start < log.length;) {
+        const size = 1 + Math.floor(random() * 40);
+        store.apply(log.slice(start, start + size));
+        start += size;
+        watermarkMs += Math.floor(random() * 4 * MINUTE);
+        if (random() < 0.5) store.tick(new Map([[sessions.name, watermarkMs]]));
+      }
+      const expected = sessionValues(aggregateTable(finalRows));
+      expect(store.late, `seed ${seed}`).toEqual([]);
+      expect(Object.fromEntries(sessionValues(store.values())), `seed ${seed}`).toEqual(
+        Object.fromEntries(expected),
+      );
+      store.tick(new Map([[sessions.name, T0 + 1_000 * DAY]]));
+      expect(store.heldSessionValues().size, `seed ${seed}`).toBe(0);
+      const rows = new Map(
+        [...store.sessionRows].map(([key, accumulator]) => [
+          key,
+          resultOf(sessions.aggregate, accumulator),
+        ]),
+      );
+      expect(Object.fromEntries(sessionValues(rows)), `seed ${seed}`).toEqual(
+        Object.fromEntries(expected),
       );
     }
   });

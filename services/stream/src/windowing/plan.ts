@@ -6,12 +6,12 @@ import {
   evictClosedSessions,
   sessionAccumulator,
   sessionAt,
-  sessionsOf,
   withEntry,
   withoutEntry,
   type Session,
   type SessionState,
 } from './sessions';
+import { defersSessionRows, sessionRowChange } from './session-rows';
 import { windowsFor, type TimeWindow } from './windows';
 
 /** A decoded change with its table and primary key, as the planner takes it. */
@@ -65,7 +65,10 @@ export interface WindowDelta {
   lastCommittedAtMs: number;
 }
 
-/** How one key's sessions changed in a batch: rows to delete, rows to write, the state to keep. */
+/**
+ * How one key's sessions changed in a batch: rows to delete, rows to write (of the sessions that
+ * have rows, `session-rows.ts`), the state to keep.
+ */
 export interface SessionChange {
   metric: MetricDefinition;
   groupKey: string;
@@ -73,7 +76,10 @@ export interface SessionChange {
   removed: Session[];
   written: { session: Session; accumulator: Accumulator }[];
   state: SessionState;
-  lastCommittedAtMs: number;
+  /** When the key's earliest session without a row is due (`session-rows.ts`); null: none. */
+  dueFromMs: number | null;
+  /** The latest source commit among the contributions; null: none (rows written when due). */
+  lastCommittedAtMs: number | null;
 }
 
 /** What the planner needs to know beyond the batch itself, loaded by the caller. */
@@ -371,6 +377,41 @@ function addToWindows(
   }
 }
 
+/**
+ * The rows of a key's sessions the watermark has now passed, for a metric whose rows wait until
+ * due (`session-rows.ts`), with the key's state as it is stored: undefined when none is due.
+ * Closed sessions are evicted from the state as when contributions arrive.
+ */
+export function planDueSessions(
+  metric: MetricDefinition,
+  key: { groupKey: string; keyValues: unknown[] },
+  stored: SessionState,
+  watermarkMs: number | null,
+): SessionChange | undefined {
+  if (metric.window.kind !== 'session' || !defersSessionRows(metric)) return undefined;
+  const { gapMs } = metric.window;
+  const rows = sessionRowChange(stored, stored.entries, gapMs, true, watermarkMs);
+  if (rows.written.length === 0 && rows.removed.length === 0) return undefined;
+  return {
+    metric,
+    groupKey: key.groupKey,
+    keyValues: key.keyValues,
+    removed: rows.removed,
+    written: rows.written.map((session) => ({
+      session,
+      accumulator: sessionAccumulator(metric.aggregate, session),
+    })),
+    state: evictClosedSessions(
+      { ...stored, rowsUntilMs: rows.rowsUntilMs },
+      gapMs,
+      metric.allowedLatenessMs,
+      watermarkMs,
+    ),
+    dueFromMs: rows.dueFromMs,
+    lastCommittedAtMs: null,
+  };
+}
+
 function planSessions(
   metric: MetricDefinition,
   inputs: readonly SignedContribution[],
@@ -406,26 +447,24 @@ function planSessions(
   }
   if (entries === initial.entries) return undefined;
 
-  const before = sessionsOf(initial.entries, gapMs);
-  const after = sessionsOf(entries, gapMs);
-  const sameBounds = (a: Session, b: Session) => a.startMs === b.startMs && a.endMs === b.endMs;
-  const unchanged = (session: Session) =>
-    before.some(
-      (old) =>
-        sameBounds(old, session) &&
-        old.entries.length === session.entries.length &&
-        old.entries.every((entry, index) => entry === session.entries[index]),
-    );
+  const rows = sessionRowChange(initial, entries, gapMs, defersSessionRows(metric), watermarkMs);
   const first = inputs[0];
   return {
     metric,
     groupKey: first?.contribution.groupKey ?? '[]',
     keyValues: first?.contribution.keyValues ?? [],
-    removed: before.filter((old) => !after.some((session) => sameBounds(old, session))),
-    written: after
-      .filter((session) => !unchanged(session))
-      .map((session) => ({ session, accumulator: sessionAccumulator(metric.aggregate, session) })),
-    state: evictClosedSessions({ ...initial, entries }, gapMs, lateness, watermarkMs),
+    removed: rows.removed,
+    written: rows.written.map((session) => ({
+      session,
+      accumulator: sessionAccumulator(metric.aggregate, session),
+    })),
+    state: evictClosedSessions(
+      { ...initial, entries, rowsUntilMs: rows.rowsUntilMs },
+      gapMs,
+      lateness,
+      watermarkMs,
+    ),
+    dueFromMs: rows.dueFromMs,
     lastCommittedAtMs,
   };
 }

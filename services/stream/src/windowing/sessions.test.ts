@@ -48,11 +48,12 @@ describe('session windows', () => {
   });
 
   it('evicts closed sessions and remembers where they ended', () => {
-    const state = { entries: entries(0, 10, 100), closedUntilMs: null };
+    const state = { entries: entries(0, 10, 100), closedUntilMs: null, rowsUntilMs: 40 };
     expect(evictClosedSessions(state, GAP, 5, 44)).toEqual(state);
     expect(evictClosedSessions(state, GAP, 5, 45)).toEqual({
       entries: entries(100),
       closedUntilMs: 40,
+      rowsUntilMs: 40,
     });
   });
 });

@@ -23,6 +23,8 @@ export interface SessionEntry {
 export interface SessionState {
   entries: SessionEntry[];
   closedUntilMs: number | null;
+  /** Sessions ending at or before it have a provisional row, later ones not (`session-rows.ts`). */
+  rowsUntilMs: number;
 }
 
 /** A session: events less than the gap apart; it ends one gap after its last event. */
@@ -67,7 +69,7 @@ export function expandEntries(
 }
 
 export function emptySessionState(): SessionState {
-  return { entries: [], closedUntilMs: null };
+  return { entries: [], closedUntilMs: null, rowsUntilMs: -Infinity };
 }
 
 /** The sessions of time-ordered entries: a new one starts wherever two events are a gap apart. */
@@ -146,7 +148,7 @@ export function evictClosedSessions(
       entries.push(...session.entries);
     }
   }
-  return { entries, closedUntilMs };
+  return { ...state, entries, closedUntilMs };
 }
 
 /**
