@@ -1,4 +1,6 @@
+import { customerSessions } from '@tidemark/contracts';
 import { waitFor } from '@tidemark/runtime';
+import { readHeldSessions } from '@tidemark/stream';
 import type { Knex } from 'knex';
 
 // The shop's per-minute order metrics two ways, for tests that compare them: aggregated straight
@@ -242,7 +244,10 @@ export async function sessionsFromSource(source: Knex, customerPrefix: string) {
   return sessions;
 }
 
-/** A pipeline's customer_sessions rows for a run's customers, by the orders they hold. */
+/**
+ * A pipeline's customer_sessions values for a run's customers, by the orders they hold: its rows,
+ * and the open sessions still held in their keys' state (their rows are written when due).
+ */
 export async function provisionalSessions(
   warehouse: Knex,
   pipeline: string,
@@ -257,8 +262,19 @@ export async function provisionalSessions(
     window_end: Date;
     accumulator: { rows: number };
   }[];
+  const held = await readHeldSessions(warehouse, pipeline, [customerSessions], {
+    groupKeyPrefix: `["${customerPrefix}`,
+  });
   return new Map(
-    rows
+    [
+      ...rows,
+      ...held.map((session) => ({
+        group_key: session.groupKey,
+        window_start: session.windowStart,
+        window_end: session.windowEnd,
+        accumulator: session.accumulator,
+      })),
+    ]
       .filter((row) => row.accumulator.rows !== 0)
       .map((row) => [
         `${JSON.parse(row.group_key)[0]}|${row.window_start.getTime()}|${row.window_end.getTime()}`,

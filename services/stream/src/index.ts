@@ -5,6 +5,8 @@ export { writeLandingBatch } from './landing-sink';
 export type { LandingResult } from './landing-sink';
 export { DEFAULT_MAX_BYTES_PER_PARTITION, startStreamPipeline } from './metrics-pipeline';
 export { listStreamGaps } from './gaps';
+export { readHeldSessions } from './held-sessions';
+export type { HeldSession, HeldSessionFilter } from './held-sessions';
 export { changelogCopyText } from './changelog-copy';
 export { DEFAULT_PLAUSIBLE_TIMES, eventTimesOf, implausibleTime, LsnHorizon } from './plausibility';
 export { contentsFrom, decodeBatch } from './batch-decoding';

@@ -15,7 +15,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { applyChanges, type BatchHistory } from './metrics-sink';
 import { lockPosition, storePosition } from './positions';
 import { earlierCommit, laterMark } from './row-knowledge';
-import { applyQueuedSessions, watermarksToEmit } from './session-store';
+import { readHeldSessions } from './held-sessions';
+import { applyQueuedSessions, watermarksToEmit, writeDueSessions } from './session-store';
 import { shardOf } from './shards';
 import { emitAndClose } from './window-emission';
 import { emitShards } from './window-emitter';
@@ -246,8 +247,13 @@ function order(
   return { table: 'shop.orders', primaryKey: JSON.stringify({ id }), event } as KeyedChange;
 }
 
-async function applySessions(changes: KeyedChange[], crash = false) {
-  const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
+async function applySessions(
+  changes: KeyedChange[],
+  crash = false,
+  watermarks: ReadonlyMap<string, number | null> = new Map(
+    SESSION_METRICS.map((metric) => [metric.name, null]),
+  ),
+) {
   await warehouse
     .transaction(async (trx) => {
       await applyChanges(
@@ -275,16 +281,44 @@ async function applySessions(changes: KeyedChange[], crash = false) {
     });
 }
 
+/** A customer's provisional sessions of a metric: its rows, and those held until due. */
 async function sessions(metric: string, customer: string) {
-  const rows = await warehouse('provisional.metric_values')
+  const rows = await sessionRows(metric, customer);
+  const held = await readHeldSessions(
+    warehouse,
+    sessionPipeline,
+    SESSION_METRICS.filter((each) => each.name === metric),
+    { groupKeyPrefix: JSON.stringify([customer]) },
+  );
+  return [
+    ...rows,
+    ...held.map((session) => ({
+      window_start: session.windowStart,
+      window_end: session.windowEnd,
+      accumulator: session.accumulator,
+    })),
+  ]
+    .sort((a, b) => new Date(a.window_start).getTime() - new Date(b.window_start).getTime())
+    .map((row) => [
+      new Date(row.window_start).getTime() - T0,
+      new Date(row.window_end).getTime() - T0,
+      metric === 'customer_sessions' ? row.accumulator.rows : row.accumulator.sum,
+    ]);
+}
+
+/** A customer's rows of a session metric. */
+async function sessionRows(metric: string, customer: string) {
+  return (await warehouse('provisional.metric_values')
     .where({ pipeline: sessionPipeline, metric, group_key: JSON.stringify([customer]) })
     .orderBy('window_start')
-    .select('window_start', 'window_end', 'accumulator');
-  return rows.map((row) => [
-    new Date(row.window_start).getTime() - T0,
-    new Date(row.window_end).getTime() - T0,
-    metric === 'customer_sessions' ? row.accumulator.rows : row.accumulator.sum,
-  ]);
+    .select('window_start', 'window_end', 'accumulator', 'pending', 'revision', 'value')) as {
+    window_start: Date;
+    window_end: Date;
+    accumulator: { rows: number; sum: number };
+    pending: boolean;
+    revision: number;
+    value: string | null;
+  }[];
 }
 
 describe('session windows in the warehouse', () => {
@@ -397,6 +431,56 @@ describe('session windows in the warehouse', () => {
     expect(released.get('customer_sessions')).toBe(T0 + 180 * MINUTE);
   });
 
+  it("writes an on_window_close session's row when due, and emits it; an on_update one's at once", async () => {
+    const customer = `sink-int-${randomUUID()}`;
+    const at = (ms: number | null) => new Map(SESSION_METRICS.map((metric) => [metric.name, ms]));
+    await applySessions([order(customer, T0, 100), order(customer, T0 + 10 * MINUTE, 50)]);
+    // Open: customer_sessions holds it in the key's state alone; revenue_per_session has its row.
+    expect(await sessionRows('customer_sessions', customer)).toEqual([]);
+    expect(await sessions('customer_sessions', customer)).toEqual([[0, 10 * MINUTE + GAP, 2]]);
+    expect(await sessions('revenue_per_session', customer)).toEqual([[0, 10 * MINUTE + GAP, 150]]);
+    const state = () =>
+      warehouse('stream.session_state')
+        .where({ pipeline: sessionPipeline, metric: 'customer_sessions' })
+        .where('group_key', JSON.stringify([customer]))
+        .first('shard', 'rows_until_ms', 'due_from_ms');
+    expect(await state()).toEqual({
+      shard: SHARD.shard,
+      rows_until_ms: '-9223372036854775808',
+      due_from_ms: String(T0 + 10 * MINUTE + GAP),
+    });
+
+    // The tick before the session's end writes nothing; at its end, the row, then its emission.
+    const tick = (watermarkMs: number) =>
+      warehouse.transaction(async (trx) => {
+        const due = await writeDueSessions(
+          trx,
+          sessionPipeline,
+          SHARD,
+          customerSessions,
+          watermarkMs,
+        );
+        await emitAndClose(trx, sessionPipeline, SESSION_METRICS, at(watermarkMs), () => false);
+        return due;
+      });
+    // (Other tests' customers of the pipeline may be due at the same ticks.)
+    expect(await tick(T0 + 10 * MINUTE + GAP - 1)).toBeDefined();
+    expect(await sessionRows('customer_sessions', customer)).toEqual([]);
+    expect(await tick(T0 + 10 * MINUTE + GAP)).toMatchObject({ more: false });
+    expect(await sessionRows('customer_sessions', customer)).toEqual([
+      expect.objectContaining({ pending: false, revision: 1, value: '2' }),
+    ]);
+    expect(await state()).toMatchObject({ due_from_ms: null });
+    expect(await sessions('customer_sessions', customer)).toEqual([[0, 10 * MINUTE + GAP, 2]]);
+
+    // A contribution within the lateness revises the published session at once.
+    await applySessions([order(customer, T0 + 5 * MINUTE, 10)], false, at(T0 + 10 * MINUTE + GAP));
+    await tick(T0 + 10 * MINUTE + GAP);
+    expect(await sessionRows('customer_sessions', customer)).toEqual([
+      expect.objectContaining({ pending: false, revision: 2, value: '3' }),
+    ]);
+  });
+
   it('leaves queued batches of a metric it lacks for a consumer that computes it', async () => {
     const customer = `sink-int-${randomUUID()}`;
     const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));
@@ -502,6 +586,9 @@ describe('session windows in the warehouse', () => {
 const shardedPipeline = `sink-int-sharded-${randomUUID()}`;
 const TWO_SHARDS = { topic: SOURCE.topic, partition: 0, shardsOf: () => 2 };
 const NO_WATERMARK = new Map<string, number | null>([[customerSessions.name, null]]);
+// Emitted on update, so each applied session has its row at once (on window close, its row
+// would wait until due): these tests are about who applies what.
+const shardedSessions = defineMetric({ ...customerSessions, emit: { kind: 'on_update' } });
 
 /** Lands a batch of customer_sessions changes in the sharded pipeline: queued by two shards. */
 function queueSharded(changes: KeyedChange[]) {
@@ -510,7 +597,7 @@ function queueSharded(changes: KeyedChange[]) {
       trx,
       shardedPipeline,
       changes,
-      () => [customerSessions],
+      () => [shardedSessions],
       NO_WATERMARK,
       TWO_SHARDS,
       RECORDED,
@@ -524,7 +611,7 @@ function applySharded(trx: Knex.Transaction, shard: number) {
     trx,
     shardedPipeline,
     { topic: SOURCE.topic, shard },
-    [customerSessions],
+    [shardedSessions],
     NO_WATERMARK,
   );
 }

@@ -58,7 +58,7 @@ async function loadSessionStates(
   return states;
 }
 
-interface StoredSessionState {
+export interface StoredSessionState {
   metric: string;
   group_key: string;
   event_times: string[];
@@ -67,7 +67,8 @@ interface StoredSessionState {
   rows_until_ms: string | null;
 }
 
-function stateOf(row: StoredSessionState): SessionState {
+/** A key's state from its stored row. */
+export function stateOf(row: StoredSessionState): SessionState {
   return {
     entries: expandEntries(row.event_times, row.measures),
     closedUntilMs: row.closed_until_ms === null ? null : Number(row.closed_until_ms),

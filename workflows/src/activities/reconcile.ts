@@ -6,6 +6,7 @@ import {
   type Accumulator,
   type MeasureValue,
 } from '@tidemark/stream/windowing';
+import { readHeldSessions } from '@tidemark/stream';
 import type { Knex } from 'knex';
 import {
   attributeFixedWindow,
@@ -182,6 +183,7 @@ async function compareWindows(
     ]);
     await trx.raw('CREATE INDEX ON pre_start (metric, key_values, last_event)');
     await trx.raw('ANALYZE pre_start');
+    await createHeldSessions(trx, pipeline, selected, run);
     const result = await trx.raw<{ rows: ComparedWindow[] }>(
       `WITH final AS (
          SELECT metric, window_start, window_end, key_values, value
@@ -189,9 +191,13 @@ async function compareWindows(
        ), provisional AS (
          SELECT p.metric, p.window_start, p.window_end, p.key_values, p.accumulator,
                 stream.accumulator_value(m.fn, p.accumulator) AS value
-           FROM provisional.metric_values p
+           FROM (SELECT metric, window_start, window_end, key_values, accumulator
+                   FROM provisional.metric_values
+                  WHERE pipeline = ? AND window_start >= ? AND window_start < ?
+                 UNION ALL
+                 SELECT metric, window_start, window_end, key_values, accumulator
+                   FROM held_sessions) AS p
            JOIN unnest(?::text[], ?::text[]) AS m(metric, fn) ON m.metric = p.metric
-          WHERE p.pipeline = ? AND p.window_start >= ? AND p.window_start < ?
        )
        SELECT COALESCE(f.metric, p.metric) AS metric,
               COALESCE(f.window_start, p.window_start) AS window_start,
@@ -210,17 +216,53 @@ async function compareWindows(
         ORDER BY 1, 2, 3`,
       [
         run.runId,
-        selected.map((metric) => metric.name),
-        selected.map((metric) => metric.aggregate.fn),
         pipeline,
         run.rangeStart,
         run.rangeEnd,
+        selected.map((metric) => metric.name),
+        selected.map((metric) => metric.aggregate.fn),
         !observation,
       ],
     );
     return result.rows;
   });
 }
+
+/**
+ * The provisional side's open sessions that have no row yet (`readHeldSessions`: a metric
+ * emitted on window close writes a session's row when it is due), as a temporary table beside
+ * the rows.
+ */
+async function createHeldSessions(
+  trx: Knex.Transaction,
+  pipeline: string,
+  selected: readonly MetricDefinition[],
+  run: ConsolidationRun,
+): Promise<void> {
+  await trx.raw(`
+    CREATE TEMPORARY TABLE held_sessions (metric text, window_start timestamptz,
+      window_end timestamptz, key_values jsonb, accumulator jsonb) ON COMMIT DROP`);
+  const held = await readHeldSessions(trx, pipeline, selected, {
+    from: new Date(run.rangeStart),
+    to: new Date(run.rangeEnd),
+  });
+  for (let start = 0; start < held.length; start += HELD_SESSIONS_PER_INSERT) {
+    const chunk = held.slice(start, start + HELD_SESSIONS_PER_INSERT);
+    await trx.raw(
+      `INSERT INTO held_sessions
+         SELECT * FROM unnest(?::text[], ?::timestamptz[], ?::timestamptz[], ?::jsonb[], ?::jsonb[])`,
+      [
+        chunk.map((session) => session.metric),
+        chunk.map((session) => session.windowStart.toISOString()),
+        chunk.map((session) => session.windowEnd.toISOString()),
+        chunk.map((session) => JSON.stringify(session.keyValues)),
+        chunk.map((session) => JSON.stringify(session.accumulator)),
+      ],
+    );
+  }
+}
+
+const HELD_SESSIONS_PER_INSERT = 10_000;
 
 /**
  * The verdict of every window of one metric that differs (windows absent from the map are
