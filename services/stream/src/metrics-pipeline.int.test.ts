@@ -1,7 +1,8 @@
-import { METRICS } from '@tidemark/contracts';
+import { customerSessions, METRICS } from '@tidemark/contracts';
 import { createDatabase, createKafka, loadConfig, silentLogger, waitFor } from '@tidemark/runtime';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHeldSessions } from './held-sessions';
 import { startStreamPipeline } from './metrics-pipeline';
 import type { BatchStats, StreamPipeline, StreamPipelineOptions } from './pipeline-options';
 import { resetPipeline } from './pipeline-reset';
@@ -213,7 +214,8 @@ describe('the stream pipeline on the live stack', () => {
     const matched = await waitForProvisionalToMatch([]);
     expect([...matched.count.values()].reduce((a, b) => a + b, 0)).toBe(10);
 
-    // Sessions (30-minute gap, emitted on close) hold every order of each customer so far.
+    // Sessions (30-minute gap, emitted on close) hold every order of each customer so far: open,
+    // they are held in their keys' state, their rows written when due.
     const perCustomer = await source('shop.orders')
       .where({ currency })
       .whereLike('customer_id', `${pipeline}-%`)
@@ -222,14 +224,16 @@ describe('the stream pipeline on the live stack', () => {
     const sessions = await waitFor(
       'one open session per customer with all its orders',
       async () => {
-        const rows = await warehouse('provisional.metric_values')
-          .where({ pipeline, metric: 'customer_sessions', status: 'open' })
-          .whereIn(
-            'group_key',
-            perCustomer.map((row) => JSON.stringify([row.customer_id])),
-          )
-          .select('group_key', 'accumulator');
-        const counts = new Map(rows.map((row) => [row.group_key, Number(row.accumulator.rows)]));
+        const customers = new Set(perCustomer.map((row) => JSON.stringify([row.customer_id])));
+        const written = await warehouse('provisional.metric_values')
+          .where({ pipeline, metric: 'customer_sessions' })
+          .whereIn('group_key', [...customers]);
+        const held = await readHeldSessions(warehouse, pipeline, [customerSessions], {
+          groupKeyPrefix: `["${pipeline}-`,
+        });
+        const rows = held.filter((session) => customers.has(session.groupKey));
+        if (written.length > 0) throw new Error('an open session has a row before it is due');
+        const counts = new Map(rows.map((row) => [row.groupKey, row.accumulator.rows]));
         return perCustomer.every(
           (row) => counts.get(JSON.stringify([row.customer_id])) === row.orders,
         ) && rows.length === perCustomer.length
