@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHANGELOG_COPY_COLUMNS, changelogCopyText, copyField } from './changelog-copy';
+import {
+  CHANGELOG_COPY_COLUMNS,
+  changelogCopyChunks,
+  changelogCopyText,
+  copyField,
+  copyTimestamp,
+} from './changelog-copy';
 import type { LandedChange } from './landing';
 
 /** Reads COPY's text format back as PostgreSQL does: fields of each line, `\N` as null. */
@@ -52,16 +58,37 @@ describe('changelogCopyText', () => {
       primary_key: JSON.stringify(row.primary_key),
       lsn: '24023128',
       tx_id: '771',
-      committed_at: '2026-11-22T23:59:42.226Z',
-      captured_at: '2026-11-22T23:59:42.300Z',
+      committed_at: '2026-11-22 23:59:42.226+00',
+      captured_at: '2026-11-22 23:59:42.300+00',
       before: JSON.stringify(row.before),
       after: JSON.stringify(row.after),
       contract_version: '2',
       kafka_topic: 'tidemark.shop.orders',
       kafka_partition: '3',
       kafka_offset: '9007199254740993',
-      kafka_timestamp: '2026-11-22T23:59:42.310Z',
+      kafka_timestamp: '2026-11-22 23:59:42.310+00',
     });
+  });
+
+  it('writes timestamps as the instant toISOString names, in every year PostgreSQL may be given', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -70_000_000_000_000, max: 300_000_000_000_000 }), (ms) => {
+        const date = new Date(ms);
+        const text = copyTimestamp(date);
+        expect(Date.parse(text.replace(' ', 'T').replace(/\+00$/, 'Z'))).toBe(ms);
+      }),
+    );
+    expect(copyTimestamp(new Date('0001-01-01T00:00:00.005Z'))).toBe('0001-01-01 00:00:00.005+00');
+    expect(copyTimestamp(new Date('2024-02-29T23:59:59.999Z'))).toBe('2024-02-29 23:59:59.999+00');
+    expect(copyTimestamp(new Date('+012000-01-01T00:00:00Z'))).toBe('+012000-01-01T00:00:00.000Z');
+  });
+
+  it('splits the text into chunks of whole lines, the same text in all', () => {
+    const rows = Array.from({ length: 50 }, (_, index) => change({ lsn: index }));
+    const chunks = changelogCopyChunks(rows, 1_000);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.every((chunk) => chunk.toString().endsWith('\n'))).toBe(true);
+    expect(Buffer.concat(chunks).toString()).toBe(changelogCopyText(rows));
   });
 
   it('writes absent images, transaction ids and contract versions as null', () => {

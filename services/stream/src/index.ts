@@ -7,7 +7,7 @@ export { DEFAULT_MAX_BYTES_PER_PARTITION, startStreamPipeline } from './metrics-
 export { listStreamGaps } from './gaps';
 export { readHeldSessions } from './held-sessions';
 export type { HeldSession, HeldSessionFilter } from './held-sessions';
-export { changelogCopyText } from './changelog-copy';
+export { changelogCopyChunks, changelogCopyText, copyTimestamp } from './changelog-copy';
 export { DEFAULT_PLAUSIBLE_TIMES, eventTimesOf, implausibleTime, LsnHorizon } from './plausibility';
 export { contentsFrom, decodeBatch } from './batch-decoding';
 export type { BatchDecoding, BatchMessage, DecodedMessage } from './batch-decoding';

@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CHANGELOG_COPY_COLUMNS, changelogCopyText } from './changelog-copy';
+import { CHANGELOG_COPY_COLUMNS, changelogCopyChunks } from './changelog-copy';
 import type { DeadLetter, LandedChange } from './landing';
 
 /** What one batch wrote: rows new to the warehouse (redeliveries are not counted). */
@@ -77,7 +77,7 @@ async function landChanges(
   await trx.raw('SAVEPOINT changelog_copy');
   try {
     const copy = connection.query(copyFrom(COPY_CHANGES));
-    await pipeline(Readable.from([Buffer.from(changelogCopyText(changes))]), copy);
+    await pipeline(Readable.from(changelogCopyChunks(changes)), copy);
     await trx.raw('RELEASE SAVEPOINT changelog_copy');
     return { landed: copy.rowCount, alreadyLanded: false };
   } catch (error) {
