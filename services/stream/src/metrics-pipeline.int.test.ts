@@ -321,6 +321,52 @@ describe('the stream pipeline on the live stack', () => {
     expect(new Set(ledger.map((row) => row.reason))).toEqual(new Set(['late_beyond_lateness']));
   });
 
+  it("writes an open session's row once the watermark passes its end, and emits it", async () => {
+    // An order whose session (30-minute gap) ends in 8 seconds: applied while open, it has no
+    // row; the watermark passes its end as newer orders arrive, and the tick writes and emits it.
+    const [opening] = await source('shop.orders')
+      .insert({
+        customer_id: `${pipeline}-due`,
+        amount_minor: 700,
+        currency,
+        status: 'paid',
+        created_at: new Date(Date.now() - 30 * MINUTE + 8_000),
+      })
+      .returning(['id', 'created_at']);
+    lateIds.push(opening.id); // late for the minutes, not for sessions (30 minutes of lateness)
+    const group = JSON.stringify([`${pipeline}-due`]);
+    const emitted = () =>
+      warehouse('provisional.metric_values')
+        .where({ pipeline, metric: 'customer_sessions', group_key: group })
+        .first('window_start', 'window_end', 'value', 'pending', 'revision');
+    await waitFor(
+      'the open session held in its state',
+      async () =>
+        (await readHeldSessions(warehouse, pipeline, [customerSessions], { groupKeyPrefix: group }))
+          .length === 1 || undefined,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(await emitted()).toBeUndefined();
+    const row = await waitFor(
+      "the due session's emitted row",
+      async () => {
+        await insertOrders(1); // moves the watermark on
+        const found = await emitted();
+        return found && found.revision > 0 ? found : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 1_000 },
+    );
+    expect(row).toMatchObject({ value: '1', pending: false, revision: 1 });
+    const startMs = new Date(opening.created_at).getTime();
+    expect(new Date(row.window_start).getTime()).toBe(startMs);
+    expect(new Date(row.window_end).getTime()).toBe(startMs + 30 * MINUTE);
+    expect(
+      await warehouse('stream.session_state')
+        .where({ pipeline, metric: 'customer_sessions', group_key: group })
+        .first('due_from_ms'),
+    ).toEqual({ due_from_ms: null });
+  });
+
   it('dead-letters a poison row and keeps going', async () => {
     const [poison] = await source('shop.orders')
       .insert({
