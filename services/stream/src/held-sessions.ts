@@ -1,6 +1,6 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
-import { stateOf, type StoredSessionState } from './session-store';
+import { stateOf } from './session-store';
 import type { Accumulator } from './windowing/accumulator';
 import { defersSessionRows, heldSessions } from './windowing/session-rows';
 import { sessionAccumulator } from './windowing/sessions';
@@ -45,7 +45,7 @@ export async function readHeldSessions(
     if (filter.groupKeyPrefix !== undefined) {
       void query.whereLike('group_key', `${escapeLike(filter.groupKeyPrefix)}%`);
     }
-    const rows = (await query.select(
+    const rows = await query.select(
       'metric',
       'group_key',
       'key_values',
@@ -53,7 +53,7 @@ export async function readHeldSessions(
       'measures',
       'closed_until_ms',
       'rows_until_ms',
-    )) as (StoredSessionState & { key_values: unknown[] })[];
+    );
     for (const row of rows) {
       const state = stateOf(row);
       for (const session of heldSessions(state, gapMs)) {

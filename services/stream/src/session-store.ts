@@ -10,7 +10,7 @@ import {
   type QueuedWatermarks,
 } from './session-queue';
 import { compareTuples, groupedByMetric } from './sql-batches';
-import type { MeasureValue } from './windowing/accumulator';
+import type { SessionStateRow } from './warehouse-tables';
 import {
   planDueSessions,
   planSessionChanges,
@@ -58,14 +58,11 @@ async function loadSessionStates(
   return states;
 }
 
-export interface StoredSessionState {
-  metric: string;
-  group_key: string;
-  event_times: string[];
-  measures: MeasureValue[] | null;
-  closed_until_ms: string | null;
-  rows_until_ms: string | null;
-}
+/** What a key's state is rebuilt from. */
+export type StoredSessionState = Pick<
+  SessionStateRow,
+  'metric' | 'group_key' | 'event_times' | 'measures' | 'closed_until_ms' | 'rows_until_ms'
+>;
 
 /** A key's state from its stored row. */
 export function stateOf(row: StoredSessionState): SessionState {
@@ -297,7 +294,7 @@ export async function writeDueSessions(
         'measures',
         'closed_until_ms',
         'rows_until_ms',
-      ) as Promise<(Omit<StoredSessionState, 'metric'> & { key_values: unknown[] })[]>;
+      );
   let result = none;
   for (const stored of shard.shard === 0 ? [0, null] : [shard.shard]) {
     const due = await dueOf(stored);

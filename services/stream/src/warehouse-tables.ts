@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { DeadLetter } from './landing';
 import type { QueuedSessionInput, QueuedWatermarks } from './session-queue';
+import type { MeasureValue } from './windowing/accumulator';
 
 // The stream's tables in the warehouse as the pg driver returns their rows (bigint and numeric
 // as strings, timestamptz as Date, json and jsonb parsed), for knex's typed query builders:
@@ -47,6 +48,24 @@ export interface WatermarkRow {
   updated_at: Date;
 }
 
+/**
+ * stream.session_state: a session key's open sessions (event times, and measures when measured),
+ * where its closed ones ended, and its rows (`windowing/session-rows.ts`: `rows_until_ms` null
+ * for every session, the smallest bigint for none; `due_from_ms` null when every session has one).
+ */
+export interface SessionStateRow {
+  pipeline: string;
+  metric: string;
+  group_key: string;
+  key_values: unknown[];
+  event_times: string[];
+  measures: MeasureValue[] | null;
+  closed_until_ms: string | null;
+  shard: number | null;
+  rows_until_ms: string | null;
+  due_from_ms: string | null;
+}
+
 /** stream.session_inbox: a batch's session contributions queued for their shard's owner. */
 export interface SessionInboxRow {
   id: string;
@@ -90,6 +109,7 @@ declare module 'knex/types/tables' {
     'stream.pipelines': Table<PipelineRow>;
     'stream.watermarks': Table<WatermarkRow>;
     'stream.session_inbox': Table<SessionInboxRow>;
+    'stream.session_state': Table<SessionStateRow>;
     'ops.stream_gaps': Table<StreamGapRow>;
     'ops.dead_letters': Table<DeadLetterRow>;
   }
