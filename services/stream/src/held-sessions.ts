@@ -1,6 +1,6 @@
 import type { MetricDefinition } from '@tidemark/contracts';
 import type { Knex } from 'knex';
-import { stateOf } from './session-store';
+import { stateOf, STORED_STATE_COLUMNS } from './session-store';
 import type { Accumulator } from './windowing/accumulator';
 import { defersSessionRows, heldSessions } from './windowing/session-rows';
 import { sessionAccumulator } from './windowing/sessions';
@@ -45,15 +45,7 @@ export async function readHeldSessions(
     if (filter.groupKeyPrefix !== undefined) {
       void query.whereLike('group_key', `${escapeLike(filter.groupKeyPrefix)}%`);
     }
-    const rows = await query.select(
-      'metric',
-      'group_key',
-      'key_values',
-      'event_times',
-      'measures',
-      'closed_until_ms',
-      'rows_until_ms',
-    );
+    const rows = await query.select(...STORED_STATE_COLUMNS);
     for (const row of rows) {
       const state = stateOf(row);
       for (const session of heldSessions(state, gapMs)) {

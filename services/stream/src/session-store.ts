@@ -58,6 +58,17 @@ async function loadSessionStates(
   return states;
 }
 
+/** The columns a key's state is rebuilt from (`stateOf`), with its key's values. */
+export const STORED_STATE_COLUMNS = [
+  'metric',
+  'group_key',
+  'key_values',
+  'event_times',
+  'measures',
+  'closed_until_ms',
+  'rows_until_ms',
+] as const;
+
 /** What a key's state is rebuilt from. */
 export type StoredSessionState = Pick<
   SessionStateRow,
@@ -287,19 +298,12 @@ export async function writeDueSessions(
       .andWhere('due_from_ms', '<=', watermarkMs)
       .orderBy('due_from_ms')
       .limit(maxKeys)
-      .select(
-        'group_key',
-        'key_values',
-        'event_times',
-        'measures',
-        'closed_until_ms',
-        'rows_until_ms',
-      );
+      .select(...STORED_STATE_COLUMNS);
   let result = none;
   for (const stored of shard.shard === 0 ? [0, null] : [shard.shard]) {
     const due = await dueOf(stored);
     const changes = due.flatMap((row) => {
-      const state = stateOf({ ...row, metric: metric.name });
+      const state = stateOf(row);
       const key = { groupKey: row.group_key, keyValues: row.key_values };
       return planDueSessions(metric, key, state, watermarkMs) ?? [];
     });
