@@ -38,10 +38,9 @@ export async function readHeldSessions(
     if (metric.window.kind !== 'session' || !defersSessionRows(metric)) continue;
     const { gapMs } = metric.window;
     const query = db('stream.session_state')
-      // Keys with a session that has no row; state stored before rows were deferred has them all.
+      // Keys with a session that has no row (state stored before rows were deferred has them all).
       .where({ pipeline, metric: metric.name })
-      .whereNotNull('due_from_ms')
-      .whereNotNull('rows_until_ms');
+      .whereNotNull('due_from_ms');
     if (filter.groupKeyPrefix !== undefined) {
       void query.whereLike('group_key', `${escapeLike(filter.groupKeyPrefix)}%`);
     }

@@ -481,6 +481,23 @@ describe('session windows in the warehouse', () => {
     ]);
   });
 
+  it('refuses the session state of a stream older than rows written when due', async () => {
+    const customer = `sink-int-${randomUUID()}`;
+    await applySessions([order(customer, T0, 100)]);
+    // The upsert a stream before migration 0025 runs: it knows nothing of the rows' bound.
+    const older = warehouse.raw(
+      `INSERT INTO stream.session_state AS s (pipeline, metric, group_key, key_values,
+           event_times, measures, closed_until_ms)
+         VALUES (?, 'customer_sessions', ?, ?::jsonb, ?::bigint[], NULL, NULL)
+       ON CONFLICT (pipeline, metric, group_key) DO UPDATE
+         SET event_times = excluded.event_times, measures = excluded.measures,
+             closed_until_ms = excluded.closed_until_ms`,
+      [sessionPipeline, JSON.stringify([customer]), JSON.stringify([customer]), [T0, T0 + 1]],
+    );
+    await expect(older).rejects.toThrow(/rows_until_ms/);
+    expect(await sessions('customer_sessions', customer)).toEqual([[0, GAP, 1]]);
+  });
+
   it('leaves queued batches of a metric it lacks for a consumer that computes it', async () => {
     const customer = `sink-int-${randomUUID()}`;
     const watermarks = new Map(SESSION_METRICS.map((metric) => [metric.name, null]));

@@ -85,18 +85,19 @@ export function stateOf(row: StoredSessionState): SessionState {
 }
 
 /**
- * `rows_until_ms` as stored: null for every session (state stored before rows were deferred
- * has them all), the smallest bigint for none.
+ * `rows_until_ms` as stored: the largest bigint for every session (state stored before rows were
+ * deferred has them all), the smallest for none (migration 0025).
  */
+const ALL_ROWS = '9223372036854775807';
 const NO_ROWS = '-9223372036854775808';
 
-function rowsUntilFromColumn(value: string | null): number {
-  if (value === null) return Infinity;
+function rowsUntilFromColumn(value: string): number {
+  if (value === ALL_ROWS) return Infinity;
   return value === NO_ROWS ? -Infinity : Number(value);
 }
 
-function rowsUntilColumn(rowsUntilMs: number): string | null {
-  if (rowsUntilMs === Infinity) return null;
+function rowsUntilColumn(rowsUntilMs: number): string {
+  if (rowsUntilMs === Infinity) return ALL_ROWS;
   return rowsUntilMs === -Infinity ? NO_ROWS : String(rowsUntilMs);
 }
 

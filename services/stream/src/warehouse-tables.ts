@@ -50,8 +50,9 @@ export interface WatermarkRow {
 
 /**
  * stream.session_state: a session key's open sessions (event times, and measures when measured),
- * where its closed ones ended, and its rows (`windowing/session-rows.ts`: `rows_until_ms` null
- * for every session, the smallest bigint for none; `due_from_ms` null when every session has one).
+ * where its closed ones ended, and its rows (`windowing/session-rows.ts`: `rows_until_ms` the
+ * largest bigint for every session, the smallest for none; `due_from_ms` null when every session
+ * has one).
  */
 export interface SessionStateRow {
   pipeline: string;
@@ -62,7 +63,7 @@ export interface SessionStateRow {
   measures: MeasureValue[] | null;
   closed_until_ms: string | null;
   shard: number | null;
-  rows_until_ms: string | null;
+  rows_until_ms: string;
   due_from_ms: string | null;
 }
 
