@@ -9,6 +9,7 @@ import {
   withEntry,
   withoutEntry,
   type Session,
+  type SessionEntry,
   type SessionState,
 } from './sessions';
 import { defersSessionRows, sessionRowChange } from './session-rows';
@@ -389,9 +390,32 @@ export function planDueSessions(
   watermarkMs: number | null,
 ): SessionChange | undefined {
   if (metric.window.kind !== 'session' || !defersSessionRows(metric)) return undefined;
-  const { gapMs } = metric.window;
-  const rows = sessionRowChange(stored, stored.entries, gapMs, true, watermarkMs);
-  if (rows.written.length === 0 && rows.removed.length === 0) return undefined;
+  const change = keySessionChange(
+    metric,
+    metric.window.gapMs,
+    key,
+    stored,
+    stored.entries,
+    watermarkMs,
+    null,
+  );
+  return change.written.length === 0 && change.removed.length === 0 ? undefined : change;
+}
+
+/**
+ * A key's sessions going from `initial` to `entries`: the rows to delete and write
+ * (`session-rows.ts`), and the state to keep, its closed sessions evicted.
+ */
+function keySessionChange(
+  metric: MetricDefinition,
+  gapMs: number,
+  key: { groupKey: string; keyValues: unknown[] },
+  initial: SessionState,
+  entries: SessionEntry[],
+  watermarkMs: number | null,
+  lastCommittedAtMs: number | null,
+): SessionChange {
+  const rows = sessionRowChange(initial, entries, gapMs, defersSessionRows(metric), watermarkMs);
   return {
     metric,
     groupKey: key.groupKey,
@@ -402,13 +426,13 @@ export function planDueSessions(
       accumulator: sessionAccumulator(metric.aggregate, session),
     })),
     state: evictClosedSessions(
-      { ...stored, rowsUntilMs: rows.rowsUntilMs },
+      { ...initial, entries, rowsUntilMs: rows.rowsUntilMs },
       gapMs,
       metric.allowedLatenessMs,
       watermarkMs,
     ),
     dueFromMs: rows.dueFromMs,
-    lastCommittedAtMs: null,
+    lastCommittedAtMs,
   };
 }
 
@@ -447,24 +471,10 @@ function planSessions(
   }
   if (entries === initial.entries) return undefined;
 
-  const rows = sessionRowChange(initial, entries, gapMs, defersSessionRows(metric), watermarkMs);
   const first = inputs[0];
-  return {
-    metric,
+  const key = {
     groupKey: first?.contribution.groupKey ?? '[]',
     keyValues: first?.contribution.keyValues ?? [],
-    removed: rows.removed,
-    written: rows.written.map((session) => ({
-      session,
-      accumulator: sessionAccumulator(metric.aggregate, session),
-    })),
-    state: evictClosedSessions(
-      { ...initial, entries, rowsUntilMs: rows.rowsUntilMs },
-      gapMs,
-      lateness,
-      watermarkMs,
-    ),
-    dueFromMs: rows.dueFromMs,
-    lastCommittedAtMs,
   };
+  return keySessionChange(metric, gapMs, key, initial, entries, watermarkMs, lastCommittedAtMs);
 }
