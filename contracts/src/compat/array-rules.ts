@@ -1,7 +1,12 @@
-import { childPointer } from './json';
+import { childPointer, isSchema } from './json';
 import { itemLayout } from './keywords';
-import { compareBound, compareOpaque, compareUniqueItems } from './scalar-rules';
-import type { JsonObject } from './types';
+import {
+  compareBound,
+  compareOpaque,
+  compareUnevaluated,
+  compareUniqueItems,
+} from './scalar-rules';
+import type { JsonObject, JsonSchema } from './types';
 import { finding, type Finding, flagsOf, type Walk } from './walk';
 
 /**
@@ -48,6 +53,8 @@ export function compareArrayKeywords(
     }
   }
   findings.push(...walk.compare(before.rest, after.rest, restPointer));
+  if (!before.draft07 && !after.draft07)
+    findings.push(...compareLoneAdditionalItems(previous, next, pointer, walk));
   return [
     ...findings,
     ...compareBound(previous, next, pointer, 'minItems'),
@@ -56,6 +63,24 @@ export function compareArrayKeywords(
     ...compareOpaque(previous, next, pointer, 'contains', true),
     ...compareOpaque(previous, next, pointer, 'minContains', false),
     ...compareOpaque(previous, next, pointer, 'maxContains', false),
-    ...compareOpaque(previous, next, pointer, 'unevaluatedItems', true),
+    ...compareUnevaluated(previous, next, pointer, 'items'),
   ];
+}
+
+/**
+ * `additionalItems` where neither side has positional `items`: validators ignore it there, but
+ * Schema Registry compares it all the same (it takes effect as soon as `items` becomes a list),
+ * so a change to it is reported as if it applied to every item.
+ */
+function compareLoneAdditionalItems(
+  previous: JsonObject,
+  next: JsonObject,
+  pointer: string,
+  walk: Walk,
+): Finding[] {
+  const before = previous.additionalItems;
+  const after = next.additionalItems;
+  if (before === undefined && after === undefined) return [];
+  const asSchema = (value: unknown): JsonSchema => (isSchema(value) ? value : true);
+  return walk.compare(asSchema(before), asSchema(after), childPointer(pointer, 'additionalItems'));
 }

@@ -115,6 +115,28 @@ describe('open and closed content models', () => {
     ]);
   });
 
+  it('a property declared where a pattern already constrains it at least as much is no change', () => {
+    const partlyOpen = (properties: object) => ({
+      type: 'object',
+      properties: { id: str, ...properties },
+      patternProperties: { '^n_': { type: 'integer' } },
+      additionalProperties: false,
+    });
+    expect(changes(partlyOpen({}), partlyOpen({ n_count: { type: 'number' } }))).toEqual([
+      'PROPERTY_ADDED /properties/n_count --',
+    ]);
+    expect(changes(partlyOpen({}), partlyOpen({ n_count: { minimum: 0 } }))).toEqual([
+      'PROPERTY_ADDED /properties/n_count N-',
+    ]);
+  });
+
+  it('reads required as a set: reordered is no change, each name added or removed is one', () => {
+    const object = (required: string[]) => ({ type: 'object', required });
+    expect(changes(object(['a', 'b']), object(['b', 'a']))).toEqual([]);
+    expect(changes(object(['a']), object(['b', 'a']))).toEqual(['REQUIRED_ADDED /required N-']);
+    expect(changes(object(['a', 'b']), object(['b']))).toEqual(['REQUIRED_REMOVED /required -W']);
+  });
+
   it('a property moved from properties to a matching pattern with the same schema is no change', () => {
     expect(
       changes(
@@ -285,5 +307,33 @@ describe('references', () => {
 
   it('reports a reference it cannot follow as breaking both ways', () => {
     expect(changes({ $ref: '#/$defs/missing' }, str)).toEqual(['REF_UNRESOLVED / NW']);
+  });
+});
+
+describe('keywords that depend on their neighbours', () => {
+  const allOfProperty = (name: string) => ({ allOf: [{ properties: { [name]: str } }] });
+
+  it('takes unevaluatedProperties beside a changed allOf as breaking both ways', () => {
+    const previous = { type: 'object', unevaluatedProperties: false, ...allOfProperty('a') };
+    const next = { type: 'object', unevaluatedProperties: false, ...allOfProperty('b') };
+    expect(changes(previous, next)).toContain('KEYWORD_CHANGED /unevaluatedProperties NW');
+    expect(checkCompatibility(previous, next, 'BACKWARD').compatible).toBe(false);
+    expect(checkCompatibility(previous, next, 'FORWARD').compatible).toBe(false);
+  });
+
+  it('sees a positional item added beside unevaluatedItems false as accepting more', () => {
+    expect(
+      changes(
+        { unevaluatedItems: false },
+        { unevaluatedItems: false, prefixItems: [{ format: 'date' }] },
+      ),
+    ).toEqual(['PREFIX_ITEM_ADDED /prefixItems/0 -W']);
+  });
+
+  it('reads const and enum together as the values both allow', () => {
+    expect(changes({ const: 'a' }, { const: 'a', enum: ['b'] })).toEqual([
+      'ENUM_VALUE_REMOVED /const N-',
+    ]);
+    expect(changes({ const: 'a' }, { const: 'a', enum: ['a', 'b'] })).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { isJsonObject, isSchema } from './json';
+import { deepEqual, isJsonObject, isSchema } from './json';
 import type { JsonObject, JsonSchema } from './types';
 
 /** JSON Schema's instance types; `integer` is the subset of `number` with no fraction. */
@@ -71,10 +71,15 @@ export function admitsType(schema: JsonObject, type: string): boolean {
   return types.has(type) || (type === 'number' && types.has('integer'));
 }
 
-/** The finite set of values a schema allows through `const` or `enum`, if it has one. */
+/**
+ * The finite set of values a schema allows through `const` or `enum`, if it has one; with both,
+ * the values both allow (none when `const` is not in `enum`).
+ */
 export function allowedValues(schema: JsonObject): unknown[] | undefined {
-  if (Object.hasOwn(schema, 'const')) return [schema.const];
-  return Array.isArray(schema.enum) ? schema.enum : undefined;
+  const listed = Array.isArray(schema.enum) ? schema.enum : undefined;
+  if (!Object.hasOwn(schema, 'const')) return listed;
+  if (listed && !listed.some((value) => deepEqual(value, schema.const))) return [];
+  return [schema.const];
 }
 
 /** A schema's items split into positional ones and the schema for every later position. */
@@ -83,6 +88,32 @@ export interface ItemLayout {
   rest: JsonSchema;
   /** Whether positions are spelled draft-07 style, `items: [...]` with `additionalItems`. */
   draft07: boolean;
+}
+
+// Subschemas applied to the instance itself, whose evaluated items and properties
+// `unevaluatedItems` and `unevaluatedProperties` also count (`not` passes no annotations on).
+const IN_PLACE_APPLICATORS = [
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'if',
+  'then',
+  'else',
+  '$ref',
+  '$dynamicRef',
+  '$recursiveRef',
+  'dependentSchemas',
+];
+
+/**
+ * Whether a schema's `unevaluatedItems` (`of` items) or `unevaluatedProperties` is simply the
+ * schema for the positions or names its own keywords leave ungoverned, as `items` and
+ * `additionalProperties` are: nothing applied in place (nor `contains`, for items) can mark more
+ * of them evaluated. Otherwise what it covers depends on which subschemas pass.
+ */
+export function unevaluatedIsRest(schema: JsonObject, of: 'items' | 'properties'): boolean {
+  const applied = of === 'items' ? [...IN_PLACE_APPLICATORS, 'contains'] : IN_PLACE_APPLICATORS;
+  return !applied.some((keyword) => Object.hasOwn(schema, keyword));
 }
 
 /** How a schema constrains array items, in either the 2020-12 or the draft-07 spelling. */
@@ -95,9 +126,10 @@ export function itemLayout(schema: JsonObject): ItemLayout {
       draft07: true,
     };
   }
+  const unevaluated = unevaluatedIsRest(schema, 'items') ? schema.unevaluatedItems : undefined;
   return {
     prefix: Array.isArray(schema.prefixItems) ? schema.prefixItems.map(asSchema) : [],
-    rest: Array.isArray(schema.items) ? true : asSchema(schema.items),
+    rest: Array.isArray(schema.items) ? true : asSchema(schema.items ?? unevaluated),
     draft07: false,
   };
 }

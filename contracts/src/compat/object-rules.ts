@@ -1,6 +1,6 @@
 import { childPointer, deepEqual, isJsonObject, isSchema } from './json';
-import { containsRef, isTrivial, patternMatches } from './keywords';
-import { compareBound, compareOpaque } from './scalar-rules';
+import { containsRef, isTrivial, patternMatches, unevaluatedIsRest } from './keywords';
+import { compareBound, compareOpaque, compareUnevaluated } from './scalar-rules';
 import type { JsonObject, JsonSchema } from './types';
 import { finding, type Finding, flagsOf, NARROWS, show, type Walk, WIDENS } from './walk';
 
@@ -18,8 +18,13 @@ function schemaMap(value: unknown): Map<string, JsonSchema> {
   );
 }
 
+/** The schema for names neither `properties` nor `patternProperties` govern. */
 function additionalOf(schema: JsonObject): JsonSchema {
-  return isSchema(schema.additionalProperties) ? schema.additionalProperties : true;
+  if (isSchema(schema.additionalProperties)) return schema.additionalProperties;
+  const unevaluated = unevaluatedIsRest(schema, 'properties')
+    ? schema.unevaluatedProperties
+    : undefined;
+  return isSchema(unevaluated) ? unevaluated : true;
 }
 
 function governing(schema: JsonObject, name: string): Governing {
@@ -38,17 +43,28 @@ function sameSchema(a: JsonSchema | undefined, b: JsonSchema | undefined): boole
 
 /**
  * The conjunction a name's value must satisfy, minus the patterns both sides share unchanged
- * (they constrain both alike, so leaving them out can only over-report).
+ * (they constrain both alike, so leaving them out can only over-report). A declaration that
+ * accepts everything its matching patterns accept adds nothing to them, and is left out too.
  */
-function conjunction(own: Governing, other: Governing): JsonSchema[] {
+function conjunction(own: Governing, other: Governing, pointer: string, walk: Walk): JsonSchema[] {
   const shared = (pattern: string, schema: JsonSchema) =>
     other.patterns.some(([key, value]) => key === pattern && sameSchema(schema, value));
   const patterns = own.patterns
     .filter(([pattern, schema]) => !shared(pattern, schema))
     .map(([, schema]) => schema);
-  if (own.declared !== undefined) return [own.declared, ...patterns];
+  if (own.declared !== undefined && !impliedByPatterns(own, pointer, walk)) {
+    return [own.declared, ...patterns];
+  }
   if (own.patterns.length > 0) return patterns;
   return [own.additional];
+}
+
+/** Whether every value a name's matching patterns accept, its declaration accepts too. */
+function impliedByPatterns(own: Governing, pointer: string, walk: Walk): boolean {
+  if (own.declared === undefined || own.patterns.length === 0) return false;
+  const schemas = own.patterns.map(([, schema]) => schema);
+  const patterns = schemas.length === 1 ? (schemas[0] as JsonSchema) : { allOf: schemas };
+  return !flagsOf(walk.compare(patterns, own.declared, pointer)).narrows;
 }
 
 function compareConjunctions(
@@ -118,8 +134,8 @@ function compareProperty(
   const after = governing(next, name);
   const at = childPointer(pointer, 'properties', name);
   const nested = compareConjunctions(
-    conjunction(before, after),
-    conjunction(after, before),
+    conjunction(before, after, at, walk),
+    conjunction(after, before, at, walk),
     at,
     walk,
   );
@@ -258,13 +274,97 @@ function compareRequired(previous: JsonObject, next: JsonObject, pointer: string
 }
 
 // Object keywords without a finer rule; each only adds a condition on the object.
-const CONJUNCTIVE_OBJECT_KEYWORDS = [
-  'propertyNames',
-  'dependentRequired',
-  'dependentSchemas',
-  'dependencies',
-  'unevaluatedProperties',
-];
+const CONJUNCTIVE_OBJECT_KEYWORDS = ['propertyNames'];
+
+// Conditions that apply when a property is present: names it then requires (a list), or a
+// schema the object must then match. Draft 7's `dependencies` holds either form per property.
+const DEPENDENCY_KEYWORDS = ['dependencies', 'dependentRequired', 'dependentSchemas'];
+
+/** A dependency as a schema: a list of names is the schema requiring them. */
+function dependencySchema(value: unknown): JsonSchema {
+  if (Array.isArray(value)) return { required: value };
+  return isSchema(value) ? value : true;
+}
+
+/**
+ * One dependency keyword, entry by entry: each is a condition on objects carrying its property,
+ * so an entry added narrows, one removed widens, and a changed one is compared as the schema it
+ * amounts to (names added to a list are required names added).
+ */
+function compareDependencies(
+  previous: JsonObject,
+  next: JsonObject,
+  pointer: string,
+  keyword: string,
+  walk: Walk,
+): Finding[] {
+  const before = isJsonObject(previous[keyword]) ? previous[keyword] : {};
+  const after = isJsonObject(next[keyword]) ? next[keyword] : {};
+  const findings: Finding[] = [];
+  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const at = childPointer(pointer, keyword, name);
+    const was = Object.hasOwn(before, name) ? before[name] : undefined;
+    const is = Object.hasOwn(after, name) ? after[name] : undefined;
+    if (was !== undefined && is !== undefined) {
+      if (Array.isArray(was) && Array.isArray(is)) {
+        findings.push(...compareDependentNames(was, is, at, name));
+      } else {
+        findings.push(...walk.compare(dependencySchema(was), dependencySchema(is), at));
+      }
+    } else if (is !== undefined) {
+      findings.push(
+        finding(
+          at,
+          'DEPENDENCY_ADDED',
+          `objects with "${name}" must now match ${show(is)}`,
+          NARROWS,
+        ),
+      );
+    } else if (was !== undefined) {
+      findings.push(
+        finding(
+          at,
+          'DEPENDENCY_REMOVED',
+          `objects with "${name}" no longer need to match ${show(was)}`,
+          WIDENS,
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+function compareDependentNames(
+  previous: unknown[],
+  next: unknown[],
+  pointer: string,
+  name: string,
+): Finding[] {
+  const added = next.filter((item) => !previous.includes(item));
+  const removed = previous.filter((item) => !next.includes(item));
+  return [
+    ...(added.length > 0
+      ? [
+          finding(
+            pointer,
+            'DEPENDENCY_ADDED',
+            `objects with "${name}" now also require ${added.map(show).join(', ')}`,
+            NARROWS,
+          ),
+        ]
+      : []),
+    ...(removed.length > 0
+      ? [
+          finding(
+            pointer,
+            'DEPENDENCY_REMOVED',
+            `objects with "${name}" no longer require ${removed.map(show).join(', ')}`,
+            WIDENS,
+          ),
+        ]
+      : []),
+  ];
+}
 
 /**
  * The object keywords: every property name either side declares, compared through whatever
@@ -291,5 +391,9 @@ export function compareObjectKeywords(
     ...CONJUNCTIVE_OBJECT_KEYWORDS.flatMap((keyword) =>
       compareOpaque(previous, next, pointer, keyword, true),
     ),
+    ...DEPENDENCY_KEYWORDS.flatMap((keyword) =>
+      compareDependencies(previous, next, pointer, keyword, walk),
+    ),
+    ...compareUnevaluated(previous, next, pointer, 'properties'),
   ];
 }

@@ -1,5 +1,11 @@
 import { childPointer, deepEqual, isJsonObject } from './json';
-import { allowedValues, patternMatches, typeAdmitted, typesOf } from './keywords';
+import {
+  allowedValues,
+  patternMatches,
+  typeAdmitted,
+  typesOf,
+  unevaluatedIsRest,
+} from './keywords';
 import type { JsonObject, SchemaChangeRule } from './types';
 import { BOTH, finding, type Finding, NARROWS, show, WIDENS } from './walk';
 
@@ -80,7 +86,8 @@ export function compareValues(previous: JsonObject, next: JsonObject, pointer: s
   if (!before || !after) return [];
   const keyword = valuesKeyword(next);
   const at = childPointer(pointer, keyword);
-  if (valuesKeyword(previous) === 'const' && keyword === 'const') {
+  const constOnly = (schema: JsonObject) => valuesKeyword(schema) === 'const' && !schema.enum;
+  if (constOnly(previous) && constOnly(next)) {
     if (deepEqual(previous.const, next.const)) return [];
     return [
       finding(
@@ -382,5 +389,31 @@ export function compareOpaque(
   }
   return [
     finding(at, 'KEYWORD_CHANGED', `${keyword} changed; treated as breaking both ways`, BOTH),
+  ];
+}
+
+/**
+ * `unevaluatedItems` / `unevaluatedProperties`. Where it is the schema for what a side's own
+ * keywords leave ungoverned (`unevaluatedIsRest`), the item and property rules compare it as
+ * that; where subschemas applied in place decide what it covers, any difference between the
+ * two sides may change which values it sees, so it is taken as breaking both ways.
+ */
+export function compareUnevaluated(
+  previous: JsonObject,
+  next: JsonObject,
+  pointer: string,
+  of: 'items' | 'properties',
+): Finding[] {
+  const keyword = of === 'items' ? 'unevaluatedItems' : 'unevaluatedProperties';
+  const sides = [previous, next].filter((schema) => Object.hasOwn(schema, keyword));
+  if (sides.every((schema) => unevaluatedIsRest(schema, of))) return [];
+  if (deepEqual(previous, next)) return [];
+  return [
+    finding(
+      childPointer(pointer, keyword),
+      'KEYWORD_CHANGED',
+      `${keyword} beside subschemas applied in place: which ${of} it covers may change; taken as breaking both ways`,
+      BOTH,
+    ),
   ];
 }
