@@ -1,5 +1,5 @@
-import { childPointer, isSchema } from './json';
-import { itemLayout } from './keywords';
+import { childPointer, deepEqual, isSchema } from './json';
+import { containsRef, itemLayout } from './keywords';
 import {
   compareBound,
   compareOpaque,
@@ -7,7 +7,7 @@ import {
   compareUniqueItems,
 } from './scalar-rules';
 import type { JsonObject, JsonSchema } from './types';
-import { finding, type Finding, flagsOf, type Walk } from './walk';
+import { BOTH, finding, type Finding, flagsOf, NARROWS, show, type Walk, WIDENS } from './walk';
 
 /**
  * The array keywords. Each position is compared through whatever governs it on each side: its
@@ -61,8 +61,8 @@ export function compareArrayKeywords(
     ...compareBound(previous, next, pointer, 'maxItems'),
     ...compareUniqueItems(previous, next, pointer),
     ...compareOpaque(previous, next, pointer, 'contains', true),
-    ...compareOpaque(previous, next, pointer, 'minContains', false),
-    ...compareOpaque(previous, next, pointer, 'maxContains', false),
+    ...compareContainsCount(previous, next, pointer, 'minContains'),
+    ...compareContainsCount(previous, next, pointer, 'maxContains'),
     ...compareUnevaluated(previous, next, pointer, 'items'),
   ];
 }
@@ -83,4 +83,53 @@ function compareLoneAdditionalItems(
   if (before === undefined && after === undefined) return [];
   const asSchema = (value: unknown): JsonSchema => (isSchema(value) ? value : true);
   return walk.compare(asSchema(before), asSchema(after), childPointer(pointer, 'additionalItems'));
+}
+
+/**
+ * `minContains` / `maxContains`: how many items must match `contains` (at least one, and any
+ * number, when absent). Without `contains` on either side they constrain nothing; with a
+ * `contains` that changed too, the count is of other items, so a changed count is taken as
+ * breaking both ways.
+ */
+function compareContainsCount(
+  previous: JsonObject,
+  next: JsonObject,
+  pointer: string,
+  keyword: 'minContains' | 'maxContains',
+): Finding[] {
+  const hasContains = (schema: JsonObject) => Object.hasOwn(schema, 'contains');
+  if (!hasContains(previous) && !hasContains(next)) return [];
+  const absent = keyword === 'minContains' ? 1 : Infinity;
+  const countOf = (schema: JsonObject) =>
+    typeof schema[keyword] === 'number' ? (schema[keyword] as number) : absent;
+  const before = countOf(previous);
+  const after = countOf(next);
+  if (before === after) return [];
+  const at = childPointer(pointer, keyword);
+  const sameContains =
+    hasContains(previous) &&
+    hasContains(next) &&
+    deepEqual(previous.contains, next.contains) &&
+    !containsRef(previous.contains);
+  if (!sameContains) {
+    return [
+      finding(
+        at,
+        'KEYWORD_CHANGED',
+        `${keyword} changed along with contains; treated as breaking both ways`,
+        BOTH,
+      ),
+    ];
+  }
+  const raised = after > before;
+  const lower = keyword === 'minContains';
+  const prefix = lower ? 'MIN_CONTAINS' : 'MAX_CONTAINS';
+  return [
+    finding(
+      at,
+      raised ? `${prefix}_INCREASED` : `${prefix}_DECREASED`,
+      `${keyword} ${raised ? 'raised' : 'lowered'} from ${show(before)} to ${show(after)} items matching contains`,
+      raised === lower ? NARROWS : WIDENS,
+    ),
+  ];
 }

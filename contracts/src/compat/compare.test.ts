@@ -337,3 +337,19 @@ describe('keywords that depend on their neighbours', () => {
     expect(changes({ const: 'a' }, { const: 'a', enum: ['a', 'b'] })).toEqual([]);
   });
 });
+
+describe('counts of items matching contains', () => {
+  it('are nothing without contains, and breaking both ways when contains changes too', () => {
+    expect(changes({ minContains: 2 }, { minContains: 3 })).toEqual([]);
+    expect(
+      changes({ contains: str, minContains: 2 }, { contains: { type: 'number' }, minContains: 3 }),
+    ).toContain('KEYWORD_CHANGED /minContains NW');
+  });
+
+  it('count from one when minContains is absent', () => {
+    expect(changes({ contains: str, minContains: 1 }, { contains: str })).toEqual([]);
+    expect(changes({ contains: str, minContains: 0 }, { contains: str })).toEqual([
+      'MIN_CONTAINS_INCREASED /minContains N-',
+    ]);
+  });
+});
