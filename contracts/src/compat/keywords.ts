@@ -4,6 +4,30 @@ import type { JsonObject, JsonSchema } from './types';
 /** JSON Schema's instance types; `integer` is the subset of `number` with no fraction. */
 export const JSON_TYPES = ['null', 'boolean', 'object', 'array', 'number', 'integer', 'string'];
 
+// Keywords whose value is one subschema, a map of them, or a list of them (`items`, one or a
+// list, and draft 7's `dependencies`, a schema or a list of names per property, aside).
+export const SCHEMA_KEYWORDS = [
+  'additionalProperties',
+  'unevaluatedProperties',
+  'propertyNames',
+  'additionalItems',
+  'unevaluatedItems',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contentSchema',
+];
+export const SCHEMA_MAP_KEYWORDS = [
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+];
+export const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+
 // Keywords that never make an instance invalid, so a change to them is never reported.
 const ANNOTATIONS = new Set([
   '$schema',

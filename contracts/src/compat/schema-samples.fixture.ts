@@ -1,16 +1,14 @@
 import fc from 'fast-check';
+import { type Draft as AnyDraft, DRAFT_URIS } from './drafts';
+import { SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS } from './keywords';
 import type { JsonObject, JsonSchema } from './types';
 
 // Random JSON Schemas, edits of them and instances, for the soundness property of the checker
 // (soundness.test.ts). The vocabulary is small on purpose (a few property names, patterns and
 // numbers), so that random instances often fall on the edges the schemas draw.
 
-export type Draft = 'draft-07' | '2020-12';
-
-export const DRAFT_URIS: Record<Draft, string> = {
-  'draft-07': 'http://json-schema.org/draft-07/schema#',
-  '2020-12': 'https://json-schema.org/draft/2020-12/schema',
-};
+/** The drafts the samples are written in. */
+export type Draft = Extract<AnyDraft, 'draft-07' | '2020-12'>;
 
 const NAMES = ['a', 'b', 'xa', 'xb'];
 const PATTERNS = ['^x', '^a', 'b$'];
@@ -144,27 +142,16 @@ export function editArb(draft: Draft): fc.Arbitrary<SchemaEdit> {
   });
 }
 
-const SCHEMA_KEYWORDS = [
-  'additionalProperties',
-  'propertyNames',
-  'contains',
-  'not',
-  'items',
-  'additionalItems',
-  'unevaluatedProperties',
-  'unevaluatedItems',
-];
-const SCHEMA_LIST_KEYWORDS = ['anyOf', 'oneOf', 'allOf', 'items', 'prefixItems'];
-const SCHEMA_MAP_KEYWORDS = ['properties', 'patternProperties', 'dependentSchemas', 'dependencies'];
-
 /** Every object subschema of a schema, itself first, in a fixed order. */
 function subschemas(schema: JsonSchema): JsonObject[] {
   if (typeof schema === 'boolean') return [];
   const children: unknown[] = [];
   for (const [keyword, value] of Object.entries(schema)) {
-    if (SCHEMA_KEYWORDS.includes(keyword) && !Array.isArray(value)) children.push(value);
-    if (SCHEMA_LIST_KEYWORDS.includes(keyword) && Array.isArray(value)) children.push(...value);
-    if (SCHEMA_MAP_KEYWORDS.includes(keyword) && typeof value === 'object' && value !== null) {
+    const listed = keyword === 'items' || SCHEMA_LIST_KEYWORDS.includes(keyword);
+    if (listed && Array.isArray(value)) children.push(...value);
+    else if (keyword === 'items' || SCHEMA_KEYWORDS.includes(keyword)) children.push(value);
+    const mapped = keyword === 'dependencies' || SCHEMA_MAP_KEYWORDS.includes(keyword);
+    if (mapped && typeof value === 'object' && value !== null) {
       children.push(...Object.values(value).filter((child) => !Array.isArray(child)));
     }
   }

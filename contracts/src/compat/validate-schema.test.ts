@@ -69,4 +69,41 @@ describe('validateJsonSchema', () => {
       },
     ]);
   });
+
+  it('reads the draft from $schema and names keywords its validators would ignore', () => {
+    const draft07 = 'http://json-schema.org/draft-07/schema#';
+    const draft2020 = 'https://json-schema.org/draft/2020-12/schema';
+    expect(
+      validateJsonSchema({ $schema: draft2020, items: [true], additionalItems: false }),
+    ).toEqual([
+      {
+        pointer: '/additionalItems',
+        message: expect.stringContaining('not a keyword of JSON Schema 2020-12'),
+      },
+      { pointer: '/items', message: expect.stringContaining('prefixItems') },
+    ]);
+    expect(
+      validateJsonSchema({ $schema: draft07, properties: { a: { unevaluatedProperties: false } } }),
+    ).toEqual([
+      {
+        pointer: '/properties/a/unevaluatedProperties',
+        message: expect.stringContaining('not a keyword of JSON Schema draft-07'),
+      },
+    ]);
+    // Without $schema every draft's keywords are read.
+    expect(validateJsonSchema({ items: [true], prefixItems: [true], dependencies: {} })).toEqual(
+      [],
+    );
+  });
+
+  it('refuses a $schema it does not know, and dependencies that are neither names nor schemas', () => {
+    expect(validateJsonSchema({ $schema: 'http://json-schema.org/draft-03/schema#' })).toEqual([
+      { pointer: '/$schema', message: expect.stringContaining('not a draft the checker knows') },
+    ]);
+    expect(
+      validateJsonSchema({ dependencies: { a: ['b', 1], c: { minimum: 'x' } } }).map(
+        (problem) => problem.pointer,
+      ),
+    ).toEqual(['/dependencies/a', '/dependencies/c/minimum']);
+  });
 });

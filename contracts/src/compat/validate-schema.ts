@@ -1,29 +1,8 @@
 import { childPointer, isJsonObject, isSchema, resolveLocalRef } from './json';
-import { JSON_TYPES } from './keywords';
-import type { JsonSchema, SchemaProblem } from './types';
+import { type Draft, draftOf, DRAFT_URIS, keywordsNotIn } from './drafts';
+import { JSON_TYPES, SCHEMA_KEYWORDS, SCHEMA_LIST_KEYWORDS, SCHEMA_MAP_KEYWORDS } from './keywords';
+import type { JsonObject, JsonSchema, SchemaProblem } from './types';
 
-// Keywords whose value is one subschema, a map of them, or a list of them.
-const SCHEMA_KEYWORDS = [
-  'additionalProperties',
-  'unevaluatedProperties',
-  'propertyNames',
-  'additionalItems',
-  'unevaluatedItems',
-  'contains',
-  'not',
-  'if',
-  'then',
-  'else',
-  'contentSchema',
-];
-const SCHEMA_MAP_KEYWORDS = [
-  'properties',
-  'patternProperties',
-  '$defs',
-  'definitions',
-  'dependentSchemas',
-];
-const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const NON_NEGATIVE_INTEGERS = [
   'minLength',
   'maxLength',
@@ -84,6 +63,7 @@ function validateNode(
   pointer: string,
   root: JsonSchema,
   problems: SchemaProblem[],
+  draft: Draft | undefined,
 ): void {
   const problem = (at: string, message: string) => problems.push({ pointer: at, message });
   if (typeof schema === 'boolean') return;
@@ -163,7 +143,8 @@ function validateNode(
   }
 
   for (const keyword of SCHEMA_KEYWORDS) {
-    if (schema[keyword] !== undefined) validateNode(schema[keyword], at(keyword), root, problems);
+    if (schema[keyword] !== undefined)
+      validateNode(schema[keyword], at(keyword), root, problems, draft);
   }
   for (const keyword of SCHEMA_MAP_KEYWORDS) {
     const map = schema[keyword];
@@ -179,7 +160,7 @@ function validateNode(
         if (error)
           problem(where, `${JSON.stringify(name)} is not a valid regular expression: ${error}`);
       }
-      validateNode(value, where, root, problems);
+      validateNode(value, where, root, problems, draft);
     }
   }
   for (const keyword of SCHEMA_LIST_KEYWORDS) {
@@ -190,17 +171,51 @@ function validateNode(
       continue;
     }
     list.forEach((value, index) =>
-      validateNode(value, childPointer(at(keyword), index), root, problems),
+      validateNode(value, childPointer(at(keyword), index), root, problems, draft),
     );
   }
   if (schema.items !== undefined) {
     // An array of schemas is the draft-07 spelling of prefixItems.
     if (Array.isArray(schema.items)) {
       schema.items.forEach((value, index) =>
-        validateNode(value, childPointer(at('items'), index), root, problems),
+        validateNode(value, childPointer(at('items'), index), root, problems, draft),
       );
     } else {
-      validateNode(schema.items, at('items'), root, problems);
+      validateNode(schema.items, at('items'), root, problems, draft);
+    }
+  }
+  validateDependencies(schema, at, root, problems, draft);
+  if (draft !== undefined) {
+    for (const { keyword, message } of keywordsNotIn(draft, schema)) problem(at(keyword), message);
+  }
+}
+
+/** `dependencies` (draft 7: a list of names or a schema per name) and `dependentRequired`. */
+function validateDependencies(
+  schema: JsonObject,
+  at: (keyword: string) => string,
+  root: JsonSchema,
+  problems: SchemaProblem[],
+  draft: Draft | undefined,
+): void {
+  for (const keyword of ['dependencies', 'dependentRequired']) {
+    const map = schema[keyword];
+    if (map === undefined) continue;
+    if (!isJsonObject(map)) {
+      problems.push({ pointer: at(keyword), message: `${keyword} must be an object` });
+      continue;
+    }
+    for (const [name, value] of Object.entries(map)) {
+      const where = childPointer(at(keyword), name);
+      if (Array.isArray(value)) {
+        if (value.some((item) => typeof item !== 'string')) {
+          problems.push({ pointer: where, message: `${keyword} lists property names only` });
+        }
+      } else if (keyword === 'dependencies') {
+        validateNode(value, where, root, problems, draft);
+      } else {
+        problems.push({ pointer: where, message: 'dependentRequired lists property names' });
+      }
     }
   }
 }
@@ -209,10 +224,21 @@ function validateNode(
  * Why a document is not a JSON Schema the checker can compare, each with the JSON pointer of
  * the offending keyword: a root that is not an object or boolean, unknown types, keyword values
  * of the wrong kind, invalid regular expressions, same-document `$ref`s that point nowhere.
- * Empty when the document is fine. Unknown keywords are allowed, as JSON Schema allows them.
+ * Empty when the document is fine. Unknown keywords are allowed, as JSON Schema allows them, but
+ * not a keyword of another draft than the document's `$schema` names (validators of its draft
+ * would silently ignore it), nor a `$schema` of a draft the checker does not know.
  */
 export function validateJsonSchema(document: unknown): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  validateNode(document, '', isSchema(document) ? document : true, problems);
+  const draft = draftOf(document);
+  if (draft === 'unknown') {
+    const known = Object.keys(DRAFT_URIS).join(', ');
+    problems.push({
+      pointer: '/$schema',
+      message: `$schema ${JSON.stringify((document as JsonObject).$schema)} is not a draft the checker knows (${known})`,
+    });
+  }
+  const read = draft === 'unknown' ? undefined : draft;
+  validateNode(document, '', isSchema(document) ? document : true, problems, read);
   return problems;
 }
