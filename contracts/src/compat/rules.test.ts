@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { DRAFT_URIS } from './drafts';
 import { checkCompatibility, COMPATIBILITY_MODES, SCHEMA_CHANGE_RULES } from './index';
+import { validateJsonSchema } from './validate-schema';
 import type { JsonSchema, SchemaChangeRule } from './types';
 
 /**
@@ -540,8 +542,43 @@ const CASES: RuleCase[] = [
   },
 ];
 
+/**
+ * The case as documents of each draft whose keywords both sides use (the `$schema` at the root
+ * changes no pointer), and without `$schema`.
+ */
+function inEveryDraft(ruleCase: RuleCase): RuleCase[] {
+  const asDraft = (schema: JsonSchema, uri: string): JsonSchema =>
+    typeof schema === 'boolean' ? schema : { $schema: uri, ...schema };
+  const drafts = Object.values(DRAFT_URIS)
+    .map((uri) => ({
+      ...ruleCase,
+      name: `${ruleCase.name} (${uri})`,
+      previous: asDraft(ruleCase.previous, uri),
+      next: asDraft(ruleCase.next, uri),
+    }))
+    .filter(
+      (each) =>
+        validateJsonSchema(each.previous).length === 0 &&
+        validateJsonSchema(each.next).length === 0,
+    );
+  return [ruleCase, ...drafts];
+}
+
 describe('every compatibility rule, both ways, under every mode', () => {
-  it.each(CASES)('$name', (ruleCase) => {
+  it('has each case valid in draft 7 or 2020-12', () => {
+    const valid = (schema: JsonSchema, uri: string) =>
+      typeof schema === 'boolean' || validateJsonSchema({ $schema: uri, ...schema }).length === 0;
+    const draftless = CASES.filter(
+      (ruleCase) =>
+        !['draft-07', '2020-12'].some((draft) => {
+          const uri = DRAFT_URIS[draft as 'draft-07' | '2020-12'];
+          return valid(ruleCase.previous, uri) && valid(ruleCase.next, uri);
+        }),
+    );
+    expect(draftless.map((ruleCase) => ruleCase.name)).toEqual([]);
+  });
+
+  it.each(CASES.flatMap(inEveryDraft))('$name', (ruleCase) => {
     const forward = checkCompatibility(ruleCase.previous, ruleCase.next, 'NONE');
     expect(forward.changes).toEqual([
       expect.objectContaining({
