@@ -340,30 +340,18 @@ function compareDependentNames(
   pointer: string,
   name: string,
 ): Finding[] {
-  const added = next.filter((item) => !previous.includes(item));
-  const removed = previous.filter((item) => !next.includes(item));
-  return [
-    ...(added.length > 0
-      ? [
-          finding(
-            pointer,
-            'DEPENDENCY_ADDED',
-            `objects with "${name}" now also require ${added.map(show).join(', ')}`,
-            NARROWS,
-          ),
-        ]
-      : []),
-    ...(removed.length > 0
-      ? [
-          finding(
-            pointer,
-            'DEPENDENCY_REMOVED',
-            `objects with "${name}" no longer require ${removed.map(show).join(', ')}`,
-            WIDENS,
-          ),
-        ]
-      : []),
-  ];
+  const added = next.filter((item) => !previous.includes(item)).map(show);
+  const removed = previous.filter((item) => !next.includes(item)).map(show);
+  const findings: Finding[] = [];
+  if (added.length > 0) {
+    const message = `objects with "${name}" now also require ${added.join(', ')}`;
+    findings.push(finding(pointer, 'DEPENDENCY_ADDED', message, NARROWS));
+  }
+  if (removed.length > 0) {
+    const message = `objects with "${name}" no longer require ${removed.join(', ')}`;
+    findings.push(finding(pointer, 'DEPENDENCY_REMOVED', message, WIDENS));
+  }
+  return findings;
 }
 
 /**
