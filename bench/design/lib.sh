@@ -9,13 +9,15 @@ ROWS=${ROWS:-96000}
 BATCH=4800
 BATCHES=$(((ROWS + BATCH - 1) / BATCH))
 
-# Clock ticks (10 ms) of every process the PostgreSQL server runs as.
+# Clock ticks (10 ms) of every process the PostgreSQL server runs as, with the ticks of those
+# that exited since it started (the postmaster reaps its backends: cutime and cstime), so a
+# backend that served one psql call and exited during a measurement is counted.
 pg_cpu_ticks() {
   local total=0 pid owner
   owner=$(stat -c %U "$TIDEMARK_STATE_DIR/postgres/data" 2>/dev/null || echo postgres)
   for pid in $(pgrep -u "$owner" postgres); do
     read -r -a f <"/proc/$pid/stat" 2>/dev/null || continue
-    total=$((total + f[13] + f[14]))
+    total=$((total + f[13] + f[14] + f[15] + f[16]))
   done
   echo "$total"
 }
