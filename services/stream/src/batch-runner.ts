@@ -1,10 +1,10 @@
 import type { ContractOf, MetricDefinition } from '@tidemark/contracts';
 import type { Logger } from '@tidemark/runtime';
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Knex } from 'knex';
 import { commitDaysOfBatch, deadLetterOf, decodeBatch } from './batch-decoding';
 import type { ChangelogPartitions } from './changelog-partitions';
-import { publishDeadLetters } from './dead-letter-topic';
+import type { DeadLetterPublisher } from './dead-letter-topic';
 import type { EmissionScheduler } from './emission-scheduler';
 import { readHeartbeats } from './heartbeats';
 import type { IntakePause } from './intake-pause';
@@ -30,7 +30,7 @@ export interface BatchRunnerDeps {
   kafka: Kafka;
   consumer: Pick<Consumer, 'seek' | 'commitOffsets'>;
   /** Where dead letters are also published, when the pipeline has a DLQ topic. */
-  deadLetters?: { producer: Producer; topic: string };
+  deadLetters?: DeadLetterPublisher;
   heartbeatTopic?: string;
   /** Each change topic's source table. */
   tableOfTopic: ReadonlyMap<string, string>;
@@ -190,10 +190,7 @@ export class BatchRunner {
       if (outcome.maxEventTimeMs !== undefined) {
         clock.observeEvent(batch.partition, outcome.maxEventTimeMs, committedAt);
       }
-      if (deps.deadLetters) {
-        const { producer, topic } = deps.deadLetters;
-        await publishDeadLetters(producer, topic, outcome.deadLetters, logger);
-      }
+      await deps.deadLetters?.enqueue(outcome.deadLetters);
       // The windows the batch changed, in the shards this consumer emits, are emitted now; the
       // others by their shards' consumers (after their own batches, or at their next tick).
       const { changes, written } = outcome;

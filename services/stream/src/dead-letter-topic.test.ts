@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterMessages, DLQ_TOPIC_MAX_VALUE_BYTES } from './dead-letter-topic';
+import {
+  DeadLetterPublisher,
+  deadLetterMessages,
+  DLQ_TOPIC_MAX_VALUE_BYTES,
+} from './dead-letter-topic';
 import type { DeadLetter } from './landing';
 
 function letter(raw: Buffer): DeadLetter {
@@ -33,5 +37,54 @@ describe('deadLetterMessages', () => {
     const [message] = deadLetterMessages([letter(raw)]);
     expect((message?.value as Buffer).length).toBe(DLQ_TOPIC_MAX_VALUE_BYTES);
     expect(message?.headers?.['tidemark-raw-bytes']).toBe(String(raw.length));
+  });
+});
+
+describe('DeadLetterPublisher', () => {
+  /** A publish that finishes when told to, recording what it was given in order. */
+  function gatedPublish() {
+    const published: string[] = [];
+    const gates: (() => void)[] = [];
+    const publish = (letters: readonly DeadLetter[]) =>
+      new Promise<void>((resolve) => {
+        gates.push(() => {
+          published.push(...letters.map((each) => each.kafka_offset));
+          resolve();
+        });
+      });
+    const openNext = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      gates.shift()?.();
+    };
+    return { published, publish, openNext };
+  }
+  const at = (offset: string) => ({ ...letter(Buffer.from('x')), kafka_offset: offset });
+
+  it('lets a batch go on before its dead letters are published, and publishes them in order', async () => {
+    const { published, publish, openNext } = gatedPublish();
+    const publisher = new DeadLetterPublisher(publish, 10);
+    await publisher.enqueue([at('1'), at('2')]);
+    await publisher.enqueue([at('3')]);
+    await publisher.enqueue([]);
+    expect(published).toEqual([]);
+    const drained = publisher.drained();
+    await openNext();
+    await openNext();
+    await drained;
+    expect(published).toEqual(['1', '2', '3']);
+  });
+
+  it('makes the batch wait once more than its limit are queued', async () => {
+    const { published, publish, openNext } = gatedPublish();
+    const publisher = new DeadLetterPublisher(publish, 2);
+    await publisher.enqueue([at('1'), at('2')]);
+    let waited = true;
+    const third = publisher.enqueue([at('3')]).then(() => (waited = false));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(waited).toBe(true);
+    await openNext();
+    await openNext();
+    await third;
+    expect(published).toEqual(['1', '2', '3']);
   });
 });

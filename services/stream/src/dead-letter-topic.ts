@@ -43,3 +43,40 @@ export async function publishDeadLetters(
     });
   }
 }
+
+/** Dead letters a publisher holds before the batches that found more wait for it. */
+export const DEFAULT_MAX_QUEUED_DEAD_LETTERS = 50_000;
+
+/**
+ * Publishes dead letters to the DLQ topic behind the batches that found them, in order: a batch
+ * does not wait for its publish (its dead letters are committed in the warehouse already; a
+ * publish costs about as much as the batch itself in a flood of poison), unless more than
+ * `maxQueued` are still waiting, so a flood cannot fill memory. `drained()` waits for them all
+ * (before the producer disconnects).
+ */
+export class DeadLetterPublisher {
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+
+  constructor(
+    private readonly publish: (deadLetters: readonly DeadLetter[]) => Promise<void>,
+    private readonly maxQueued = DEFAULT_MAX_QUEUED_DEAD_LETTERS,
+  ) {}
+
+  /** Queues a batch's dead letters; resolves at once, or when the queue is short enough again. */
+  async enqueue(deadLetters: readonly DeadLetter[]): Promise<void> {
+    if (deadLetters.length === 0) return;
+    this.queued += deadLetters.length;
+    this.queue = this.queue
+      .then(() => this.publish(deadLetters))
+      .finally(() => {
+        this.queued -= deadLetters.length;
+      });
+    if (this.queued > this.maxQueued) await this.queue;
+  }
+
+  /** Every dead letter queued so far is published (or its failure logged). */
+  drained(): Promise<void> {
+    return this.queue;
+  }
+}

@@ -48,15 +48,8 @@ export async function writeLandingBatch(
   const write = async (trx: Knex.Transaction) => {
     const { landed, alreadyLanded } =
       changes.length === 0 ? { landed: 0, alreadyLanded: false } : await landChanges(trx, changes);
-    const dead =
-      deadLetters.length === 0
-        ? []
-        : await trx('ops.dead_letters')
-            .insert(deadLetters)
-            .onConflict(['kafka_topic', 'kafka_partition', 'kafka_offset'])
-            .ignore()
-            .returning('id');
-    return { landed, deadLettered: dead.length, alreadyLanded };
+    const deadLettered = deadLetters.length === 0 ? 0 : await insertDeadLetters(trx, deadLetters);
+    return { landed, deadLettered, alreadyLanded };
   };
   return 'commit' in db && db.isTransaction ? write(db) : db.transaction(write);
 }
@@ -88,4 +81,33 @@ async function landChanges(
     };
     return { landed: inserted.rowCount, alreadyLanded: true };
   }
+}
+
+/**
+ * Inserts dead letters in one statement of eight arrays, whatever their number (a flood of
+ * poison makes thousands a batch), skipping those already stored; returns how many were new.
+ */
+async function insertDeadLetters(
+  trx: Knex.Transaction,
+  deadLetters: readonly DeadLetter[],
+): Promise<number> {
+  const column = <K extends keyof DeadLetter>(key: K) => deadLetters.map((letter) => letter[key]);
+  const inserted = await trx.raw<{ rowCount: number }>(
+    `INSERT INTO ops.dead_letters
+       (kafka_topic, kafka_partition, kafka_offset, code, path, message, issues, raw)
+     SELECT * FROM unnest(?::text[], ?::integer[], ?::bigint[], ?::text[], ?::text[], ?::text[],
+                          ?::jsonb[], ?::bytea[])
+     ON CONFLICT (kafka_topic, kafka_partition, kafka_offset) DO NOTHING`,
+    [
+      column('kafka_topic'),
+      column('kafka_partition'),
+      column('kafka_offset'),
+      column('code'),
+      column('path'),
+      column('message'),
+      column('issues'),
+      column('raw'),
+    ],
+  );
+  return inserted.rowCount;
 }

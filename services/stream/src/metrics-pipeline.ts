@@ -4,6 +4,7 @@ import {
   type MetricDefinition,
 } from '@tidemark/contracts';
 import { Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { DeadLetterPublisher, publishDeadLetters } from './dead-letter-topic';
 import type { Knex } from 'knex';
 import { SinkBackpressure } from './backpressure';
 import { BatchRunner } from './batch-runner';
@@ -132,12 +133,18 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     logger,
   );
   let producer: Producer | undefined;
+  let deadLetterPublisher: DeadLetterPublisher | undefined;
   if (options.deadLetterTopic) {
-    producer = kafka.producer({
+    const topic = options.deadLetterTopic;
+    const dlqProducer = kafka.producer({
       allowAutoTopicCreation: true,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    await producer.connect();
+    await dlqProducer.connect();
+    producer = dlqProducer;
+    deadLetterPublisher = new DeadLetterPublisher((deadLetters) =>
+      publishDeadLetters(dlqProducer, topic, deadLetters, logger),
+    );
   }
 
   let markJoined: () => void = () => undefined;
@@ -174,10 +181,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
     pipeline,
     kafka,
     consumer,
-    deadLetters:
-      producer && options.deadLetterTopic
-        ? { producer, topic: options.deadLetterTopic }
-        : undefined,
+    deadLetters: deadLetterPublisher,
     heartbeatTopic: options.heartbeatTopic,
     tableOfTopic,
     metricsOf,
@@ -252,6 +256,7 @@ export async function startStreamPipeline(options: StreamPipelineOptions): Promi
         });
         if (!round || round.behind.size === 0) break;
       }
+      await deadLetterPublisher?.drained();
       await producer?.disconnect();
     },
   };
