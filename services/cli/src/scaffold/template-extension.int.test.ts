@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../paths';
 
@@ -36,8 +36,9 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 beforeAll(() => {
   copy = mkdtempSync(join(tmpdir(), 'tidemark-template-'));
-  // The project's files as a clone has them, and its installed dependencies (whose workspace
-  // links are relative, so they point into the copy).
+  // The project's files as a clone has them, and its installed dependencies: the root's and
+  // each workspace's own (a version npm could not hoist; the workspace links are relative, so
+  // they point into the copy).
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
@@ -45,10 +46,12 @@ beforeAll(() => {
     .split('\0')
     .filter((file) => file !== '');
   for (const file of files) cpSync(join(REPO_ROOT, file), join(copy, file), { recursive: true });
-  cpSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'), {
-    recursive: true,
-    verbatimSymlinks: true,
-  });
+  const packages = files.filter((file) => basename(file) === 'package.json').map(dirname);
+  for (const dir of packages) {
+    const installed = join(REPO_ROOT, dir, 'node_modules');
+    if (!existsSync(installed)) continue;
+    cpSync(installed, join(copy, dir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+  }
 }, 300_000);
 
 afterAll(() => {
