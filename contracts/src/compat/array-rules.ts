@@ -1,4 +1,4 @@
-import { childPointer, deepEqual, isSchema } from './json';
+import { asSchema, childPointer, deepEqual } from './json';
 import { containsRef, itemLayout } from './keywords';
 import {
   compareBound,
@@ -6,7 +6,7 @@ import {
   compareUnevaluated,
   compareUniqueItems,
 } from './scalar-rules';
-import type { JsonObject, JsonSchema } from './types';
+import type { JsonObject } from './types';
 import { BOTH, finding, type Finding, flagsOf, NARROWS, show, type Walk, WIDENS } from './walk';
 
 /**
@@ -81,7 +81,6 @@ function compareLoneAdditionalItems(
   const before = previous.additionalItems;
   const after = next.additionalItems;
   if (before === undefined && after === undefined) return [];
-  const asSchema = (value: unknown): JsonSchema => (isSchema(value) ? value : true);
   return walk.compare(asSchema(before), asSchema(after), childPointer(pointer, 'additionalItems'));
 }
 

@@ -10,6 +10,11 @@ export function isSchema(value: unknown): value is JsonSchema {
   return typeof value === 'boolean' || isJsonObject(value);
 }
 
+/** A keyword's value as a schema; absent or not a schema, it constrains nothing (`true`). */
+export function asSchema(value: unknown): JsonSchema {
+  return isSchema(value) ? value : true;
+}
+
 /** Structural equality of JSON values, ignoring object key order. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

@@ -1,4 +1,4 @@
-import { deepEqual, isJsonObject, isSchema } from './json';
+import { asSchema, deepEqual, isJsonObject } from './json';
 import type { JsonObject, JsonSchema } from './types';
 
 /** JSON Schema's instance types; `integer` is the subset of `number` with no fraction. */
@@ -142,7 +142,6 @@ export function unevaluatedIsRest(schema: JsonObject, of: 'items' | 'properties'
 
 /** How a schema constrains array items, in either the 2020-12 or the draft-07 spelling. */
 export function itemLayout(schema: JsonObject): ItemLayout {
-  const asSchema = (value: unknown): JsonSchema => (isSchema(value) ? value : true);
   if (Array.isArray(schema.items) && !Array.isArray(schema.prefixItems)) {
     return {
       prefix: schema.items.map(asSchema),

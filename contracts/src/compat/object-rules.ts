@@ -1,4 +1,4 @@
-import { childPointer, deepEqual, isJsonObject, isSchema } from './json';
+import { asSchema, childPointer, deepEqual, isJsonObject, isSchema } from './json';
 import { containsRef, isTrivial, patternMatches, unevaluatedIsRest } from './keywords';
 import { compareBound, compareOpaque, compareUnevaluated } from './scalar-rules';
 import type { JsonObject, JsonSchema } from './types';
@@ -21,10 +21,7 @@ function schemaMap(value: unknown): Map<string, JsonSchema> {
 /** The schema for names neither `properties` nor `patternProperties` govern. */
 function additionalOf(schema: JsonObject): JsonSchema {
   if (isSchema(schema.additionalProperties)) return schema.additionalProperties;
-  const unevaluated = unevaluatedIsRest(schema, 'properties')
-    ? schema.unevaluatedProperties
-    : undefined;
-  return isSchema(unevaluated) ? unevaluated : true;
+  return unevaluatedIsRest(schema, 'properties') ? asSchema(schema.unevaluatedProperties) : true;
 }
 
 function governing(schema: JsonObject, name: string): Governing {
@@ -282,8 +279,7 @@ const DEPENDENCY_KEYWORDS = ['dependencies', 'dependentRequired', 'dependentSche
 
 /** A dependency as a schema: a list of names is the schema requiring them. */
 function dependencySchema(value: unknown): JsonSchema {
-  if (Array.isArray(value)) return { required: value };
-  return isSchema(value) ? value : true;
+  return Array.isArray(value) ? { required: value } : asSchema(value);
 }
 
 /**
@@ -320,7 +316,7 @@ function compareDependencies(
           NARROWS,
         ),
       );
-    } else if (was !== undefined) {
+    } else {
       findings.push(
         finding(
           at,
