@@ -39,6 +39,21 @@ export async function startStack(kind: StackKind): Promise<() => Promise<void>> 
     const code = await runStackScript('up');
     if (code !== 0) throw new Error(`infra/stack.sh up exited with ${code}; see its output above`);
   }
+  const stop = async () => {
+    await compose?.down();
+  };
+  try {
+    await prepareStack();
+  } catch (error) {
+    // Containers left running would hold the ports the next run needs.
+    await stop();
+    throw error;
+  }
+  return stop;
+}
+
+/** Migrates the warehouse and registers Debezium once PostgreSQL answers. */
+async function prepareStack(): Promise<void> {
   const config = loadConfig();
   const probe = createDatabase(config.source, 1);
   await waitFor(
@@ -51,7 +66,4 @@ export async function startStack(kind: StackKind): Promise<() => Promise<void>> 
   await probe.destroy();
   await migrateAll(config);
   await registerShopConnector(config);
-  return async () => {
-    await compose?.down();
-  };
 }

@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Admin, type SASLOptions } from 'kafkajs';
 import type { Config, KafkaPrincipal } from './config';
 import { TidemarkError } from './errors';
 import type { Logger } from './logger';
+import { waitFor } from './wait';
 
 const KAFKAJS_LEVELS: Record<number, 'debug' | 'info' | 'warn' | 'error'> = {
   [logLevel.ERROR]: 'error',
@@ -72,6 +73,8 @@ async function withMissingTopics<T>(
 /**
  * Creates the topics that do not exist yet and waits for their leaders, so consumers never race
  * the broker's auto-creation (which answers "does not host this topic-partition" meanwhile).
+ * The wait is ours: kafkajs's own (`waitForLeaders`) retries while a leader is not available but
+ * gives up on that answer, which a broker in a container gave for a topic it had just created.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -81,12 +84,29 @@ export async function ensureTopics(
   return withMissingTopics(kafka, topics, async (admin, missing) => {
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
       });
+      await waitFor(
+        `leaders of the new topics ${missing.join(', ')}`,
+        async () => ((await allHaveLeaders(admin, missing)) ? true : undefined),
+        { timeoutMs: 60_000 },
+      );
     }
     return missing;
   });
+}
+
+async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> {
+  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+  return (
+    metadata.length === topics.length &&
+    metadata.every(
+      ({ partitions }) =>
+        partitions.length > 0 &&
+        partitions.every(({ leader }) => leader !== undefined && leader >= 0),
+    )
+  );
 }
 
 /**
