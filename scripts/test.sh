@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export TURBO_TELEMETRY_DISABLED=1
 
 bash scripts/bootstrap.sh
+node scripts/lockfile-check.mjs
 npx prettier --check --log-level warn .
 npx tsc -p tsconfig.json
 npx turbo run lint typecheck test --output-logs=errors-only

@@ -73,7 +73,15 @@ podman_up() {
     || spawn podman-health bash -c "$(declare -f podman_healthcheck_loop); podman_healthcheck_loop"
 }
 
+# Stops the API and the health checks, and removes the containers of the local images (a test
+# run that died before its teardown leaves them holding the stack's ports).
 podman_down() {
+  local image
+  if command -v podman >/dev/null; then
+    for image in $(images_environment | cut -d= -f2); do
+      podman ps -aq --filter "ancestor=$image" | xargs -r podman rm -f >/dev/null 2>&1 || true
+    done
+  fi
   stop_spawned podman-health "podman_healthcheck_loop"
   stop_spawned podman-api "system service"
 }

@@ -6,6 +6,10 @@
 # under those names; every other CONNECT_* variable is a worker property, named by dropping the
 # prefix, lower-casing, and reading `_` as `.`. The REST API listens on 8083 and advertises the
 # container's address. Plugins load from /kafka/connect.
+# Checked against docker-compose.yml (services/cli/src/commands/compose-images.test.ts), with
+# the variables the worker's env config provider may read (its allowlist pattern):
+# reads: BOOTSTRAP_SERVERS GROUP_ID CONFIG_STORAGE_TOPIC OFFSET_STORAGE_TOPIC STATUS_STORAGE_TOPIC CONFIG_STORAGE_REPLICATION_FACTOR OFFSET_STORAGE_REPLICATION_FACTOR STATUS_STORAGE_REPLICATION_FACTOR KEY_CONVERTER VALUE_CONVERTER OFFSET_FLUSH_INTERVAL_MS ADVERTISED_HOST_NAME ADVERTISED_PORT HEAP_OPTS CONNECT_*
+# requires: BOOTSTRAP_SERVERS GROUP_ID CONFIG_STORAGE_TOPIC OFFSET_STORAGE_TOPIC STATUS_STORAGE_TOPIC
 set -euo pipefail
 if [ "$#" -gt 0 ]; then exec "$@"; fi
 missing=()

@@ -6,6 +6,8 @@
 # listener.name.client.scram-sha-512.sasl.jaas.config). CLUSTER_ID names the cluster whose
 # storage is formatted on first start; log.dirs defaults to /tmp/kraft-combined-logs.
 # Any arguments replace the broker: `bash`, or a class for kafka-run-class.sh.
+# Checked against docker-compose.yml (services/cli/src/commands/compose-images.test.ts):
+# reads: KAFKA_* CLUSTER_ID
 set -euo pipefail
 if [ "$#" -gt 0 ]; then exec "$@"; fi
 : "${CLUSTER_ID:=5L6g3nShT-eMCtK--X86sw}"

@@ -5,6 +5,9 @@
 # server listening on its socket only (*.sh executed, or sourced when not executable; *.sql
 # through psql, stopping at the first error); then the server listens on every address, with
 # `host all all all scram-sha-256` as the image's default access rule. Arguments go to postgres.
+# Checked against docker-compose.yml (services/cli/src/commands/compose-images.test.ts), with
+# the variables the init scripts read:
+# reads: POSTGRES_USER POSTGRES_PASSWORD PGDATA
 set -euo pipefail
 : "${PGDATA:=/var/lib/postgresql/data}"
 : "${POSTGRES_USER:=postgres}"
