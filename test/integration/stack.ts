@@ -1,5 +1,11 @@
-import { migrateAll, registerShopConnector, REPO_ROOT, runStackScript } from '@tidemark/cli';
-import { createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
+import {
+  migrateAll,
+  registerShopConnector,
+  REPO_ROOT,
+  runStackScript,
+  SHOP_CONNECTOR_NAME,
+} from '@tidemark/cli';
+import { ConnectClient, createDatabase, loadConfig, waitFor } from '@tidemark/runtime';
 import { execFileSync } from 'node:child_process';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment } from 'testcontainers';
 
@@ -66,4 +72,15 @@ async function prepareStack(): Promise<void> {
   await probe.destroy();
   await migrateAll(config);
   await registerShopConnector(config);
+}
+
+/**
+ * For a test that stopped a service Debezium depends on: its task may have FAILED for good
+ * meanwhile (PostgreSQL back while it retried), which the worker's connector watchdog repairs
+ * in production; the next tests need it streaming.
+ */
+export async function leaveConnectorRunning(): Promise<void> {
+  const connect = new ConnectClient(loadConfig().connect.url);
+  await connect.restartFailed(SHOP_CONNECTOR_NAME);
+  await connect.waitUntilRunning(SHOP_CONNECTOR_NAME, 90_000);
 }

@@ -98,6 +98,9 @@ export async function ensureTopics(
 }
 
 async function allHaveLeaders(admin: Admin, topics: string[]): Promise<boolean> {
+  // Asked for by name before the broker knows them, metadata comes back as an error kafkajs logs.
+  const known = new Set(await admin.listTopics());
+  if (!topics.every((topic) => known.has(topic))) return false;
   const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
   return (
     metadata.length === topics.length &&

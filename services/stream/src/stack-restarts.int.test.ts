@@ -5,7 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPipeline, type TestPipeline } from '../../../test/integration/pipeline';
 import { waitOrderValuesEqual } from '../../../test/integration/shop-values';
-import { chooseStack, killAndRestart, type StackService } from '../../../test/integration/stack';
+import {
+  chooseStack,
+  killAndRestart,
+  leaveConnectorRunning,
+  type StackService,
+} from '../../../test/integration/stack';
 
 // The stack's own services killed with SIGKILL under a load, and started again: the Kafka
 // broker while the pipeline fetches and Debezium produces, PostgreSQL (the source and the
@@ -81,6 +86,7 @@ describe.each(faults)('$service killed -9 $at and started again', (fault) => {
   afterAll(async () => {
     await started?.stopAndReset();
     await Promise.all([source.destroy(), warehouse.destroy()]);
+    await leaveConnectorRunning();
   });
 
   it('ends with every change counted once, by the pipeline that was running', async () => {

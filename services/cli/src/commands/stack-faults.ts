@@ -1,6 +1,7 @@
-import { loadConfig, waitFor } from '@tidemark/runtime';
+import { createDatabase, loadConfig, waitFor, type Config } from '@tidemark/runtime';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
 import { registerShopConnector } from './connector';
 import { runStackScript } from './stack';
 
@@ -42,6 +43,8 @@ export async function startService(
 ): Promise<void> {
   if (kind === 'docker') {
     execFileSync('docker', ['start', containerOf(service, { all: true })], { stdio: 'ignore' });
+    // As infra/stack.sh up does for the native stack: until it serves, not just until it runs.
+    await waitServing(service, loadConfig());
   } else {
     // PostgreSQL's children leave when they notice their postmaster gone; until they all have,
     // a new postmaster refuses the data directory. infra/stack.sh up starts what is not running.
@@ -52,6 +55,53 @@ export async function startService(
     );
   }
   if (service === 'connect') await registerShopConnector(loadConfig());
+}
+
+/** Waits until a started service serves: PostgreSQL answers a query, the others their port. */
+async function waitServing(service: StackService, config: Config): Promise<void> {
+  if (service === 'postgres') {
+    // A server still recovering from its WAL accepts connections but refuses queries.
+    const source = createDatabase(config.source, 1);
+    try {
+      await waitFor(
+        'PostgreSQL to answer again',
+        async () => (await source.raw('select 1')) && true,
+        {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        },
+      );
+    } finally {
+      await source.destroy();
+    }
+    return;
+  }
+  const address = {
+    kafka: config.kafka.brokers[0] as string,
+    connect: new URL(config.connect.url).host,
+    temporal: config.temporal.address,
+  }[service];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
+  await waitFor(`${service} to listen on ${address} again`, () => tcpAnswers(host, port), {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+  });
+}
+
+function tcpAnswers(host: string, port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = connectTcp({ host, port, timeout: 2_000 });
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered ? true : undefined);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 }
 
 /** The container of a compose service (`all`: stopped ones too). */
