@@ -3,12 +3,13 @@
 # BOOTSTRAP_SERVERS, GROUP_ID and the three storage topics (CONFIG_STORAGE_TOPIC,
 # OFFSET_STORAGE_TOPIC, STATUS_STORAGE_TOPIC) are required; KEY_CONVERTER, VALUE_CONVERTER,
 # OFFSET_FLUSH_INTERVAL_MS and the storage topics' replication factors (default 1) are read
-# under those names; every other CONNECT_* variable is a worker property, named by dropping the
-# prefix, lower-casing, and reading `_` as `.`. The REST API listens on 8083 and advertises the
-# container's address. Plugins load from /kafka/connect.
+# under those names, HEAP_OPTS and KAFKA_OPTS as the JVM's options; every other CONNECT_*
+# variable is a worker property, named by dropping the prefix, lower-casing, and reading `_` as
+# `.`. The REST API listens on 8083 and advertises the container's address. Plugins load from
+# /kafka/connect.
 # Checked against docker-compose.yml (services/cli/src/commands/compose-images.test.ts), with
 # the variables the worker's env config provider may read (its allowlist pattern):
-# reads: BOOTSTRAP_SERVERS GROUP_ID CONFIG_STORAGE_TOPIC OFFSET_STORAGE_TOPIC STATUS_STORAGE_TOPIC CONFIG_STORAGE_REPLICATION_FACTOR OFFSET_STORAGE_REPLICATION_FACTOR STATUS_STORAGE_REPLICATION_FACTOR KEY_CONVERTER VALUE_CONVERTER OFFSET_FLUSH_INTERVAL_MS ADVERTISED_HOST_NAME ADVERTISED_PORT HEAP_OPTS CONNECT_*
+# reads: BOOTSTRAP_SERVERS GROUP_ID CONFIG_STORAGE_TOPIC OFFSET_STORAGE_TOPIC STATUS_STORAGE_TOPIC CONFIG_STORAGE_REPLICATION_FACTOR OFFSET_STORAGE_REPLICATION_FACTOR STATUS_STORAGE_REPLICATION_FACTOR KEY_CONVERTER VALUE_CONVERTER OFFSET_FLUSH_INTERVAL_MS ADVERTISED_HOST_NAME ADVERTISED_PORT HEAP_OPTS KAFKA_OPTS CONNECT_*
 # requires: BOOTSTRAP_SERVERS GROUP_ID CONFIG_STORAGE_TOPIC OFFSET_STORAGE_TOPIC STATUS_STORAGE_TOPIC
 set -euo pipefail
 if [ "$#" -gt 0 ]; then exec "$@"; fi
@@ -44,6 +45,7 @@ properties=/kafka/connect-distributed.properties
     printf '%s=%s\n' "${key//_/.}" "${!name}"
   done
 } >"$properties"
-exec java ${HEAP_OPTS:--Xms256m -Xmx1g} -XX:+UseG1GC -Djava.awt.headless=true \
+# shellcheck disable=SC2086 # the JVM's options, as Kafka's scripts split them
+exec java ${HEAP_OPTS:--Xms256m -Xmx1g} ${KAFKA_OPTS:-} -XX:+UseG1GC -Djava.awt.headless=true \
   -Dlog4j.configuration=file:/opt/kafka/config/log4j.properties -cp '/opt/kafka/libs/*' \
   org.apache.kafka.connect.cli.ConnectDistributed "$properties"
