@@ -62,7 +62,8 @@ podman_healthcheck_loop() {
 podman_up() {
   podman_install
   podman_config
-  if pid_alive podman-api "system service"; then
+  # Podman re-executes itself, so the API is known by its socket, not by the pid spawn records.
+  if podman_api_healthy; then
     log "Podman API already running"
   else
     log "starting Podman's Docker API on $PODMAN_SOCKET"
@@ -84,10 +85,12 @@ podman_down() {
   fi
   stop_spawned podman-health "podman_healthcheck_loop"
   stop_spawned podman-api "system service"
+  pkill -f "podman system service --time=0 unix://$PODMAN_SOCKET" 2>/dev/null || true
+  rm -f "$PODMAN_SOCKET"
 }
 
 podman_status() {
-  if pid_alive podman-api "system service" && podman_api_healthy; then
+  if podman_api_healthy; then
     echo "ok    podman     unix://$PODMAN_SOCKET (Docker API $(DOCKER_HOST="unix://$PODMAN_SOCKET" docker version --format '{{.Server.APIVersion}}' 2>/dev/null))"
   else
     echo "DOWN  podman     unix://$PODMAN_SOCKET"
