@@ -78,7 +78,7 @@ podman_up() {
 # run that died before its teardown leaves them holding the stack's ports).
 podman_down() {
   local image
-  if command -v podman >/dev/null; then
+  if command -v podman >/dev/null && [ -f "$CONTAINERS_CONF" ]; then
     for image in $(images_environment | cut -d= -f2); do
       podman ps -aq --filter "ancestor=$image" | xargs -r podman rm -f >/dev/null 2>&1 || true
     done
