@@ -72,7 +72,7 @@ images_up() {
   local env
   env=$(images_environment)
   images_build "$(sed -n 's/^TIDEMARK_POSTGRES_IMAGE=//p' <<<"$env")" "$(images_context postgres)"
-  images_build "$(sed -n 's/^TIDEMARK_KAFKA_IMAGE=//p' <<<"$env")" "$(images_context kafka "$KAFKA_LIBS" libs)"
+  images_build "$(sed -n 's/^TIDEMARK_KAFKA_IMAGE=//p' <<<"$env")" "$(images_context kafka "$KAFKA_LIBS" libs "$TIDEMARK_INFRA/kafka/log4j.properties" log4j.properties)"
   images_build "$(sed -n 's/^TIDEMARK_CONNECT_IMAGE=//p' <<<"$env")" "$(images_context connect "$CONNECT_PLUGINS" plugins)"
   images_build "$(sed -n 's/^TIDEMARK_TEMPORAL_IMAGE=//p' <<<"$env")" "$(images_context temporal "$TEMPORAL_BIN" temporal)"
 }
